@@ -1,0 +1,125 @@
+#!/usr/bin/env bats
+# 01-sockaddr: the socket address structures, checked against the kit's probe, which the test
+# suite compiles with the same compiler and headers (no size or offset is written in this file).
+load lib/socklab
+
+setup_file() { lab_setup_file 01-sockaddr; }
+setup() { lab_setup; }
+teardown() { lab_teardown; }
+
+# The lines of `sockaddr layout` (or of the probe) about one structure: "NAME SIZE", "NAME.field OFF SIZE".
+layout_of() { grep -E "^$2[ .]" <<<"$1" || true; }
+
+expect_layout() {
+	local want
+	want=$("$PROBE" layout)
+	run_prog "$LAB_BIN/sockaddr" layout
+	assert_success
+	local s
+	for s in "$@"; do
+		echo "-- $s: expected (from the probe) vs printed:"
+		diff <(layout_of "$want" "$s") <(layout_of "$output" "$s") ||
+			fail "the layout of struct $s differs from what the compiler says (diff above)"
+	done
+}
+
+@test "01-sockaddr: sizes and field offsets of sockaddr, sockaddr_in and sockaddr_in6 match the compiler" {
+	expect_layout sockaddr sockaddr_in sockaddr_in6
+}
+
+@test "01-sockaddr: sizes and field offsets of sockaddr_un and sockaddr_storage match the compiler" {
+	expect_layout sockaddr_un sockaddr_storage
+}
+
+@test "01-sockaddr: AF_UNIX, AF_LOCAL, AF_INET, AF_INET6 and their PF_ twins have the headers' values" {
+	local want
+	want=$("$PROBE" families)
+	run_prog "$LAB_BIN/sockaddr" families
+	assert_success
+	assert_output "$want"
+	local f
+	for f in UNIX LOCAL INET INET6; do
+		[[ $(grep "^AF_$f " <<<"$output" | cut -d' ' -f2) == $(grep "^PF_$f " <<<"$output" | cut -d' ' -f2) ]] ||
+			fail "AF_$f and PF_$f should be equal"
+	done
+}
+
+# Check that a printed sockaddr_in/_in6 has the probe's bytes; $1 = in|in6.
+expect_bytes() {
+	local want
+	want=$("$PROBE" "$1" "$2" "$3")
+	echo "expected (from the probe): $want"
+	run_prog "$LAB_BIN/sockaddr" "$1" "$2" "$3"
+	assert_success
+	assert_line --index 1 "$want"
+	bytes=(${lines[1]})
+}
+
+@test "01-sockaddr: sockaddr_in for 127.0.0.1:8080 has the port and the address in network byte order" {
+	expect_bytes in 127.0.0.1 8080
+	# Whatever the CPU's byte order, the port and the address are stored big-endian.
+	[[ "${bytes[*]:2:2}" == "1f 90" ]] || fail "sin_port should be 1f 90 (8080 through htons)"
+	[[ "${bytes[*]:4:4}" == "7f 00 00 01" ]] || fail "sin_addr should be 7f 00 00 01 (127.0.0.1)"
+	[[ "${bytes[*]:8:8}" == "00 00 00 00 00 00 00 00" ]] || fail "sin_zero should be all zero"
+}
+
+@test "01-sockaddr: sockaddr_in follows the address and port it is given, not a fixed example" {
+	local i
+	for i in 1 2 3; do
+		local addr="$((RANDOM % 223 + 1)).$((RANDOM % 256)).$((RANDOM % 256)).$((RANDOM % 255 + 1))"
+		expect_bytes in "$addr" "$((RANDOM + RANDOM))"
+	done
+	expect_bytes in 0.0.0.0 0
+	expect_bytes in 255.255.255.255 65535
+}
+
+@test "01-sockaddr: sockaddr_in6 for ::1 and other addresses has port and address in network byte order" {
+	expect_bytes in6 ::1 8080
+	[[ "${bytes[*]:2:2}" == "1f 90" ]] || fail "sin6_port should be 1f 90 (8080 through htons)"
+	[[ "${bytes[*]:8:16}" == "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01" ]] || fail "sin6_addr should be ::1"
+	expect_bytes in6 "$(printf '2001:db8::%x:1' $((RANDOM + RANDOM)))" "$((RANDOM + RANDOM))"
+	expect_bytes in6 ::ffff:127.0.0.1 443
+}
+
+@test "01-sockaddr: the family read back through struct sockaddr is AF_INET or AF_INET6" {
+	local inet inet6
+	inet=$("$PROBE" families | awk '$1 == "AF_INET" { print $2 }')
+	inet6=$("$PROBE" families | awk '$1 == "AF_INET6" { print $2 }')
+	run_prog "$LAB_BIN/sockaddr" in 10.1.2.3 99
+	assert_success
+	assert_line --index 0 --partial "sa_family $inet,"
+	run_prog "$LAB_BIN/sockaddr" in6 fe80::1 99
+	assert_success
+	assert_line --index 0 --partial "sa_family $inet6,"
+}
+
+@test "01-sockaddr: an address that is not IPv4 (or not IPv6) is a usage error, exit 2" {
+	local a
+	for a in 256.1.1.1 1.2.3 localhost ::1 "" 1.2.3.4x; do
+		run_prog "$LAB_BIN/sockaddr" in "$a" 80
+		assert_usage
+	done
+	for a in 1.2.3.4 ::g 1:2:3:4:5:6:7:8:9 localhost; do
+		run_prog "$LAB_BIN/sockaddr" in6 "$a" 80
+		assert_usage
+	done
+}
+
+@test "01-sockaddr: a port that is not 0..65535 (abc, -1, 65536, empty) is a usage error, exit 2" {
+	local p
+	for p in abc -1 65536 "" 80x 99999999999999999999; do
+		run_prog "$LAB_BIN/sockaddr" in 127.0.0.1 "$p"
+		assert_usage
+		run_prog "$LAB_BIN/sockaddr" in6 ::1 "$p"
+		assert_usage
+	done
+}
+
+@test "01-sockaddr: no arguments, or an unknown command, is a usage error, exit 2" {
+	run_prog "$LAB_BIN/sockaddr"
+	assert_usage
+	run_prog "$LAB_BIN/sockaddr" bogus
+	assert_usage
+	run_prog "$LAB_BIN/sockaddr" in 127.0.0.1
+	assert_usage
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# selftest.sh - the kit proves itself (`make test`).
+#
+#   structure   every manifest lab has starter, solution, bats file and both handouts; every test is
+#               named "NN-name: ..." and quoted word for word in both handouts, every TODO(NN.k) too
+#   sync        every committed starter is exactly what tests/lib/mkstarter makes of its solution
+#   finished    solutions/ holds no TODO but the starter text of marked regions
+#   solutions   every test of every lab passes on solutions/, built with ASan + UBSan
+#   starters    every lab's tests fail on its untouched starter
+#   mutants     for each TODO region k: the solution with only region k stubbed fails its lab's tests
+#   kit         tests/kit.bats: the helpers and the Makefile contract
+# Usage: tests/lib/selftest.sh [NN-name ...]     (default: every lab in the manifest)
+# Ends with "N passed, N failed"; exit status 0 only if nothing failed.
+set -u
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$top" || exit 2
+bats=$top/tests/lib/bats
+work=$top/build/selftest
+jobs=${SELFTEST_JOBS:-2}
+
+# One job of the parallel part: run one lab's bats file against one tree; write a result line.
+if [[ ${1:-} == --job ]]; then
+	kind=$2 lab=$3 region=${4:-}
+	case $kind in
+	solutions) tree=$top/solutions san=1 ;;
+	starters) tree=$top/labs san= ;;
+	mutant)
+		tree=$work/mutants/$lab.$region
+		rm -rf "$tree" && mkdir -p "$tree/$lab"
+		for f in solutions/"$lab"/*.c; do
+			n=$(awk -v count=1 -f tests/lib/mkstarter "$f")
+			if ((region <= n)); then
+				awk -v only="$region" -f tests/lib/mkstarter "$f" >"$tree/$lab/${f##*/}"
+			else
+				cp "$f" "$tree/$lab/"
+			fi
+			region=$((region > n ? region - n : 1000000))
+		done
+		region=$4 san= ;;
+	esac
+	log=$work/$kind.$lab${region:+.$region}.tap
+	abort=()
+	[[ $kind != solutions ]] && "$bats" --help 2>/dev/null | grep -q -- --abort && abort=(--abort)
+	SAN=$san TREE_DIR=$tree timeout -k 5 600 "$bats" --tap "${abort[@]}" "tests/$lab.bats" >"$log" 2>&1
+	echo "$kind $lab ${region:-0} $(grep -cE '^ok ' "$log") $(grep -cE '^not ok ' "$log") $(grep -cE '^ok .*# skip' "$log")" >"$log.result"
+	exit 0
+fi
+
+passed=0 failed=0
+pass() { passed=$((passed + 1)); [[ -n ${VERBOSE:-} ]] && printf '  ok    %s\n' "$*"; return 0; }
+flunk() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$*"; }
+check() { # description, then a command that must succeed
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else flunk "$what"; fi
+}
+
+mapfile -t all < <(awk '!/^#/ && NF { print $1 }' labs/manifest)
+labs=("${@:-${all[@]}}")
+rm -rf "$work" && mkdir -p "$work"
+start=$SECONDS
+
+echo "== structure, sync, finished"
+for lab in "${labs[@]}"; do
+	nn=${lab%%-*}
+	[[ " ${all[*]} " == *" $lab "* ]] || { flunk "$lab is not in labs/manifest"; continue; }
+	for f in "tests/$lab.bats" "docs/$lab.md" "docs/zh/$lab.md"; do
+		check "$lab: $f exists" test -s "$f"
+	done
+	sols=(solutions/"$lab"/*.c)
+	check "$lab: solutions/$lab/ has a program" test -f "${sols[0]}"
+	for s in "${sols[@]}"; do
+		[[ -f $s ]] || continue
+		starter=labs/${s#solutions/}
+		if awk -f tests/lib/mkstarter "$s" >"$work/starter.c" && cmp -s "$work/starter.c" "$starter"; then
+			pass "$starter is in sync with $s"
+		else
+			flunk "$starter differs from what its solution generates: run make starters"
+			diff -u "$starter" "$work/starter.c" | head -n 20 | sed 's/^/        /'
+		fi
+		stray=$(grep -n 'TODO' "$s" | grep -v 'BEGIN SOLUTION TODO(')
+		check "$s: no unfinished TODO (only the starter text of marked regions)" test -z "$stray"
+		[[ -z $stray ]] || echo "$stray" | sed 's/^/        /'
+		check "$s: every region is TODO($nn.k)" \
+			bash -c '! grep -o "TODO([0-9.]*)" "$1" | grep -vq "TODO($2\."' _ "$s" "$nn"
+	done
+	for s in labs/"$lab"/*.c; do
+		check "$s has a solution" test -f "solutions/${s#labs/}"
+	done
+	# Handouts: the test names word for word, the TODOs, and the same sections in both languages.
+	[[ -f tests/$lab.bats && -f docs/$lab.md && -f docs/zh/$lab.md ]] || continue
+	mapfile -t names < <(sed -nE 's/^@test "(.*)" \{$/\1/p' "tests/$lab.bats")
+	check "$lab: tests/$lab.bats has tests" test ${#names[@]} -gt 0
+	for t in "${names[@]}"; do
+		check "$lab: test name starts with \"$lab: \": $t" test "${t#"$lab: "}" != "$t"
+		for d in docs/$lab.md docs/zh/$lab.md; do
+			check "$d quotes the test \"$t\"" grep -qF -- "$t" "$d"
+		done
+	done
+	for id in $(cat solutions/"$lab"/*.c | grep -o "TODO($nn\.[0-9]*)" | sort -u); do
+		for d in docs/$lab.md docs/zh/$lab.md; do
+			check "$d explains $id" grep -qF -- "$id" "$d"
+		done
+	done
+	check "docs/$lab.md and docs/zh/$lab.md have the same number of sections" \
+		test "$(grep -c '^##' "docs/$lab.md")" = "$(grep -c '^##' "docs/zh/$lab.md")"
+done
+
+echo "== solutions pass (ASan + UBSan), starters fail, every TODO is caught by a test"
+make -s probe || flunk "the probe does not build"
+joblist=$work/jobs
+: >"$joblist"
+for lab in "${labs[@]}"; do
+	echo "solutions $lab" >>"$joblist"
+	echo "starters $lab" >>"$joblist"
+	n=0
+	for s in solutions/"$lab"/*.c; do n=$((n + $(awk -v count=1 -f tests/lib/mkstarter "$s"))); done
+	for ((k = 1; k <= n; k++)); do echo "mutant $lab $k" >>"$joblist"; done
+done
+# Longest first: the labs with the most tests start early.
+xargs -P "$jobs" -L 1 "$top/tests/lib/selftest.sh" --job <"$joblist"
+
+while read -r kind lab region ok nok skip; do
+	log=$work/$kind.$lab$([[ $kind == mutant ]] && echo ".$region").tap
+	case $kind in
+	solutions)
+		if ((ok + nok == 0)); then
+			flunk "$lab: the tests did not run on solutions/ (see $log)"
+			continue
+		fi
+		passed=$((passed + ok))
+		failed=$((failed + nok))
+		((nok == 0)) || { flunk "$lab: $nok test(s) fail on solutions/:"; grep -E '^not ok' "$log" | sed 's/^/        /'; }
+		((skip == 0)) || printf '  note  %s: %d test(s) skipped on this machine:\n%s\n' "$lab" "$skip" \
+			"$(grep -E '^ok .*# skip' "$log" | sed 's/^/        /')"
+		;;
+	starters)
+		check "$lab: the untouched starter fails its tests" test "$nok" -gt 0 ;;
+	mutant)
+		check "$lab: a solution without TODO region $region fails a test" test "$nok" -gt 0 ;;
+	esac
+done < <(cat "$work"/*.result)
+
+echo "== the kit itself"
+"$bats" --tap tests/kit.bats >"$work/kit.tap" 2>&1
+passed=$((passed + $(grep -cE '^ok ' "$work/kit.tap")))
+kitfail=$(grep -cE '^not ok ' "$work/kit.tap")
+failed=$((failed + kitfail))
+((kitfail == 0)) || sed -n '/^not ok/,/^ok/p' "$work/kit.tap" | head -n 60 | sed 's/^/        /'
+
+echo "== done in $((SECONDS - start)) s"
+echo "$passed passed, $failed failed"
+((failed == 0))
