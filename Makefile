@@ -35,7 +35,8 @@ endif
 # LAB=3, 03 or 03-bind: the manifest's full name, or empty for all labs.
 LAB_NAME := $(if $(LAB),$(or $(filter $(LAB)-% $(LAB),$(LABS)),$(filter 0$(LAB)-%,$(LABS)),$(error LAB=$(LAB): no such lab; the labs are: $(LABS))))
 
-BATS := $(TOP)/tests/lib/bats
+# Every program of the chosen labs: TREE/NN-name/prog.c -> OUT/NN-name/prog
+LAB_PROGS = $(patsubst $(TREE_DIR)/%.c,$(OUT)/%,$(wildcard $(addsuffix /*.c,$(addprefix $(TREE_DIR)/,$(or $(LAB_NAME),$(LABS))))))
 TOOLS := $(TOP)/node_modules/.package-lock.json
 PROBE := $(TOP)/build/probe/probe
 export SOCKLAB_TOP := $(TOP)
@@ -50,6 +51,7 @@ help: ## this help: targets, labs, your progress
 
 .PHONY: check
 check: $(TOOLS) $(PROBE) ## build and grade the labs in TREE (default labs/), show progress; LAB=NN for one
+	-$(Q)$(MAKE) -k $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
 	@TREE_DIR='$(TREE_DIR)' $(TOP)/tests/lib/check.sh $(LAB_NAME)
 
 ##@ For maintainers
@@ -72,7 +74,7 @@ clean: ## remove build/ (and nothing else)
 bins: $(PROBE)
 	@test -n '$(LAB_NAME)' || { echo 'make bins needs LAB=NN' >&2; exit 2; }
 	@test -d '$(TREE_DIR)/$(LAB_NAME)' || { echo 'no folder $(TREE_DIR)/$(LAB_NAME)' >&2; exit 1; }
-	$(Q)$(MAKE) --no-print-directory -f $(TOP)/Makefile $(patsubst $(TREE_DIR)/%.c,$(OUT)/%,$(wildcard $(TREE_DIR)/$(LAB_NAME)/*.c))
+	$(Q)$(MAKE) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
 print-out:
 	@echo '$(OUT)'
 .PHONY: probe
