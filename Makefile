@@ -65,6 +65,12 @@ starters: ## regenerate every labs/NN-name/*.c from its solution
 		rel=$${f#$(TOP)/solutions/}; mkdir -p $(TOP)/labs/$${rel%/*}; \
 		awk -f $(TOP)/tests/lib/mkstarter "$$f" > $(TOP)/labs/$$rel || exit 1; done
 
+.PHONY: pics
+pics: ## regenerate pic/*.png and pic/*.svg from their mscgen sources
+	$(Q)command -v mscgen >/dev/null || { echo 'make pics needs mscgen (Debian/Ubuntu: apt install mscgen)' >&2; exit 2; }
+	$(Q)for f in $(TOP)/pic/*.msc; do \
+		mscgen -T png -o "$${f%.msc}.png" "$$f" && mscgen -T svg -o "$${f%.msc}.svg" "$$f" || exit 1; done
+
 .PHONY: clean
 clean: ## remove build/ (and nothing else)
 	rm -rf $(TOP)/build
