@@ -101,5 +101,5 @@ $(PROBE): $(TOP)/tests/lib/probe.c $(TOP)/include/socklab.h
 $(TOOLS): $(TOP)/package.json $(TOP)/package-lock.json
 	$(Q)if command -v npm >/dev/null; then \
 		echo '  NPM   installing the pinned test tools (bats, bats-support, bats-assert) into node_modules/'; \
-		cd $(TOP) && npm ci --no-audit --no-fund --loglevel=error >/dev/null && touch $@; \
+		cd $(TOP) && npm ci --no-audit --no-fund --no-update-notifier --loglevel=error >/dev/null && touch $@; \
 	else echo '  note: npm not found; trying a system bats instead'; fi
