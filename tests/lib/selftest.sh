@@ -15,12 +15,14 @@ set -u
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$top" || exit 2
 bats=$top/tests/lib/bats
-work=$top/build/selftest
+args=("$@")
+[[ ${1:-} == --job ]] && args=()
+work=$top/build/selftest/$(IFS=+; echo "${args[*]:-all}")
 jobs=${SELFTEST_JOBS:-2}
 
 # One job of the parallel part: run one lab's bats file against one tree; write a result line.
 if [[ ${1:-} == --job ]]; then
-	kind=$2 lab=$3 region=${4:-}
+	kind=$2 lab=$3 region=$4 work=$5
 	case $kind in
 	solutions) tree=$top/solutions san=1 ;;
 	starters) tree=$top/labs san= ;;
@@ -38,11 +40,11 @@ if [[ ${1:-} == --job ]]; then
 		done
 		region=$4 san= ;;
 	esac
-	log=$work/$kind.$lab${region:+.$region}.tap
+	log=$work/$kind.$lab$([[ $kind == mutant ]] && echo ".$region").tap
 	abort=()
 	[[ $kind != solutions ]] && "$bats" --help 2>/dev/null | grep -q -- --abort && abort=(--abort)
 	SAN=$san TREE_DIR=$tree timeout -k 5 600 "$bats" --tap "${abort[@]}" "tests/$lab.bats" >"$log" 2>&1
-	echo "$kind $lab ${region:-0} $(grep -cE '^ok ' "$log") $(grep -cE '^not ok ' "$log") $(grep -cE '^ok .*# skip' "$log")" >"$log.result"
+	echo "$kind $lab $region $(grep -cE '^ok ' "$log") $(grep -cE '^not ok ' "$log") $(grep -cE '^ok .*# skip' "$log")" >"$log.result"
 	exit 0
 fi
 
@@ -122,14 +124,14 @@ make -s probe || flunk "the probe does not build"
 joblist=$work/jobs
 : >"$joblist"
 for lab in "${labs[@]}"; do
-	echo "solutions $lab" >>"$joblist"
-	echo "starters $lab" >>"$joblist"
+	echo "solutions $lab 0" >>"$joblist"
+	echo "starters $lab 0" >>"$joblist"
 	n=0
 	for s in solutions/"$lab"/*.c; do n=$((n + $(awk -v count=1 -f tests/lib/mkstarter "$s"))); done
 	for ((k = 1; k <= n; k++)); do echo "mutant $lab $k" >>"$joblist"; done
 done
 # Longest first: the labs with the most tests start early.
-xargs -P "$jobs" -L 1 "$top/tests/lib/selftest.sh" --job <"$joblist"
+sed "s|\$| $work|" "$joblist" | xargs -P "$jobs" -L 1 "$top/tests/lib/selftest.sh" --job
 
 while read -r kind lab region ok nok skip; do
 	log=$work/$kind.$lab$([[ $kind == mutant ]] && echo ".$region").tap
