@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # kit: the machinery every lab relies on: helpers, starter generation, the Makefile contract.
 load lib/socklab
+# Two of these tests grade a whole lab through `make check`: allow for a slow, loaded machine.
+BATS_TEST_TIMEOUT=240
 
 setup() { sl_begin; }
 teardown() { lab_teardown; }
@@ -67,13 +69,13 @@ fixture() {
 	local copy=$BATS_TEST_TMPDIR/copy
 	mkdir -p "$copy"
 	cp -r "$SOCKLAB_TOP/solutions/01-sockaddr" "$copy/"
-	run_prog -t 60 make -s -C "$SOCKLAB_TOP" check LAB=01 TREE="$copy"
+	run_prog -t 200 make -s -C "$SOCKLAB_TOP" check LAB=01 TREE="$copy"
 	assert_success
 	assert_output --partial "PASS  01-sockaddr"
 }
 
 @test "kit: make check on the untouched starters exits non-zero and names lab 01 as the next lab" {
-	run_prog -t 60 make -s -C "$SOCKLAB_TOP" check LAB=01
+	run_prog -t 200 make -s -C "$SOCKLAB_TOP" check LAB=01
 	assert_failure
 	assert_output --partial "Next: 01-sockaddr"
 	assert_output --partial "first failing test: 01-sockaddr:"
