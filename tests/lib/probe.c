@@ -14,9 +14,18 @@
  *        probe connect HOST PORT [MSG] connect; print "local ADDR PORT" and "peer ADDR PORT";
  *                                      with MSG send it, half-close, print what comes back
  *        probe hold HOST PORT          connect, print "local ADDR PORT", keep the connection until SIGTERM
+ *        probe drain ADDR PORT         accept one client, print "peer ADDR PORT", read to EOF, print "got N
+ *                                      bytes, then EOF", answer "got N bytes\n" + the bytes in upper case
+ *        probe close ADDR PORT         accept one client, print "peer ADDR PORT", close it at once
+ *        probe nbconnect HOST PORT MS  non-blocking connect, poll up to MS ms: print "connected ADDR PORT"
+ *                                      or "pending ADDR PORT" (the local end), hold the socket until SIGTERM
+ *        probe reserve [-r] ADDR PORT  bind without listening, print "bound ADDR PORT", keep it until SIGTERM:
+ *                                      a closed port (SYNs get an RST) that no other program can take
  *        probe timewait [-r]           leave a server-side TIME_WAIT on a loopback port and print the port
  *                                      (-r: the listener had SO_REUSEADDR)
  *        probe await FILE PID MS       wait until FILE holds a full line, PID has exited, or MS ms passed
+ *        probe sockinfo PID FD         the kernel's view of PID's descriptor FD (pidfd_getfd, Linux >= 5.6,
+ *                                      needs ptrace rights): "domain AF_INET type SOCK_STREAM protocol 6"
  *
  * Errors are reported like the labs': "probe: CALL: ENAME (text)", exit 1; usage errors exit 2.
  */
@@ -41,7 +50,7 @@ static _Noreturn void usage(void)
 {
 	fputs("usage: probe layout | families | in ADDR PORT | in6 ADDR PORT | bind [-r] ADDR PORT\n"
 	      "       | listen [-r] [-b N] ADDR PORT | serve [-n N] ADDR PORT | connect HOST PORT [MSG]\n"
-	      "       | hold HOST PORT | timewait [-r] | await FILE PID MS\n",
+	      "       | hold HOST PORT | drain ADDR PORT | close ADDR PORT | nbconnect HOST PORT MS | reserve [-r] ADDR PORT | timewait [-r] | await FILE PID MS | sockinfo PID FD\n",
 	      stderr);
 	exit(2);
 }
@@ -305,6 +314,98 @@ static int cmd_hold(int argc, char **argv)
 	return 0;
 }
 
+/* One client, then exit. drain: read to EOF (a read error such as ECONNRESET is reported), then
+ * answer "got N bytes\n" and the bytes in upper case; close: close the connection at once. */
+static int cmd_one(int drain, int argc, char **argv)
+{
+	if (argc != 3)
+		usage();
+	int lfd = bound_socket(1, argv[1], argv[2]);
+	if (listen(lfd, 16) == -1)
+		die("listen");
+	print_name("listening", lfd, 0);
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	int cfd = accept(lfd, (struct sockaddr *)&peer, &plen);
+	if (cfd == -1)
+		die("accept");
+	/* accept's address, not getpeername(): a client that reset before accept leaves ENOTCONN. */
+	printf("peer %s\n", show(&peer));
+	fflush(stdout);
+	if (drain) {
+		char *buf = NULL;
+		size_t len = 0, cap = 0;
+		ssize_t r;
+		do {
+			if (cap - len < 4096 && (buf = realloc(buf, cap += 65536)) == NULL)
+				die("realloc");
+			if ((r = read(cfd, buf + len, cap - len)) == -1)
+				die("read");
+			len += (size_t)r;
+		} while (r > 0);
+		printf("got %zu bytes, then EOF\n", len);
+		fflush(stdout);
+		dprintf(cfd, "got %zu bytes\n", len);
+		for (size_t i = 0; i < len; i++)
+			buf[i] = buf[i] >= 'a' && buf[i] <= 'z' ? (char)(buf[i] - 'a' + 'A') : buf[i];
+		for (size_t off = 0; off < len; off += (size_t)r)
+			if ((r = write(cfd, buf + off, len - off)) == -1)
+				die("write");
+		free(buf);
+	}
+	close(cfd);
+	close(lfd);
+	return 0;
+}
+
+/* Start a connect that cannot block: report whether the handshake completed within MS ms (a full
+ * accept queue drops the SYN and leaves it pending, in SYN-SENT), then keep the socket open. */
+static int cmd_nbconnect(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+
+	if (argc != 4 || strspn(argv[3], "0123456789") != strlen(argv[3]) || strlen(argv[3]) > 7)
+		usage();
+	socklen_t len = make_addr(argv[1], argv[2], &ss);
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		die("socket");
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1 && errno != EINPROGRESS)
+		die("connect");
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int n;
+	while ((n = poll(&p, 1, atoi(argv[3]))) == -1 && errno == EINTR && !stop)
+		;
+	if (n == -1 && errno != EINTR)
+		die("poll");
+	int err = 0;
+	socklen_t elen = sizeof(err);
+	if (n > 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
+		die("getsockopt");
+	if (err != 0) {
+		errno = err;
+		die("connect");
+	}
+	print_name(n > 0 ? "connected" : "pending", fd, 0);
+	wait_for_term();
+	close(fd);
+	return 0;
+}
+
+/* Hold a bound, never listening socket: its port answers SYNs with an RST, and stays ours. */
+static int cmd_reserve(int argc, char **argv)
+{
+	int reuse = argc == 4 && strcmp(argv[1], "-r") == 0;
+
+	if (argc != 3 && !reuse)
+		usage();
+	int fd = bound_socket(reuse, argv[argc - 2], argv[argc - 1]);
+	print_name("bound", fd, 0);
+	wait_for_term();
+	close(fd);
+	return 0;
+}
+
 /* Make the server side of a loopback connection close first, so that the TIME_WAIT sits on the
  * listening port; then close the listener too. The port is free of sockets but for that TIME_WAIT. */
 static int cmd_timewait(int argc, char **argv)
@@ -404,6 +505,47 @@ static int cmd_await(int argc, char **argv)
 	}
 }
 
+/* Copy descriptor FD out of process PID and ask the kernel what socket it is. */
+static int cmd_sockinfo(const char *pid_s, const char *fd_s)
+{
+	char *end1, *end2;
+	long pid = strtol(pid_s, &end1, 10), target = strtol(fd_s, &end2, 10);
+
+	if (*pid_s == '\0' || *end1 != '\0' || *fd_s == '\0' || *end2 != '\0' || pid <= 0 || target < 0)
+		usage();
+#if defined(SYS_pidfd_open) && defined(SYS_pidfd_getfd)
+	int pidfd = (int)syscall(SYS_pidfd_open, (int)pid, 0);
+	if (pidfd == -1)
+		die("pidfd_open");
+	int fd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)target, 0);
+	if (fd == -1)
+		die("pidfd_getfd");
+	const int opts[3] = { SO_DOMAIN, SO_TYPE, SO_PROTOCOL };
+	int v[3];
+	for (int i = 0; i < 3; i++) {
+		socklen_t len = sizeof(v[i]);
+		if (getsockopt(fd, SOL_SOCKET, opts[i], &v[i], &len) == -1)
+			die("getsockopt");
+	}
+	const char *dom = v[0] == AF_INET ? "AF_INET" : v[0] == AF_INET6 ? "AF_INET6" : v[0] == AF_UNIX ? "AF_UNIX" : NULL;
+	const char *type = v[1] == SOCK_STREAM ? "SOCK_STREAM" : v[1] == SOCK_DGRAM ? "SOCK_DGRAM"
+		: v[1] == SOCK_RAW ? "SOCK_RAW" : v[1] == SOCK_SEQPACKET ? "SOCK_SEQPACKET" : NULL;
+	if (dom)
+		printf("domain %s ", dom);
+	else
+		printf("domain %d ", v[0]);
+	if (type)
+		printf("type %s ", type);
+	else
+		printf("type %d ", v[1]);
+	printf("protocol %d\n", v[2]);
+	return 0;
+#else
+	errno = ENOSYS;
+	die("pidfd_getfd");
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_term };
@@ -438,9 +580,17 @@ int main(int argc, char **argv)
 		return cmd_connect(argc, argv);
 	if (strcmp(cmd, "hold") == 0)
 		return cmd_hold(argc, argv);
+	if (strcmp(cmd, "drain") == 0 || strcmp(cmd, "close") == 0)
+		return cmd_one(strcmp(cmd, "drain") == 0, argc, argv);
+	if (strcmp(cmd, "nbconnect") == 0)
+		return cmd_nbconnect(argc, argv);
+	if (strcmp(cmd, "reserve") == 0)
+		return cmd_reserve(argc, argv);
 	if (strcmp(cmd, "timewait") == 0)
 		return cmd_timewait(argc, argv);
 	if (strcmp(cmd, "await") == 0)
 		return cmd_await(argc, argv);
+	if (strcmp(cmd, "sockinfo") == 0 && argc == 3)
+		return cmd_sockinfo(argv[1], argv[2]);
 	usage();
 }

@@ -8,6 +8,7 @@
 #                            a crash "crashed with SIGSEGV", a sanitizer report a failure of its own
 #   start_bg NAME CMD...     start a server in its own session (setsid, fd 3 closed), wait (bounded, no
 #                            sleep) for its first line: it lands in $line, the port it names in $port
+#                            ("... port N", or a probe's "listening ADDR N")
 #   stop_bg NAME             SIGTERM, bounded wait; its exit status lands in $status
 #   assert_errno CALL ENAME  the last run_prog failed in CALL with ENAME: "prog: CALL: ENAME (text)", exit 1
 #   assert_usage             the last run_prog was a usage error: message on stderr, exit 2
@@ -109,8 +110,8 @@ start_bg() {
 	fi
 	printf '%s said: %s\n' "$name" "$line"
 	port=
-	if [[ $line =~ port\ ([0-9]+) ]]; then
-		port=${BASH_REMATCH[1]}
+	if [[ $line =~ port\ ([0-9]+) || $line =~ \ ([0-9]+)$ ]]; then
+		port=${BASH_REMATCH[1]} # "... port N", or a probe's "listening ADDR N"
 	fi
 	return 0
 }

@@ -1,0 +1,213 @@
+#!/usr/bin/env bats
+# 06-connect: the client. The probe is the server (`probe serve` prints "peer ADDR PORT" for each
+# client it accepts, "got LINE" for what it read, and answers "echo: LINE"), so every port the
+# client prints is checked against what the kernel told the other end.
+load lib/socklab
+
+setup_file() { lab_setup_file 06-connect; }
+setup() { lab_setup; }
+teardown() { lab_teardown; }
+
+# Start the probe server on a port the kernel chooses: serve_on ADDR [CLIENTS]. Sets $srv_port.
+# (The probe prints "listening ADDR PORT", without the word "port", so $port is not set.)
+serve_on() {
+	start_bg srv "$PROBE" serve -n "${2:-1}" "$1" 0
+	srv_port=${line##* }
+	[[ $srv_port =~ ^[0-9]+$ ]] || fail "the probe server did not report its port: $line"
+}
+
+# What the server has printed so far ("peer ADDR PORT" and "got LINE" lines). The probe flushes
+# both before it answers, so once the client has its reply they are there.
+server_said() { cat "$BATS_TEST_TMPDIR/srv.out"; }
+
+# "ADDR PORT" from the client's line "WHAT ADDR port N" (WHAT = local or peer); empty if none.
+printed() { awk -v w="$1" '$1 == w && $3 == "port" { print $2, $4; exit }' <<<"$output"; }
+
+# The client's local "ADDR PORT" into $client; fails the test if it printed none.
+client_local() {
+	client=$(printed local)
+	[[ $client =~ ^[0-9a-f.:]+\ [0-9]+$ ]] ||
+		fail "expected a line \"local ADDR port N\" on stdout (getsockname after connect)"
+}
+
+# Check that the server saw a client at "ADDR PORT" ($1).
+expect_server_saw() {
+	echo "server said:"
+	sl_indent "$(server_said)"
+	grep -qxF "peer $1" <(server_said) ||
+		fail "the server saw no client at $1: the port printed is not the one the kernel gave the connection"
+}
+
+random_line() { echo "line-$RANDOM-$RANDOM-$$"; }
+
+@test "06-connect: the client connects without bind and prints the local port the server sees as its peer" {
+	serve_on 127.0.0.1
+	run_prog "$LAB_BIN/connect" 127.0.0.1 "$srv_port" "$(random_line)"
+	assert_success
+	client_local
+	expect_server_saw "$client"
+}
+
+@test "06-connect: the kernel picks the local port from ip_local_port_range" {
+	local low high
+	read -r low high </proc/sys/net/ipv4/ip_local_port_range
+	echo "ip_local_port_range: $low $high"
+	serve_on 127.0.0.1
+	run_prog "$LAB_BIN/connect" 127.0.0.1 "$srv_port" "$(random_line)"
+	assert_success
+	local addr lport
+	client_local
+	read -r addr lport <<<"$client"
+	[[ $addr == 127.0.0.1 ]] || fail "the kernel should choose 127.0.0.1 as the source address to reach 127.0.0.1"
+	((lport >= low && lport <= high)) || fail "local port $lport is outside ip_local_port_range $low-$high"
+	expect_server_saw "$addr $lport"
+}
+
+@test "06-connect: getpeername names the server's address and listening port" {
+	serve_on 127.0.0.1
+	run_prog "$LAB_BIN/connect" 127.0.0.1 "$srv_port" "$(random_line)"
+	assert_success
+	[[ $(printed peer) == "127.0.0.1 $srv_port" ]] ||
+		fail "expected a line \"peer 127.0.0.1 port $srv_port\" (getpeername: the server's address and port)"
+}
+
+@test "06-connect: a random line makes the round trip and the server's echo comes back" {
+	local msg
+	msg=$(random_line)
+	serve_on 127.0.0.1
+	run_prog "$LAB_BIN/connect" 127.0.0.1 "$srv_port" "$msg"
+	assert_success
+	echo "server said:"
+	sl_indent "$(server_said)"
+	grep -qxF "got $msg" <(server_said) ||
+		fail "the server did not read \"$msg\" followed by a newline from the connection"
+	assert_line "echo: $msg"
+}
+
+@test "06-connect: without a line argument the client sends the default line and prints the reply" {
+	serve_on 127.0.0.1
+	run_prog "$LAB_BIN/connect" 127.0.0.1 "$srv_port"
+	assert_success
+	local got
+	got=$(sed -n 's/^got //p' <(server_said))
+	echo "the server read: \"$got\""
+	[[ -n $got ]] || fail "the server read an empty line: send a default line (\"hello\") when none is given"
+	assert_line "echo: $got"
+}
+
+@test "06-connect: two runs get different ephemeral ports and the server sees each" {
+	serve_on 127.0.0.1 2
+	local first second
+	run_prog "$LAB_BIN/connect" 127.0.0.1 "$srv_port" "$(random_line)"
+	assert_success
+	client_local
+	first=$client
+	run_prog "$LAB_BIN/connect" 127.0.0.1 "$srv_port" "$(random_line)"
+	assert_success
+	client_local
+	second=$client
+	[[ $first != "$second" ]] || fail "both runs printed the same local address and port: $first"
+	expect_server_saw "$first"
+	expect_server_saw "$second"
+}
+
+@test "06-connect: while the client waits for the reply, ss shows the ESTABLISHED pair and the bytes queued at the server" {
+	# A server that listens but never accepts nor reads: the kernel completes the handshake and
+	# takes the client's bytes into the server side's receive queue; the client waits for a reply.
+	start_bg lst "$PROBE" listen 127.0.0.1 0
+	local sport=${line##* } msg
+	msg=$(random_line)
+	start_bg cli "$LAB_BIN/connect" 127.0.0.1 "$sport" "$msg"
+	[[ -n $port && $port != 0 ]] || fail "the client's first line should be \"local ADDR port N\" with the kernel's port"
+	local cport=$port want=$((${#msg} + 1)) i srv cli
+	# Bounded wait (count and time) for the line to arrive in the server's receive queue.
+	local deadline=$((SECONDS + SOCKLAB_TIMEOUT))
+	for ((i = 0; i < 500 && SECONDS <= deadline; i++)); do
+		srv=$(ss -Htn state established "( sport = :$sport and dport = :$cport )")
+		[[ $(awk '{ print $1 }' <<<"$srv") == "$want" ]] && break
+	done
+	cli=$(ss -Htn state established "( sport = :$cport and dport = :$sport )")
+	echo "ss, client side (Recv-Q Send-Q Local Peer):"
+	sl_indent "$cli"
+	echo "ss, server side:"
+	sl_indent "$srv"
+	[[ $cli == *"127.0.0.1:$cport"*"127.0.0.1:$sport"* ]] ||
+		fail "no ESTABLISHED connection from the printed local port $cport to the server's port $sport"
+	[[ $srv == *"127.0.0.1:$sport"*"127.0.0.1:$cport"* ]] ||
+		fail "the server side of the connection is not ESTABLISHED"
+	[[ $(awk '{ print $1 }' <<<"$srv") == "$want" ]] ||
+		fail "expected the $want bytes of \"$msg\\n\" waiting in the server's receive queue (Recv-Q)"
+}
+
+@test "06-connect: connect on an already connected socket fails with EISCONN" {
+	serve_on 127.0.0.1
+	run_prog "$LAB_BIN/connect" -2 127.0.0.1 "$srv_port"
+	assert_errno connect EISCONN
+	# The first connect really happened: the server saw this client.
+	client_local
+	expect_server_saw "$client"
+}
+
+@test "06-connect: connect to a loopback port where nobody listens fails with ECONNREFUSED" {
+	# A port the kernel just handed out and took back: nobody listens on it.
+	run "$PROBE" bind 127.0.0.1 0
+	[[ $status == 0 && $output =~ ^bound\ 127\.0\.0\.1\ ([0-9]+)$ ]] || fail "probe bind failed: $output"
+	local free=${BASH_REMATCH[1]}
+	run_prog "$LAB_BIN/connect" 127.0.0.1 "$free" "$(random_line)"
+	assert_errno connect ECONNREFUSED
+	[[ -z $output ]] || fail "nothing should be printed when connect fails"
+}
+
+@test "06-connect: the client also connects over IPv6 to ::1" {
+	"$PROBE" bind ::1 0 >/dev/null 2>&1 || skip "this machine has no IPv6 loopback (::1)"
+	local msg
+	msg=$(random_line)
+	serve_on ::1
+	run_prog "$LAB_BIN/connect" ::1 "$srv_port" "$msg"
+	assert_success
+	[[ $(printed peer) == "::1 $srv_port" ]] || fail "expected a line \"peer ::1 port $srv_port\""
+	client_local
+	expect_server_saw "$client"
+	assert_line "echo: $msg"
+}
+
+@test "06-connect: strace shows socket and connect but no bind" {
+	command -v strace >/dev/null || skip "needs strace"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
+	serve_on 127.0.0.1
+	local trace=$BATS_TEST_TMPDIR/trace
+	# LeakSanitizer cannot run under ptrace: turn it off for this one traced run.
+	run_prog env ASAN_OPTIONS="${ASAN_OPTIONS//detect_leaks=1/detect_leaks=0}" \
+		strace -qq -e trace=network -o "$trace" "$LAB_BIN/connect" 127.0.0.1 "$srv_port" "$(random_line)"
+	assert_success
+	echo "strace -e trace=network:"
+	sl_indent "$(cat "$trace")"
+	grep -qE '^socket\(AF_INET, SOCK_STREAM' "$trace" || fail "no socket(AF_INET, SOCK_STREAM, ...) call"
+	grep -qE "^connect\([0-9]+, .*htons\($srv_port\).*\) = 0$" "$trace" ||
+		fail "no successful connect() to port $srv_port"
+	! grep -qE '^bind\(' "$trace" || fail "the client called bind(): a client needs no bind before connect"
+}
+
+@test "06-connect: a bad port, a missing or extra argument, or no arguments, is a usage error, exit 2" {
+	run_prog "$LAB_BIN/connect"
+	assert_usage
+	run_prog "$LAB_BIN/connect" 127.0.0.1
+	assert_usage
+	local p
+	for p in abc -1 65536; do
+		run_prog "$LAB_BIN/connect" 127.0.0.1 "$p"
+		assert_usage
+	done
+	run_prog "$LAB_BIN/connect" 127.0.0.1 80 one two
+	assert_usage
+	run_prog "$LAB_BIN/connect" -x 127.0.0.1 80
+	assert_usage
+}
+
+@test "06-connect: a host that is not a numeric IPv4 or IPv6 address is a usage error, exit 2" {
+	local h
+	for h in localhost 1.2.3 256.1.1.1 ::g; do
+		run_prog "$LAB_BIN/connect" "$h" 80
+		assert_usage
+	done
+}

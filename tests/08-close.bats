@@ -1,0 +1,257 @@
+#!/usr/bin/env bats
+# 08-close: the ways a TCP connection ends. Every test asks the kernel what really happened: the
+# states `ss` shows for the exact port pair of the connection under test (TIME_WAIT entries live
+# 60 s, so earlier runs leave some behind: never match on one port alone), and what the kit's
+# probe, as the other end, got from its own socket calls (EOF, ECONNRESET).
+load lib/socklab
+
+setup_file() { lab_setup_file 08-close; }
+setup() {
+	lab_setup
+	command -v ss >/dev/null || skip "needs ss (iproute2) to see the TCP states"
+}
+teardown() { lab_teardown; }
+
+# Is there a TCP socket in STATE with local port $2 and peer port $3 (one exact pair)?
+in_state() { [[ -n $(ss -Htan state "$1" "( sport = :$2 and dport = :$3 )") ]]; }
+
+# The kernel's sockets on either end of the pair $1 <-> $2, for the failure report.
+show_pair() {
+	echo "the kernel's sockets between ports $1 and $2 (ss -tan):"
+	sl_indent "$(ss -Htan "( sport = :$1 and dport = :$2 ) or ( sport = :$2 and dport = :$1 )")"
+}
+
+# Wait until in_state STATE LPORT PPORT holds: a bounded loop over ss (at most 2000 looks and
+# SOCKLAB_TIMEOUT seconds), no sleep.
+await_state() {
+	local end=$((${EPOCHREALTIME/./} + SOCKLAB_TIMEOUT * 1000000)) i
+	for ((i = 0; i < 2000; i++)); do
+		in_state "$@" && return 0
+		((${EPOCHREALTIME/./} < end)) || break
+	done
+	show_pair "$2" "$3"
+	fail "no socket in state $1 from port $2 to port $3 within $SOCKLAB_TIMEOUT s"
+}
+
+# Wait the same way until the kernel holds no socket at all for the pair (in any state).
+await_gone() {
+	local end=$((${EPOCHREALTIME/./} + SOCKLAB_TIMEOUT * 1000000)) i
+	for ((i = 0; i < 2000; i++)); do
+		[[ -z $(ss -Htan "( sport = :$1 and dport = :$2 ) or ( sport = :$2 and dport = :$1 )") ]] && return 0
+		((${EPOCHREALTIME/./} < end)) || break
+	done
+	show_pair "$1" "$2"
+	fail "$3"
+}
+
+refute_state() {
+	if in_state "$1" "$2" "$3"; then
+		show_pair "$2" "$3"
+		fail "$4"
+	fi
+}
+
+# Wait (bounded) until the background program NAME prints a line matching REGEX. tail -f follows
+# the file with inotify; timeout ends it in any case.
+await_line() {
+	local fd l tpid
+	exec {fd}< <(exec timeout -k 1 "$SOCKLAB_TIMEOUT" tail -n +1 -f "$BATS_TEST_TMPDIR/$1.out" 3>&-)
+	tpid=$!
+	while IFS= read -r -u "$fd" l; do
+		if [[ $l =~ $2 ]]; then
+			kill "$tpid" 2>/dev/null
+			exec {fd}<&-
+			return 0
+		fi
+	done
+	exec {fd}<&-
+	fail "$1 did not print a line matching \"$2\" within $SOCKLAB_TIMEOUT s"
+}
+
+# Wait (bounded) for the background program NAME to exit by itself, then collect it like stop_bg:
+# $status, $output, $stderr.
+await_exit() {
+	local pidvar=${1}_pid
+	"$PROBE" await /dev/null "${!pidvar}" $((SOCKLAB_TIMEOUT * 1000)) >/dev/null || true
+	stop_bg "$1"
+	lines=()
+	[[ -z $output ]] || mapfile -t lines <<<"$output"
+}
+
+# The port at the end of a probe line: "listening 127.0.0.1 41234", "local 127.0.0.1 52000".
+probe_port() { echo "${1##* }"; }
+
+# The client's port from close_cl's first line "connected from ADDR port P to ADDR port Q".
+client_port() {
+	[[ ${lines[0]:-} =~ ^connected\ from\ [0-9.]+\ port\ ([0-9]+)\ to ]] ||
+		fail "expected a first line \"connected from ADDR port P to ADDR port Q\""
+	cport=${BASH_REMATCH[1]}
+}
+
+@test "08-close: close_sv reads the request up to the client's half-close (EOF), then still sends its reply" {
+	start_bg sv "$LAB_BIN/close_sv" upper 127.0.0.1 0
+	local svport=$port msg reply=$BATS_TEST_TMPDIR/reply
+	# Random and long (about 60 kB, many reads): only a server that reads to EOF has it all.
+	msg=$(head -c 45000 /dev/urandom | base64 -w0)
+	local n=$((${#msg} + 1)) # the probe sends MSG and a newline, then shutdown(SHUT_WR)
+	echo "\$ probe connect 127.0.0.1 $svport <$n random bytes>"
+	timeout -k 1 5 "$PROBE" connect 127.0.0.1 "$svport" "$msg" >"$reply" 2>&1 ||
+		fail "the probe failed or timed out: $(head -c 300 "$reply")"
+	echo "the probe got back: $(head -c 300 "$reply")..."
+	[[ $(sed -n 3p "$reply") == "got $n bytes" ]] ||
+		fail "expected the reply to start with \"got $n bytes\" (the whole request, read up to EOF)"
+	[[ $(sed -n 4p "$reply") == "${msg^^}" && $(wc -l <"$reply") == 4 ]] ||
+		fail "expected the reply to go on with the $n bytes in upper case, complete"
+	local cport
+	cport=$(probe_port "$(head -n 1 "$reply")")
+	await_exit sv
+	[[ $status == 0 ]] || fail "expected close_sv to exit 0 after serving its client"
+	assert_line "peer 127.0.0.1 port $cport"
+	assert_line "read returned 0 (EOF) after $n bytes"
+}
+
+@test "08-close: close_cl half-closes with shutdown(SHUT_WR) and still reads the whole reply up to EOF" {
+	start_bg peer "$PROBE" drain 127.0.0.1 0
+	local svport msg n
+	svport=$(probe_port "$line")
+	msg=$(head -c 600 /dev/urandom | base64 -w0)
+	n=$((${#msg} + 1))
+	run_prog "$LAB_BIN/close_cl" half 127.0.0.1 "$svport" "$msg"
+	assert_success
+	client_port
+	assert_line --index 1 "sent $n bytes, then shutdown(SHUT_WR)"
+	assert_line --index 2 "got $n bytes"
+	assert_line --index 3 "${msg^^}"
+	assert_line --index 4 "EOF after $((${#n} + 11 + n)) bytes of reply"
+	await_exit peer
+	[[ $status == 0 ]] || fail "the probe (the server) failed: see its stderr above"
+	assert_line "peer 127.0.0.1 $cport"
+	assert_line "got $n bytes, then EOF"
+}
+
+@test "08-close: the side that closes first (here the client) gets the TIME_WAIT, the other side none" {
+	start_bg sv "$LAB_BIN/close_sv" upper 127.0.0.1 0
+	local svport=$port
+	run_prog "$LAB_BIN/close_cl" half 127.0.0.1 "$svport" "time to say goodbye"
+	assert_success
+	assert_line "TIME TO SAY GOODBYE"
+	client_port
+	# The client's FIN went first (shutdown), the server's second: the client keeps the pair.
+	await_state time-wait "$cport" "$svport"
+	refute_state time-wait "$svport" "$cport" "the server closed second: it should have no TIME_WAIT"
+	await_exit sv
+	assert_line "peer 127.0.0.1 port $cport"
+}
+
+@test "08-close: close_sv hold stays in CLOSE-WAIT after the client's FIN until SIGUSR1, then closes" {
+	start_bg sv "$LAB_BIN/close_sv" hold 127.0.0.1 0
+	local svport=$port cport
+	# The probe connects and closes at once: its FIN goes first.
+	run_prog "$PROBE" connect 127.0.0.1 "$svport"
+	assert_success
+	cport=$(probe_port "${lines[0]}")
+	await_state close-wait "$svport" "$cport"
+	await_state fin-wait-2 "$cport" "$svport"
+	await_line sv "read returned 0"
+	# The server has seen EOF and must still hold its end open: the half-closed connection.
+	in_state close-wait "$svport" "$cport" || {
+		show_pair "$svport" "$cport"
+		fail "close_sv left CLOSE-WAIT before SIGUSR1: it must keep the socket open until told"
+	}
+	kill -USR1 "$sv_pid"
+	await_state time-wait "$cport" "$svport"
+	refute_state time-wait "$svport" "$cport" "the server closed second: it should have no TIME_WAIT"
+	await_exit sv
+	[[ $status == 0 ]] || fail "expected close_sv to exit 0 after SIGUSR1"
+	assert_line "peer 127.0.0.1 port $cport"
+	assert_line --index 3 "closed"
+}
+
+@test "08-close: a server that closes first gets the TIME_WAIT, its client sits in CLOSE-WAIT until it closes too" {
+	start_bg sv "$LAB_BIN/close_sv" close 127.0.0.1 0
+	local svport=$port cport
+	start_bg cl "$PROBE" hold 127.0.0.1 "$svport"
+	cport=$(probe_port "$line")
+	await_state close-wait "$cport" "$svport"
+	await_state fin-wait-2 "$svport" "$cport"
+	stop_bg cl # the probe closes: the second FIN
+	await_state time-wait "$svport" "$cport"
+	refute_state time-wait "$cport" "$svport" "the client closed second: it should have no TIME_WAIT"
+	await_exit sv
+	[[ $status == 0 ]] || fail "expected close_sv to exit 0"
+	assert_line "peer 127.0.0.1 port $cport"
+}
+
+@test "08-close: after the peer closed, the first send succeeds and a later one fails with EPIPE (MSG_NOSIGNAL)" {
+	start_bg peer "$PROBE" close 127.0.0.1 0
+	local svport
+	svport=$(probe_port "$line")
+	run_prog "$LAB_BIN/close_cl" epipe 127.0.0.1 "$svport"
+	assert_errno send EPIPE
+	client_port
+	assert_line --index 1 "peer closed: read returned 0 (EOF)"
+	assert_line --index 2 "send 1: OK"
+	# The first send drew an RST from the peer's closed socket: nothing of the pair is left.
+	await_gone "$cport" "$svport" "the peer's RST should have ended the connection on both sides"
+}
+
+@test "08-close: without MSG_NOSIGNAL the send after the peer's close kills the client with SIGPIPE (status 141)" {
+	start_bg peer "$PROBE" close 127.0.0.1 0
+	local svport
+	svport=$(probe_port "$line")
+	run_prog --signal "$LAB_BIN/close_cl" sigpipe 127.0.0.1 "$svport"
+	[[ $status == 141 ]] || fail "expected death by signal 13 (SIGPIPE): exit status 141, got $status"
+	assert_line --index 1 "peer closed: read returned 0 (EOF)"
+	assert_line --index 2 "send 1: OK"
+	[[ -z $stderr ]] || fail "expected no error message: SIGPIPE kills before send() can return -1"
+}
+
+@test "08-close: close with SO_LINGER {1, 0} sends RST: the peer's read fails with ECONNRESET, no TIME_WAIT is left" {
+	start_bg peer "$PROBE" drain 127.0.0.1 0
+	local svport
+	svport=$(probe_port "$line")
+	run_prog "$LAB_BIN/close_cl" reset 127.0.0.1 "$svport"
+	assert_success
+	client_port
+	await_exit peer
+	assert_errno read ECONNRESET
+	assert_line "peer 127.0.0.1 $cport"
+	await_gone "$cport" "$svport" "an abortive close leaves no TIME_WAIT (nor any other state) behind"
+}
+
+@test "08-close: close_sv reports ECONNRESET when its client resets the connection instead of closing it" {
+	start_bg sv "$LAB_BIN/close_sv" upper 127.0.0.1 0
+	local svport=$port
+	run_prog "$LAB_BIN/close_cl" reset 127.0.0.1 "$svport"
+	assert_success
+	client_port
+	await_exit sv
+	assert_errno read ECONNRESET
+	assert_line "peer 127.0.0.1 port $cport"
+	refute_state time-wait "$cport" "$svport" "an abortive close leaves no TIME_WAIT"
+}
+
+@test "08-close: shutdown on a socket that never connected fails with ENOTCONN" {
+	run_prog "$LAB_BIN/close_cl" notconn
+	assert_errno shutdown ENOTCONN
+}
+
+@test "08-close: close_cl without arguments, with an unknown mode, a bad port or a bad address is a usage error, exit 2" {
+	local args
+	for args in "" "bogus 127.0.0.1 80" "half 127.0.0.1 80" "epipe 127.0.0.1 abc" "reset 127.0.0.1 -1" \
+		"half 127.0.0.1 65536 hi" "epipe localhost 80"; do
+		# shellcheck disable=SC2086
+		run_prog "$LAB_BIN/close_cl" $args
+		assert_usage
+	done
+}
+
+@test "08-close: close_sv without arguments, with an unknown mode, a bad port or a bad address is a usage error, exit 2" {
+	local args
+	for args in "" "bogus 127.0.0.1 0" "upper 127.0.0.1" "upper 127.0.0.1 abc" "hold 127.0.0.1 -1" \
+		"close 127.0.0.1 65536" "upper 1.2.3 0"; do
+		# shellcheck disable=SC2086
+		run_prog "$LAB_BIN/close_sv" $args
+		assert_usage
+	done
+}
