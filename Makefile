@@ -1,6 +1,7 @@
 # socklab - C exercises on Linux TCP/IP sockets.  Run `make` for the list of targets.
 #
-# Variables: LAB=03 (or 3, 03-bind)  TREE=labs|solutions|PATH  CC  CFLAGS  V=1 (show commands)
+# Variables: LAB=03 (or 3, 03-bind)  TREE=labs|solutions|PATH  FILTER=REGEX (only the tests whose
+#            names match)  CC  CFLAGS  V=1 (show commands)
 #            SAN=1 (build with AddressSanitizer + UndefinedBehaviorSanitizer)
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
@@ -50,9 +51,9 @@ help: ## this help: targets, labs, your progress
 	@$(TOP)/tests/lib/check.sh --list
 
 .PHONY: check
-check: $(TOOLS) $(PROBE) ## build and grade the labs in TREE (default labs/), show progress; LAB=NN for one
+check: $(TOOLS) $(PROBE) ## build and grade the labs in TREE (default labs/); LAB=NN for one, FILTER=REGEX for some tests
 	-$(Q)$(MAKE) -k $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
-	@TREE_DIR='$(TREE_DIR)' $(TOP)/tests/lib/check.sh $(LAB_NAME)
+	@TREE_DIR='$(TREE_DIR)' FILTER='$(FILTER)' $(TOP)/tests/lib/check.sh $(LAB_NAME)
 
 ##@ For maintainers
 .PHONY: test

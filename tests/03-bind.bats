@@ -21,18 +21,15 @@ ss_listen() {
 	ss -Hltn "sport = :$1" | tee /dev/stderr | awk '{ print $4 }'
 }
 
-# Wait (bounded in count, no sleep) until ss shows a TIME_WAIT socket on local port $1.
+# Wait (bounded: wait_until) until ss shows a TIME_WAIT socket on local port $1.
 wait_timewait() {
-	local i tw
-	for ((i = 0; i < 200; i++)); do
-		tw=$(ss -Htan state time-wait "sport = :$1")
-		if [[ -n $tw ]]; then
-			printf '$ ss -Htan state time-wait "sport = :%s"\n%s\n' "$1" "$tw"
-			return 0
-		fi
-	done
+	if wait_until timewait_on "$1"; then
+		printf '$ ss -Htan state time-wait "sport = :%s"\n%s\n' "$1" "$(ss -Htan state time-wait "sport = :$1")"
+		return 0
+	fi
 	fail "the probe left no TIME_WAIT on port $1 (ss shows none)"
 }
+timewait_on() { [[ -n $(ss -Htan state time-wait "sport = :$1") ]]; }
 
 # The lowest port an unprivileged user may bind, or skip where every port is open to everyone.
 unprivileged_start() {

@@ -26,14 +26,12 @@ listen_overflows() {
 }
 overflows_above() { (($(listen_overflows) > $1)); }
 
-# Check a kernel state with CMD... until it holds: at most 1000 tries and about 8 s, no sleep (each
-# `ss` takes a few ms; on loopback the states awaited here are reached in microseconds).
+# Check a kernel state with CMD... until it holds (wait_until, at most 9 s; on loopback the states
+# awaited here are reached in microseconds).
 wait_for() {
-	local what=$1 i start=$SECONDS
+	local what=$1
 	shift
-	for ((i = 0; i < 1000 && SECONDS - start < 9; i++)); do
-		"$@" && return 0
-	done
+	wait_until -t 9 "$@" && return 0
 	echo "ss -Htan for port $lport:"
 	sl_indent "$(ss -Htan "sport = :$lport or dport = :$lport")"
 	fail "waited in vain for $what"
@@ -107,6 +105,20 @@ expect_backlog() {
 	[[ $(wc -l <"$BATS_TEST_TMPDIR/srv.out") == 1 ]] || fail "with -n the program should print nothing after its first line"
 }
 
+@test "04-listen: without -n every client is accepted (the program names its port) and closed" {
+	start_listener 0
+	local i cport
+	for i in 1 2 3; do
+		start_bg "c$i" "$PROBE" nbconnect 127.0.0.1 "$lport" 3000
+		[[ $line == "connected "* ]] || fail "client $i should connect (the server accepts, so the queue never stays full)"
+		cport=${line##* }
+		wait_for "client $i (port $cport) to see the server's FIN (CLOSE-WAIT): accepted and closed" close_wait "$cport"
+		grep -qx "accepted 127.0.0.1 port $cport" "$BATS_TEST_TMPDIR/srv.out" ||
+			fail "the program should print \"accepted 127.0.0.1 port $cport\" (the address accept() filled in)"
+	done
+	wait_for "an empty accept queue (Recv-Q 0)" recvq_is 0
+}
+
 @test "04-listen: listen(0) without accept completes exactly 1 handshake; the next client stays in SYN-SENT" {
 	expect_backlog 0
 }
@@ -161,20 +173,6 @@ expect_backlog() {
 	[[ -n $fd ]] || fail "strace shows no socket(AF_INET, SOCK_DGRAM, ...) call"
 	grep -qE "^listen\($fd, 3\) += -1 EOPNOTSUPP" "$trace" ||
 		fail "strace shows no listen($fd, 3) = -1 EOPNOTSUPP on that socket"
-}
-
-@test "04-listen: without -n every client is accepted (the program names its port) and closed" {
-	start_listener 0
-	local i cport
-	for i in 1 2 3; do
-		start_bg "c$i" "$PROBE" nbconnect 127.0.0.1 "$lport" 3000
-		[[ $line == "connected "* ]] || fail "client $i should connect (the server accepts, so the queue never stays full)"
-		cport=${line##* }
-		wait_for "client $i (port $cport) to see the server's FIN (CLOSE-WAIT): accepted and closed" close_wait "$cport"
-		grep -qx "accepted 127.0.0.1 port $cport" "$BATS_TEST_TMPDIR/srv.out" ||
-			fail "the program should print \"accepted 127.0.0.1 port $cport\" (the address accept() filled in)"
-	done
-	wait_for "an empty accept queue (Recv-Q 0)" recvq_is 0
 }
 
 @test "04-listen: SIGTERM ends the program with status 0 and the listener is gone" {

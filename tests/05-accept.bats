@@ -9,39 +9,14 @@ teardown() { lab_teardown; }
 
 LO=127.0.0.1
 
-# wait_out NAME TEXT: wait until background NAME's stdout holds a line containing TEXT. Bounded in
-# time (SOCKLAB_TIMEOUT s) and in count; each look is a grep, no sleep.
-wait_out() {
-	local f=$BATS_TEST_TMPDIR/$1.out end=$((SECONDS + SOCKLAB_TIMEOUT)) i
-	for ((i = 0; i < 20000 && SECONDS <= end; i++)); do
-		grep -qF -- "$2" "$f" && return 0
-	done
-	echo "$1's stdout so far:"
-	sl_indent "$(cat "$f")"
-	fail "$1 did not print \"$2\" within $SOCKLAB_TIMEOUT s"
-}
-
-# wait_exit NAME: wait (bounded) for background NAME to end by itself, then collect it like stop_bg
-# ($status, $output, $stderr). Fails if it had to be stopped.
-wait_exit() {
-	local pidvar=${1}_pid rc=0
-	"$PROBE" await /dev/null "${!pidvar}" $((SOCKLAB_TIMEOUT * 1000)) >/dev/null || rc=$?
-	stop_bg "$1"
-	mapfile -t lines <<<"$output"
-	[[ $rc == 3 ]] || fail "$1 did not exit by itself within $SOCKLAB_TIMEOUT s"
-}
-
-# queue_len PORT N: wait (bounded in time and count, looking with ss) until the listener on PORT has N connections
+# queue_len PORT N: wait (bounded: wait_until) until the listener on PORT has N connections
 # waiting in its accept queue (ss -l shows that count as Recv-Q).
 queue_len() {
-	local i q= end=$((SECONDS + SOCKLAB_TIMEOUT))
-	for ((i = 0; i < 500 && SECONDS <= end; i++)); do
-		q=$(ss -Hltn "sport = :$1" | awk '{ print $2 }')
-		[[ $q == "$2" ]] && return 0
-	done
+	wait_until queue_is "$1" "$2" && return 0
 	ss -Hltn "sport = :$1"
-	fail "expected $2 connection(s) waiting in the accept queue of port $1 (ss Recv-Q), saw \"$q\""
+	fail "expected $2 connection(s) waiting in the accept queue of port $1 (ss Recv-Q)"
 }
+queue_is() { [[ $(ss -Hltn "sport = :$1" | awk '{ print $2 }') == "$2" ]]; }
 
 # A probe client: connect to the server at $port (bounded), with MSG send it and read the answer.
 # Sets cl_port: the client's own local port, from its getsockname().
@@ -108,7 +83,7 @@ client_line() {
 	start_bg cli "$PROBE" hold "$LO" "$port"
 	local cport=${line##* }
 	port=$sport
-	wait_out srv "client 1: "
+	wait_output srv "client 1: "
 	client_line "$(cat "$BATS_TEST_TMPDIR/srv.out")" 1
 	echo "$ ss -Hltnp 'sport = :$port'"
 	ss -Hltnp "sport = :$port"
@@ -122,7 +97,7 @@ client_line() {
 		fail "ss should show the connection $LO:$port <-> $LO:$cport held by the server (pid $srv_pid) as fd $c_cfd"
 	# The client leaves: the server's read() sees end of file, and the server goes on.
 	stop_bg cli
-	wait_out srv "client 1: read returned 0"
+	wait_output srv "client 1: read returned 0"
 	stop_bg srv
 	assert_success
 }

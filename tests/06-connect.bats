@@ -111,6 +111,9 @@ random_line() { echo "line-$RANDOM-$RANDOM-$$"; }
 	expect_server_saw "$second"
 }
 
+# Does the server side of the pair (port $1 <- $2) hold $3 unread bytes (Recv-Q)?
+recvq_is() { [[ $(ss -Htn state established "( sport = :$1 and dport = :$2 )" | awk '{ print $1 }') == "$3" ]]; }
+
 @test "06-connect: while the client waits for the reply, ss shows the ESTABLISHED pair and the bytes queued at the server" {
 	# A server that listens but never accepts nor reads: the kernel completes the handshake and
 	# takes the client's bytes into the server side's receive queue; the client waits for a reply.
@@ -119,13 +122,10 @@ random_line() { echo "line-$RANDOM-$RANDOM-$$"; }
 	msg=$(random_line)
 	start_bg cli "$LAB_BIN/connect" 127.0.0.1 "$sport" "$msg"
 	[[ -n $port && $port != 0 ]] || fail "the client's first line should be \"local ADDR port N\" with the kernel's port"
-	local cport=$port want=$((${#msg} + 1)) i srv cli
-	# Bounded wait (count and time) for the line to arrive in the server's receive queue.
-	local deadline=$((SECONDS + SOCKLAB_TIMEOUT))
-	for ((i = 0; i < 500 && SECONDS <= deadline; i++)); do
-		srv=$(ss -Htn state established "( sport = :$sport and dport = :$cport )")
-		[[ $(awk '{ print $1 }' <<<"$srv") == "$want" ]] && break
-	done
+	local cport=$port want=$((${#msg} + 1)) srv cli
+	# Bounded wait for the line to arrive in the server's receive queue.
+	wait_until recvq_is "$sport" "$cport" "$want" || true
+	srv=$(ss -Htn state established "( sport = :$sport and dport = :$cport )")
 	cli=$(ss -Htn state established "( sport = :$cport and dport = :$sport )")
 	echo "ss, client side (Recv-Q Send-Q Local Peer):"
 	sl_indent "$cli"

@@ -30,14 +30,14 @@ full_queue() {
 	start_bg lsn "$PROBE" listen -b 0 127.0.0.1 0
 	qport=${line##* }
 	start_bg holder "$PROBE" hold 127.0.0.1 "$qport"
-	local i q= deadline=$((SECONDS + 3))
-	for ((i = 0; i < 200 && SECONDS <= deadline; i++)); do
-		q=$(ss -Hltn "sport = :$qport" | awk '{ print $2 }')
-		[[ $q == 1 ]] && break
-	done
+	local q
+	wait_until -t 3 queue_full "$qport" || true
+	q=$(ss -Hltn "sport = :$qport" | awk '{ print $2 }')
 	echo "ss -Hltn sport = :$qport: $(ss -Hltn "sport = :$qport")"
 	[[ $q == 1 ]] || fail "setup: the listener's accept queue should hold 1 connection (Recv-Q 1), ss says ${q:-nothing}"
 }
+
+queue_full() { [[ $(ss -Hltn "sport = :$1" | awk '{ print $2 }') == 1 ]]; }
 
 # One counter from /proc/net/snmp + /proc/net/netstat (given as FILE, or the live ones), e.g.
 # TcpExt:ListenOverflows, Tcp:ActiveOpens.
@@ -122,23 +122,6 @@ expect_same_client_port() {
 	assert_errno connect ECONNREFUSED
 }
 
-@test "07-connect-errors: a full accept queue drops the SYN: with -s 1 the kernel gives up with ETIMEDOUT" {
-	full_queue
-	local before t0 ms
-	before=$(counter TcpExt:ListenOverflows)
-	t0=$(now_ms)
-	run_prog -t 10 "$LAB_BIN/connect_err" -s 1 127.0.0.1 "$qport"
-	ms=$(($(now_ms) - t0))
-	echo "took $ms ms; TcpExt:ListenOverflows $before -> $(counter TcpExt:ListenOverflows)"
-	assert_errno connect ETIMEDOUT
-	assert_line --index 0 --regexp '^no answer to the SYN'
-	# The kernel waited for at least one retransmission of the SYN (the first comes after 1 s);
-	# how long exactly depends on the kernel, so only a bound is checked.
-	((ms >= 1000)) || fail "ETIMEDOUT after $ms ms: too soon for a SYN that was resent"
-	(($(counter TcpExt:ListenOverflows) > before)) ||
-		fail "the listener never dropped a SYN (TcpExt:ListenOverflows did not rise): was a SYN sent?"
-}
-
 @test "07-connect-errors: -t stops waiting by its own limit: EINPROGRESS, then poll times out" {
 	full_queue
 	local ms t0 limit
@@ -172,6 +155,23 @@ expect_same_client_port() {
 	assert_success
 	assert_line --index 0 --regexp '^connect: EINPROGRESS'
 	expect_same_client_port
+}
+
+@test "07-connect-errors: a full accept queue drops the SYN: with -s 1 the kernel gives up with ETIMEDOUT" {
+	full_queue
+	local before t0 ms
+	before=$(counter TcpExt:ListenOverflows)
+	t0=$(now_ms)
+	run_prog -t 8 "$LAB_BIN/connect_err" -s 1 127.0.0.1 "$qport"
+	ms=$(($(now_ms) - t0))
+	echo "took $ms ms; TcpExt:ListenOverflows $before -> $(counter TcpExt:ListenOverflows)"
+	assert_errno connect ETIMEDOUT
+	assert_line --index 0 --regexp '^no answer to the SYN'
+	# The kernel waited for at least one retransmission of the SYN (the first comes after 1 s);
+	# how long exactly depends on the kernel, so only a bound is checked.
+	((ms >= 1000)) || fail "ETIMEDOUT after $ms ms: too soon for a SYN that was resent"
+	(($(counter TcpExt:ListenOverflows) > before)) ||
+		fail "the listener never dropped a SYN (TcpExt:ListenOverflows did not rise): was a SYN sent?"
 }
 
 @test "07-connect-errors: in a namespace with only lo up, a non-loopback address gives ENETUNREACH" {

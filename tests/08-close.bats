@@ -21,61 +21,26 @@ show_pair() {
 	sl_indent "$(ss -Htan "( sport = :$1 and dport = :$2 ) or ( sport = :$2 and dport = :$1 )")"
 }
 
-# Wait until in_state STATE LPORT PPORT holds: a bounded loop over ss (at most 2000 looks and
-# SOCKLAB_TIMEOUT seconds), no sleep.
+# Wait (bounded: wait_until) until in_state STATE LPORT PPORT holds.
 await_state() {
-	local end=$((${EPOCHREALTIME/./} + SOCKLAB_TIMEOUT * 1000000)) i
-	for ((i = 0; i < 2000; i++)); do
-		in_state "$@" && return 0
-		((${EPOCHREALTIME/./} < end)) || break
-	done
+	wait_until in_state "$@" && return 0
 	show_pair "$2" "$3"
 	fail "no socket in state $1 from port $2 to port $3 within $SOCKLAB_TIMEOUT s"
 }
 
 # Wait the same way until the kernel holds no socket at all for the pair (in any state).
 await_gone() {
-	local end=$((${EPOCHREALTIME/./} + SOCKLAB_TIMEOUT * 1000000)) i
-	for ((i = 0; i < 2000; i++)); do
-		[[ -z $(ss -Htan "( sport = :$1 and dport = :$2 ) or ( sport = :$2 and dport = :$1 )") ]] && return 0
-		((${EPOCHREALTIME/./} < end)) || break
-	done
+	wait_until no_pair "$1" "$2" && return 0
 	show_pair "$1" "$2"
 	fail "$3"
 }
+no_pair() { [[ -z $(ss -Htan "( sport = :$1 and dport = :$2 ) or ( sport = :$2 and dport = :$1 )") ]]; }
 
 refute_state() {
 	if in_state "$1" "$2" "$3"; then
 		show_pair "$2" "$3"
 		fail "$4"
 	fi
-}
-
-# Wait (bounded) until the background program NAME prints a line matching REGEX. tail -f follows
-# the file with inotify; timeout ends it in any case.
-await_line() {
-	local fd l tpid
-	exec {fd}< <(exec timeout -k 1 "$SOCKLAB_TIMEOUT" tail -n +1 -f "$BATS_TEST_TMPDIR/$1.out" 3>&-)
-	tpid=$!
-	while IFS= read -r -u "$fd" l; do
-		if [[ $l =~ $2 ]]; then
-			kill "$tpid" 2>/dev/null
-			exec {fd}<&-
-			return 0
-		fi
-	done
-	exec {fd}<&-
-	fail "$1 did not print a line matching \"$2\" within $SOCKLAB_TIMEOUT s"
-}
-
-# Wait (bounded) for the background program NAME to exit by itself, then collect it like stop_bg:
-# $status, $output, $stderr.
-await_exit() {
-	local pidvar=${1}_pid
-	"$PROBE" await /dev/null "${!pidvar}" $((SOCKLAB_TIMEOUT * 1000)) >/dev/null || true
-	stop_bg "$1"
-	lines=()
-	[[ -z $output ]] || mapfile -t lines <<<"$output"
 }
 
 # The port at the end of a probe line: "listening 127.0.0.1 41234", "local 127.0.0.1 52000".
@@ -104,7 +69,7 @@ client_port() {
 		fail "expected the reply to go on with the $n bytes in upper case, complete"
 	local cport
 	cport=$(probe_port "$(head -n 1 "$reply")")
-	await_exit sv
+	wait_exit sv
 	[[ $status == 0 ]] || fail "expected close_sv to exit 0 after serving its client"
 	assert_line "peer 127.0.0.1 port $cport"
 	assert_line "read returned 0 (EOF) after $n bytes"
@@ -123,7 +88,7 @@ client_port() {
 	assert_line --index 2 "got $n bytes"
 	assert_line --index 3 "${msg^^}"
 	assert_line --index 4 "EOF after $((${#n} + 11 + n)) bytes of reply"
-	await_exit peer
+	wait_exit peer
 	[[ $status == 0 ]] || fail "the probe (the server) failed: see its stderr above"
 	assert_line "peer 127.0.0.1 $cport"
 	assert_line "got $n bytes, then EOF"
@@ -139,7 +104,7 @@ client_port() {
 	# The client's FIN went first (shutdown), the server's second: the client keeps the pair.
 	await_state time-wait "$cport" "$svport"
 	refute_state time-wait "$svport" "$cport" "the server closed second: it should have no TIME_WAIT"
-	await_exit sv
+	wait_exit sv
 	assert_line "peer 127.0.0.1 port $cport"
 }
 
@@ -152,7 +117,7 @@ client_port() {
 	cport=$(probe_port "${lines[0]}")
 	await_state close-wait "$svport" "$cport"
 	await_state fin-wait-2 "$cport" "$svport"
-	await_line sv "read returned 0"
+	wait_output sv "read returned 0"
 	# The server has seen EOF and must still hold its end open: the half-closed connection.
 	in_state close-wait "$svport" "$cport" || {
 		show_pair "$svport" "$cport"
@@ -161,7 +126,7 @@ client_port() {
 	kill -USR1 "$sv_pid"
 	await_state time-wait "$cport" "$svport"
 	refute_state time-wait "$svport" "$cport" "the server closed second: it should have no TIME_WAIT"
-	await_exit sv
+	wait_exit sv
 	[[ $status == 0 ]] || fail "expected close_sv to exit 0 after SIGUSR1"
 	assert_line "peer 127.0.0.1 port $cport"
 	assert_line --index 3 "closed"
@@ -177,7 +142,7 @@ client_port() {
 	stop_bg cl # the probe closes: the second FIN
 	await_state time-wait "$svport" "$cport"
 	refute_state time-wait "$cport" "$svport" "the client closed second: it should have no TIME_WAIT"
-	await_exit sv
+	wait_exit sv
 	[[ $status == 0 ]] || fail "expected close_sv to exit 0"
 	assert_line "peer 127.0.0.1 port $cport"
 }
@@ -213,7 +178,7 @@ client_port() {
 	run_prog "$LAB_BIN/close_cl" reset 127.0.0.1 "$svport"
 	assert_success
 	client_port
-	await_exit peer
+	wait_exit peer
 	assert_errno read ECONNRESET
 	assert_line "peer 127.0.0.1 $cport"
 	await_gone "$cport" "$svport" "an abortive close leaves no TIME_WAIT (nor any other state) behind"
@@ -225,7 +190,7 @@ client_port() {
 	run_prog "$LAB_BIN/close_cl" reset 127.0.0.1 "$svport"
 	assert_success
 	client_port
-	await_exit sv
+	wait_exit sv
 	assert_errno read ECONNRESET
 	assert_line "peer 127.0.0.1 port $cport"
 	refute_state time-wait "$cport" "$svport" "an abortive close leaves no TIME_WAIT"

@@ -3,19 +3,39 @@
 #   lab_setup_file NN-name   build the lab's programs for TREE_DIR (in setup_file); LAB_BIN is their folder
 #   lab_setup / lab_teardown fail at once if the lab did not compile / stop every background program
 #   run_prog [-t S] [--signal] CMD...
-#                            bats' `run --separate-stderr` with a time limit; prints command, status, stdout
+#                            like bats' `run --separate-stderr`, with a time limit; prints command, status, stdout
 #                            and stderr (shown when the test fails); a hang becomes "timed out after S s",
 #                            a crash "crashed with SIGSEGV", a sanitizer report a failure of its own
 #   start_bg NAME CMD...     start a server in its own session (setsid, fd 3 closed), wait (bounded, no
 #                            sleep) for its first line: it lands in $line, the port it names in $port
 #                            ("... port N", or a probe's "listening ADDR N")
 #   stop_bg NAME             SIGTERM, bounded wait; its exit status lands in $status
+#   wait_exit NAME           wait (bounded) for it to end by itself; fail if it had to be stopped
+#   wait_output NAME TEXT    wait (bounded) until it has printed TEXT
+#   wait_until [-t S] CMD... poll CMD (ss, a counter) until it succeeds, bounded, without spinning
 #   assert_errno CALL ENAME  the last run_prog failed in CALL with ENAME: "prog: CALL: ENAME (text)", exit 1
 #   assert_usage             the last run_prog was a usage error: message on stderr, exit 2
 #   $PROBE ...               the kit's own independent peer (tests/lib/probe.c); see its header
 bats_require_minimum_version 1.5.0
-bats_load_library bats-support
-bats_load_library bats-assert
+
+# bats-support and bats-assert, from BATS_LIB_PATH. bats sources this file again for every test,
+# and their load.bash files run a `dirname` subshell per file under bats' debug trap: ~0.2 s a
+# test. Sourcing their src/*.bash directly does the same in ~5 ms.
+sl_load_libs() {
+	local d f dirs
+	IFS=: read -ra dirs <<<"${BATS_LIB_PATH:-}"
+	for d in "${dirs[@]}"; do
+		if [[ -f $d/bats-support/load.bash && -f $d/bats-assert/load.bash ]]; then
+			for f in "$d"/bats-support/src/*.bash "$d"/bats-assert/src/*.bash; do
+				source "$f"
+			done
+			return 0
+		fi
+	done
+	bats_load_library bats-support
+	bats_load_library bats-assert
+}
+sl_load_libs
 
 : "${SOCKLAB_TOP:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 : "${TREE_DIR:=$SOCKLAB_TOP/labs}"
@@ -24,8 +44,10 @@ export SOCKLAB_TOP TREE_DIR
 # bats >= 1.13 kills a test that runs longer than this; older bats only reports it.
 : "${BATS_TEST_TIMEOUT:=30}"
 PROBE=$SOCKLAB_TOP/build/probe/probe
-# Sanitizer builds (SAN=1) stop at the first error and say so on stderr.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:exitcode=99}
+# Sanitizer builds (SAN=1) stop at the first memory error or undefined behaviour and say so on
+# stderr. LeakSanitizer stays off here: its exit-time scan costs ~40 ms a process (a third of the
+# self-test), and the lab programs exit holding little but descriptors, which it does not track.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=0:exitcode=99}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
 
 lab_setup_file() {
@@ -60,8 +82,17 @@ $(grep -v '^make' "$LAB_BUILD_LOG" | head -n 30)"
 # Print a multi-line value indented, for the failure report.
 sl_indent() { [[ -z $1 ]] && echo "  (nothing)" || echo "  | ${1//$'\n'/$'\n'  | }"; }
 
+# sl_slurp VAR FILE: VAR = the contents of FILE without trailing newlines, like "$(cat FILE)" but
+# with no subshell.
+sl_slurp() {
+	local -n sl_into=$1
+	sl_into=
+	read -rd '' sl_into <"$2" || true
+	while [[ $sl_into == *$'\n' ]]; do sl_into=${sl_into%$'\n'}; done
+}
+
 run_prog() {
-	local limit=$SOCKLAB_TIMEOUT signal_ok=
+	local limit=$SOCKLAB_TIMEOUT signal_ok= err=$BATS_TEST_TMPDIR/.run_prog.err
 	while [[ $# -gt 0 ]]; do
 		case $1 in
 		-t) limit=$2; shift 2 ;;
@@ -69,9 +100,18 @@ run_prog() {
 		*) break ;;
 		esac
 	done
-	run --separate-stderr timeout -k 1 "$limit" "$@"
-	printf '$ %s\n' "${*#"$LAB_BIN"/}"
-	printf 'exit status %s\nstdout:\n%s\nstderr:\n%s\n' "$status" "$(sl_indent "$output")" "$(sl_indent "$stderr")"
+	# What bats' `run --separate-stderr` does, without its cost (it is called hundreds of times):
+	# $output/$lines from stdout, $stderr/$stderr_lines from stderr, $status.
+	status=0
+	output=$(timeout -k 1 "$limit" "$@" 2>"$err") || status=$?
+	sl_slurp stderr "$err"
+	lines=() stderr_lines=()
+	IFS=$'\n' read -rd '' -a lines <<<"$output" || true
+	IFS=$'\n' read -rd '' -a stderr_lines <<<"$stderr" || true
+	printf '$ %s\nexit status %s\nstdout:\n' "${*#"$LAB_BIN"/}" "$status"
+	sl_indent "$output"
+	echo "stderr:"
+	sl_indent "$stderr"
 	sl_verdict "$limit" "$signal_ok" "$status" "$stderr"
 }
 
@@ -102,8 +142,10 @@ start_bg() {
 	line=$("$PROBE" await "$out" "$pid" $((SOCKLAB_TIMEOUT * 1000))) || rc=$?
 	if [[ $rc == 3 ]]; then
 		wait "$pid" && rc=0 || rc=$?
-		printf 'stderr:\n%s\n' "$(sl_indent "$(cat "$err")")"
-		sl_verdict "$SOCKLAB_TIMEOUT" "" "$rc" "$(cat "$err")"
+		echo "stderr:"
+		sl_slurp stderr "$err"
+		sl_indent "$stderr"
+		sl_verdict "$SOCKLAB_TIMEOUT" "" "$rc" "$stderr"
 		fail "$name exited (status $rc) before printing its first line"
 	elif [[ $rc != 0 ]]; then
 		fail "$name printed nothing within $SOCKLAB_TIMEOUT s (forgot fflush, or blocked before reporting?)"
@@ -124,9 +166,57 @@ stop_bg() {
 	kill -KILL -- "-$pid" 2>/dev/null || true
 	status=0
 	wait "$pid" || status=$?
-	output=$(cat "$BATS_TEST_TMPDIR/$name.out")
-	stderr=$(cat "$BATS_TEST_TMPDIR/$name.err")
-	printf '%s stopped, exit status %s\nstdout:\n%s\nstderr:\n%s\n' "$name" "$status" "$(sl_indent "$output")" "$(sl_indent "$stderr")"
+	sl_slurp output "$BATS_TEST_TMPDIR/$name.out"
+	sl_slurp stderr "$BATS_TEST_TMPDIR/$name.err"
+	printf '%s stopped, exit status %s\nstdout:\n' "$name" "$status"
+	sl_indent "$output"
+	echo "stderr:"
+	sl_indent "$stderr"
+}
+
+# wait_until [-t SECS] CMD...: run CMD until it succeeds: at most SECS seconds (default
+# SOCKLAB_TIMEOUT) and 1000 tries, 5 ms apart. For kernel states with no event to wait on (what ss
+# shows, a counter): the pause is a blocking read on a private FIFO, so nothing spins and no
+# sleep runs. Status 1 if CMD never succeeded.
+wait_until() {
+	local limit=$SOCKLAB_TIMEOUT i end fifo=$BATS_TEST_TMPDIR/.wait_until fd rc=1
+	if [[ $1 == -t ]]; then
+		limit=$2
+		shift 2
+	fi
+	end=$((${EPOCHREALTIME//[!0-9]/} + limit * 1000000))
+	[[ -p $fifo ]] || mkfifo "$fifo"
+	exec {fd}<>"$fifo"
+	for ((i = 0; i < 1000; i++)); do
+		if "$@"; then
+			rc=0
+			break
+		fi
+		((${EPOCHREALTIME//[!0-9]/} < end)) || break
+		read -rt 0.005 -u "$fd" _ || true
+	done
+	exec {fd}<&-
+	return $rc
+}
+
+# wait_output NAME TEXT: wait (bounded) until background NAME has printed a line containing TEXT.
+wait_output() {
+	local f=$BATS_TEST_TMPDIR/$1.out
+	wait_until grep -qF -- "$2" "$f" && return 0
+	echo "$1's stdout so far:"
+	sl_indent "$(<"$f")"
+	fail "$1 did not print \"$2\" within $SOCKLAB_TIMEOUT s"
+}
+
+# wait_exit NAME: wait (bounded) for background NAME to end by itself, then collect it like stop_bg
+# ($status, $output, $lines, $stderr). Fails if it had to be stopped.
+wait_exit() {
+	local pidvar=${1}_pid rc=0
+	"$PROBE" await /dev/null "${!pidvar}" $((SOCKLAB_TIMEOUT * 1000)) >/dev/null || rc=$?
+	stop_bg "$1"
+	lines=()
+	IFS=$'\n' read -rd '' -a lines <<<"$output" || true
+	[[ $rc == 3 ]] || fail "$1 did not exit by itself within $SOCKLAB_TIMEOUT s"
 }
 
 lab_teardown() {
