@@ -53,7 +53,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcod
 lab_setup_file() {
 	export LAB=$1
 	export LAB_BUILD_LOG=$BATS_FILE_TMPDIR/build.log
-	local mk=(make -s --no-print-directory -C "$SOCKLAB_TOP" TREE="$TREE_DIR" LAB="$LAB")
+	# A make of its own: not a part of an outer `make -j2`, whose jobserver bats does not pass on.
+	# CC, CFLAGS and SAN given to the outer make still arrive through the environment.
+	local mk=(env -u MAKEFLAGS -u MFLAGS make -s --no-print-directory -C "$SOCKLAB_TOP" TREE="$TREE_DIR" LAB="$LAB")
 	if "${mk[@]}" bins >"$LAB_BUILD_LOG" 2>&1; then
 		export LAB_BUILD_OK=1
 	else
