@@ -229,7 +229,8 @@ lab_teardown() {
 		kill -KILL -- "-$pid" 2>/dev/null || true
 	done
 	[[ -z ${SL_TMP:-} ]] || rm -rf "$SL_TMP"
-	[[ -z ${SL_WATCHDOG:-} ]] || kill "$SL_WATCHDOG" 2>/dev/null
+	# Only after a failure: on success bats stops its watchdog itself (stopping it twice is noisy).
+	[[ -n ${BATS_TEST_COMPLETED:-} || -z ${SL_WATCHDOG:-} ]] || kill "$SL_WATCHDOG" 2>/dev/null
 	return 0
 }
 
