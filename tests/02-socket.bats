@@ -44,7 +44,6 @@ hold() {
 release() {
 	stop_bg sock
 	[[ $status == 0 ]] || fail "socket -w should close its socket and exit 0 on SIGTERM, got status $status"
-	mapfile -t lines <<<"$output"
 }
 
 @test "02-socket: a held inet stream socket is socket:[inode] in /proc/PID/fd, the link the program printed" {

@@ -9,7 +9,7 @@
 #   start_bg NAME CMD...     start a server in its own session (setsid, fd 3 closed), wait (bounded, no
 #                            sleep) for its first line: it lands in $line, the port it names in $port
 #                            ("... port N", or a probe's "listening ADDR N")
-#   stop_bg NAME             SIGTERM, bounded wait; its exit status lands in $status
+#   stop_bg NAME             SIGTERM, bounded wait; $status, $output/$lines, $stderr as run_prog
 #   wait_exit NAME           wait (bounded) for it to end by itself; fail if it had to be stopped
 #   wait_output NAME TEXT    wait (bounded) until it has printed TEXT
 #   wait_until [-t S] CMD... poll CMD (ss, a counter) until it succeeds, bounded, without spinning
@@ -93,6 +93,26 @@ sl_slurp() {
 	while [[ $sl_into == *$'\n' ]]; do sl_into=${sl_into%$'\n'}; done
 }
 
+# Split $output and $stderr into $lines and $stderr_lines (blank lines dropped, as bats' run does),
+# and print both for the failure report.
+sl_show_result() {
+	lines=() stderr_lines=()
+	IFS=$'\n' read -rd '' -a lines <<<"$output" || true
+	IFS=$'\n' read -rd '' -a stderr_lines <<<"$stderr" || true
+	echo "stdout:"
+	sl_indent "$output"
+	echo "stderr:"
+	sl_indent "$stderr"
+}
+
+# sl_end_group PID MS: SIGTERM to the process group PID leads (or to PID), at most MS ms for it to
+# exit, then SIGKILL to the group. Status 1 if there was nothing left to signal.
+sl_end_group() {
+	kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || return 1
+	"$PROBE" await /dev/null "$1" "$2" >/dev/null || true
+	kill -KILL -- "-$1" 2>/dev/null || true
+}
+
 run_prog() {
 	local limit=$SOCKLAB_TIMEOUT signal_ok= err=$BATS_TEST_TMPDIR/.run_prog.err
 	while [[ $# -gt 0 ]]; do
@@ -107,13 +127,8 @@ run_prog() {
 	status=0
 	output=$(timeout -k 1 "$limit" "$@" 2>"$err") || status=$?
 	sl_slurp stderr "$err"
-	lines=() stderr_lines=()
-	IFS=$'\n' read -rd '' -a lines <<<"$output" || true
-	IFS=$'\n' read -rd '' -a stderr_lines <<<"$stderr" || true
-	printf '$ %s\nexit status %s\nstdout:\n' "${*#"$LAB_BIN"/}" "$status"
-	sl_indent "$output"
-	echo "stderr:"
-	sl_indent "$stderr"
+	printf '$ %s\nexit status %s\n' "${*#"$LAB_BIN"/}" "$status"
+	sl_show_result
 	sl_verdict "$limit" "$signal_ok" "$status" "$stderr"
 }
 
@@ -163,17 +178,13 @@ start_bg() {
 stop_bg() {
 	local name=$1 pidvar=${1}_pid
 	local pid=${!pidvar}
-	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-	"$PROBE" await /dev/null "$pid" $((SOCKLAB_TIMEOUT * 1000)) >/dev/null || true
-	kill -KILL -- "-$pid" 2>/dev/null || true
+	sl_end_group "$pid" $((SOCKLAB_TIMEOUT * 1000)) || true
 	status=0
 	wait "$pid" || status=$?
 	sl_slurp output "$BATS_TEST_TMPDIR/$name.out"
 	sl_slurp stderr "$BATS_TEST_TMPDIR/$name.err"
-	printf '%s stopped, exit status %s\nstdout:\n' "$name" "$status"
-	sl_indent "$output"
-	echo "stderr:"
-	sl_indent "$stderr"
+	printf '%s stopped, exit status %s\n' "$name" "$status"
+	sl_show_result
 }
 
 # wait_until [-t SECS] CMD...: run CMD until it succeeds: at most SECS seconds (default
@@ -216,17 +227,13 @@ wait_exit() {
 	local pidvar=${1}_pid rc=0
 	"$PROBE" await /dev/null "${!pidvar}" $((SOCKLAB_TIMEOUT * 1000)) >/dev/null || rc=$?
 	stop_bg "$1"
-	lines=()
-	IFS=$'\n' read -rd '' -a lines <<<"$output" || true
 	[[ $rc == 3 ]] || fail "$1 did not exit by itself within $SOCKLAB_TIMEOUT s"
 }
 
 lab_teardown() {
 	local pid
 	for pid in "${SL_GROUPS[@]}"; do
-		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || continue
-		"$PROBE" await /dev/null "$pid" 2000 >/dev/null || true
-		kill -KILL -- "-$pid" 2>/dev/null || true
+		sl_end_group "$pid" 2000 || true
 	done
 	[[ -z ${SL_TMP:-} ]] || rm -rf "$SL_TMP"
 	# Only after a failure: on success bats stops its watchdog itself (stopping it twice is noisy).
