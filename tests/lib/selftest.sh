@@ -8,8 +8,10 @@
 #   solutions   every test of every lab passes on solutions/, built with ASan + UBSan
 #   starters    every lab's tests fail on its untouched starter
 #   mutants     for each TODO region k: the solution with only region k stubbed fails its lab's tests
-#   kit         tests/kit.bats: the helpers and the Makefile contract (run beside the labs)
-# Usage: tests/lib/selftest.sh [NN-name ...]     (default: every lab in the manifest)
+#   kit         every other tests/*.bats (kit.bats: the helpers and the Makefile contract; and the
+#               checks of grading, documents, quality...): each runs beside the labs, and must pass
+# Usage: tests/lib/selftest.sh [NN-name|KIT ...]  (default: every lab in the manifest, and every kit
+#        bats file; KIT names one of the kit's own, e.g. `kit` for tests/kit.bats)
 # Ends with "N passed, N failed"; exit status 0 only if nothing failed.
 set -u
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -47,7 +49,7 @@ if [[ ${1:-} == --job ]]; then
 	[[ $kind != solutions && -n ${SELFTEST_ABORT:-} ]] && abort=(--abort)
 	t0=$EPOCHREALTIME
 	file=tests/$lab.bats
-	[[ $kind == kit ]] && file=tests/kit.bats
+	[[ $kind == kit ]] && file=tests/$lab.bats
 	SAN=$san TREE_DIR=$tree timeout -k 5 600 "$bats" --tap "${abort[@]}" "$file" >"$log" 2>&1
 	echo "$kind $lab $region $(grep -cE '^ok ' "$log") $(grep -cE '^not ok ' "$log") $(grep -cE '^ok .*# skip' "$log")" \
 		"$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')" >"$log.result"
@@ -64,12 +66,23 @@ check() { # description, then a command that must succeed
 }
 
 mapfile -t all < <(awk '!/^#/ && NF { print $1 }' labs/manifest)
-labs=("${@:-${all[@]}}")
+# Arguments: labs of the manifest, or the names of the kit's own bats files (kit, grade...).
+labs=() kits=()
+for a in "${args[@]}"; do
+	if [[ " ${all[*]} " != *" $a "* && -f tests/$a.bats ]]; then kits+=("$a"); else labs+=("$a"); fi
+done
+if [[ ${#args[@]} == 0 ]]; then
+	labs=("${all[@]}")
+	for f in tests/*.bats; do
+		f=${f#tests/}
+		[[ " ${all[*]} " == *" ${f%.bats} "* ]] || kits+=("${f%.bats}")
+	done
+fi
 rm -rf "$work" && mkdir -p "$work"
 start=$SECONDS
 
 echo "== structure, sync, finished"
-for lab in "${labs[@]}"; do
+for lab in "${labs[@]+"${labs[@]}"}"; do
 	nn=${lab%%-*}
 	[[ " ${all[*]} " == *" $lab "* ]] || { flunk "$lab is not in labs/manifest"; continue; }
 	for f in "tests/$lab.bats" "docs/$lab.md" "docs/zh/$lab.md"; do
@@ -129,8 +142,8 @@ echo "== solutions pass (ASan + UBSan), starters fail, every TODO is caught by a
 make -s probe || flunk "the probe does not build"
 joblist=$work/jobs
 : >"$joblist"
-echo "kit kit 0" >>"$joblist" # tests/kit.bats: the helpers and the Makefile contract
-for lab in "${labs[@]}"; do
+for k in "${kits[@]+"${kits[@]}"}"; do echo "kit $k 0" >>"$joblist"; done
+for lab in "${labs[@]+"${labs[@]}"}"; do
 	echo "solutions $lab 0" >>"$joblist"
 	echo "starters $lab 0" >>"$joblist"
 	n=0

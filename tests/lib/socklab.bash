@@ -280,3 +280,10 @@ need_userns() {
 
 # The low and high end of the ephemeral port range, from the kernel.
 read -r EPHEMERAL_LOW EPHEMERAL_HIGH </proc/sys/net/ipv4/ip_local_port_range
+
+# Tests that use the IPv6 loopback ::1: skip where the machine has none (IPv6 disabled, a container
+# without it). The probe binding [::1]:0 is the proof that it works.
+need_ipv6() {
+	"$PROBE" bind ::1 0 >/dev/null 2>&1 ||
+		skip "needs the IPv6 loopback address ::1, which this machine does not have (IPv6 disabled?)"
+}
