@@ -23,6 +23,11 @@ work=$top/build/selftest/$(IFS=+; echo "${args[*]:-all}")
 # Three at a time on two cores: a good part of every run is spent waiting on the network stack.
 jobs=${SELFTEST_JOBS:-3}
 
+# region_id LAB K: the TODO id (e.g. 05.2) of the k-th marked region of the lab's solution files.
+region_id() {
+	cat solutions/"$1"/*.c | grep 'BEGIN SOLUTION' | sed -n "$2p" | grep -o 'TODO([0-9.]*)' | tr -d 'TODO()'
+}
+
 # One job of the parallel part: run one lab's bats file against one tree; write a result line.
 if [[ ${1:-} == --job ]]; then
 	kind=$2 lab=$3 region=$4 work=$5
@@ -44,13 +49,32 @@ if [[ ${1:-} == --job ]]; then
 		done
 		region=$4 san= ;;
 	esac
+	# A starter or mutant that hangs costs its time limit: a shorter one (the programs answer in
+	# milliseconds when they work) than a student gets.
+	[[ $kind == mutant || $kind == starters ]] && export SOCKLAB_TIMEOUT=${SOCKLAB_TIMEOUT:-3}
 	log=$work/$kind.$lab$([[ $kind == mutant ]] && echo ".$region").tap
 	abort=()
 	[[ $kind != solutions && -n ${SELFTEST_ABORT:-} ]] && abort=(--abort)
 	t0=$EPOCHREALTIME
 	file=tests/$lab.bats
 	[[ $kind == kit ]] && file=tests/$lab.bats
-	SAN=$san TREE_DIR=$tree timeout -k 5 600 "$bats" --tap "${abort[@]}" "$file" >"$log" 2>&1
+	if [[ $kind == mutant ]]; then
+		# The test that caught this region last time (tests/lib/killers.txt) runs alone first: one
+		# test instead of the file up to its first failure. If it no longer fails, run them all.
+		id=$(region_id "$lab" "$region")
+		killer=$(awk -v l="$lab" -v i="$id" '$1 == l && $2 == i { sub(/^[^ ]+ [^ ]+ /, ""); print; exit }' \
+			tests/lib/killers.txt 2>/dev/null)
+		if [[ -n $killer ]]; then
+			SAN= TREE_DIR=$tree timeout -k 5 600 "$bats" --tap --filter "^$(sed 's/[][\.^$|?*+(){}]/\\&/g' <<<"$killer")\$" \
+				"$file" >"$log" 2>&1
+			grep -qE '^not ok ' "$log" || killer=
+		fi
+		[[ -n $killer ]] || SAN= TREE_DIR=$tree timeout -k 5 600 "$bats" --tap "${abort[@]}" "$file" >"$log" 2>&1
+		first=$(grep -m1 -E '^not ok ' "$log" | sed -E 's/^not ok [0-9]+ //')
+		[[ -z $first ]] || echo "$lab $id $first" >"$log.killer"
+	else
+		SAN=$san TREE_DIR=$tree timeout -k 5 600 "$bats" --tap "${abort[@]}" "$file" >"$log" 2>&1
+	fi
 	echo "$kind $lab $region $(grep -cE '^ok ' "$log") $(grep -cE '^not ok ' "$log") $(grep -cE '^ok .*# skip' "$log")" \
 		"$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')" >"$log.result"
 	exit 0
@@ -173,7 +197,7 @@ while read -r kind lab region ok nok skip secs; do
 		check "$lab: the untouched starter fails its tests" test "$nok" -gt 0 ;;
 	mutant)
 		# Name the region by its TODO id: the k-th BEGIN SOLUTION line of the lab's files.
-		id=$(cat solutions/"$lab"/*.c | grep 'BEGIN SOLUTION' | sed -n "${region}p" | grep -o 'TODO([0-9.]*)')
+		id=TODO\($(region_id "$lab" "$region")\)
 		# A stub that does not compile would fail every test without proving anything.
 		if grep -q "does not compile" "$log"; then
 			flunk "$lab: with only region $region (${id:-no TODO text}) undone the file does not compile: fix its STUB"
@@ -183,6 +207,18 @@ while read -r kind lab region ok nok skip secs; do
 		fi ;;
 	esac
 done < <(cat "$work"/*.result)
+
+# The tests that caught each region this time: with them in tests/lib/killers.txt, the next run
+# tries that one test first (a pure speed-up: a stale or missing entry only costs time).
+{
+	printf '# lab, TODO id, and the first test that fails when only that region of the solution is\n'
+	printf '# undone. Written by `make test` (build/selftest/all/killers.txt); it runs these tests first.\n'
+	cat "$work"/*.killer 2>/dev/null | sort -k1,1 -k2,2V
+} >"$work/killers.txt"
+if [[ ${#args[@]} == 0 ]] && ! cmp -s "$work/killers.txt" tests/lib/killers.txt; then
+	echo "  note  tests/lib/killers.txt is out of date (a slower self-test, nothing worse):"
+	echo "        cp ${work#"$top"/}/killers.txt tests/lib/killers.txt"
+fi
 
 [[ -n ${VERBOSE:-} ]] && { echo "  slowest runs (seconds):"; sort -k7 -rn "$work"/*.result | head -n 12 | sed 's/^/        /'; }
 
