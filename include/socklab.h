@@ -24,8 +24,7 @@ static inline void report_errno(const char *call, int err)
 {
 	const char *name = strerrorname_np(err);
 
-	fprintf(stderr, "%s: %s: %s (%s)\n", program_invocation_short_name, call,
-		name ? name : "E?", strerror(err));
+	fprintf(stderr, "%s: %s: %s (%s)\n", program_invocation_short_name, call, name ? name : "E?", strerror(err));
 }
 
 /* A failed call: report errno and exit with status 1 (runtime failure). */

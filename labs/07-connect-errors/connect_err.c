@@ -128,7 +128,8 @@ int main(int argc, char **argv)
 	int err = ms > 0 ? connect_within(fd, &sa, ms) : connect_blocking(fd, &sa);
 	if (err == OWN_LIMIT) {
 		printf("no answer within %d ms: we stopped waiting by our own limit (the kernel was still "
-		       "resending the SYN)\n", ms);
+		       "resending the SYN)\n",
+		       ms);
 		fprintf(stderr, "%s: connect: no answer within %d ms (our own limit, not an errno)\n",
 			program_invocation_short_name, ms);
 		exit(1);

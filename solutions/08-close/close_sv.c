@@ -201,12 +201,8 @@ int main(int argc, char **argv)
 	printf("peer %s port %u\n", host, ntohs(peer.sin_port));
 
 	switch (mode) {
-	case UPPER:
-		serve_upper(cfd);
-		break;
-	case HOLD:
-		serve_hold(cfd, &waitmask);
-		break;
+	case UPPER: serve_upper(cfd); break;
+	case HOLD: serve_hold(cfd, &waitmask); break;
 	case CLOSE:
 		/* The server closes first: it sends the first FIN and will hold the TIME_WAIT. */
 		if (close(cfd) == -1)
