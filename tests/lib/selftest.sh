@@ -105,6 +105,30 @@ fi
 rm -rf "$work" && mkdir -p "$work"
 start=$SECONDS
 
+# Network safety: as root, the whole self-test runs in a network namespace of its own that holds
+# nothing but a loopback interface, so no packet can leave this machine whatever a test does.
+# Elsewhere, the host's interfaces' transmit counters are compared before and after the run.
+if [[ -z ${SOCKLAB_NETNS:-} && $EUID == 0 && -z ${SELFTEST_HOST_NET:-} ]] && command -v ip >/dev/null &&
+	unshare -n true 2>/dev/null; then
+	export SOCKLAB_NETNS=1
+	exec unshare -n sh -c 'ip link set lo up && exec "$0" "$@"' "$0" "$@"
+fi
+if [[ -n ${SOCKLAB_NETNS:-} ]]; then
+	echo "== in a private network namespace (loopback only): no packet can leave this machine"
+fi
+tx_counters() { # the transmit counters of every interface but lo, one line each
+	local i
+	for i in /sys/class/net/*; do
+		[[ ${i##*/} == lo || ! -r $i/statistics/tx_packets ]] || echo "${i##*/} $(<"$i/statistics/tx_packets")"
+	done
+}
+tx_before=$(tx_counters)
+# Tidiness: every process the run starts carries this mark in its environment; at the end none may
+# be left, and no file may have appeared outside build/.
+export SOCKLAB_RUN=$$.$EPOCHSECONDS
+: >"$work/.start"
+git_before=$(git status --porcelain --untracked-files=all 2>/dev/null | grep '^??')
+
 echo "== structure, sync, finished"
 for lab in "${labs[@]+"${labs[@]}"}"; do
 	nn=${lab%%-*}
@@ -221,6 +245,37 @@ if [[ ${#args[@]} == 0 ]] && ! cmp -s "$work/killers.txt" tests/lib/killers.txt;
 fi
 
 [[ -n ${VERBOSE:-} ]] && { echo "  slowest runs (seconds):"; sort -k7 -rn "$work"/*.result | head -n 12 | sed 's/^/        /'; }
+
+echo "== tidy: nothing left running, listening or lying around; nothing sent off this machine"
+left=()
+for p in /proc/[0-9]*; do
+	[[ ${p#/proc/} != "$$" ]] && grep -qzx "SOCKLAB_RUN=$SOCKLAB_RUN" "$p/environ" 2>/dev/null &&
+		left+=("${p#/proc/}: $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null | head -c 200)")
+done
+check "no process started by the run is still alive" test ${#left[@]} = 0
+((${#left[@]} == 0)) || printf '        %s\n' "${left[@]}"
+if [[ -n ${SOCKLAB_NETNS:-} ]]; then
+	listening=$(ss -Hltn; ss -Hlxn | grep -v ' @' || true)
+	check "no socket is left listening (the run's own network namespace)" test -z "$listening"
+	[[ -z $listening ]] || echo "$listening" | sed 's/^/        /'
+fi
+strays=$(find /tmp /var/tmp /dev/shm -maxdepth 1 -newer "$work/.start" \( -name 'socklab*' -o -name 'bats*' -o -type s \) 2>/dev/null)
+check "no temporary file or socket is left in /tmp, /var/tmp or /dev/shm" test -z "$strays"
+[[ -z $strays ]] || echo "$strays" | sed 's/^/        /'
+git_after=$(git status --porcelain --untracked-files=all 2>/dev/null | grep '^??')
+new_files=$(comm -13 <(echo "$git_before") <(echo "$git_after"))
+check "no new file appeared in the checkout outside build/ (git status)" test -z "$new_files"
+[[ -z $new_files ]] || echo "$new_files" | sed 's/^/        /'
+tx_after=$(tx_counters)
+if [[ $tx_after == "$tx_before" ]]; then
+	pass "the host's network interfaces sent nothing during the run"
+elif [[ -n ${SOCKLAB_NETNS:-} ]]; then
+	echo "  note  the host's interfaces sent packets during the run, not from it (it had no way out):"
+	diff <(echo "$tx_before") <(echo "$tx_after") | sed -n 's/^[<>] /        /p'
+else
+	flunk "the host's network interfaces sent packets during the run (transmit counters before and after):"
+	diff <(echo "$tx_before") <(echo "$tx_after") | sed -n 's/^[<>] /        /p'
+fi
 
 echo "== done in $((SECONDS - start)) s"
 echo "$passed passed, $failed failed"
