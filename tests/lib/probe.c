@@ -23,9 +23,29 @@
  *                                      a closed port (SYNs get an RST) that no other program can take
  *        probe timewait [-r]           leave a server-side TIME_WAIT on a loopback port and print the port
  *                                      (-r: the listener had SO_REUSEADDR)
+ *        probe stream [-p|-R|-x] [-n N] HOST PORT BYTES
+ *                                      an echo client: print "local ADDR PORT", send BYTES bytes of a fixed
+ *                                      pattern while reading the echo (poll), half-close, read to EOF and
+ *                                      check every byte: "sent S bytes, received R bytes, then EOF" (exit 1
+ *                                      if the echo differs). -p: read nothing and do not half-close (but
+ *                                      send what fits) until SIGUSR1; -R: once
+ *                                      half came back, close with SO_LINGER {1, 0} (RST); -x: close once all
+ *                                      is sent, reading nothing; -n N: N connections in a row, quietly, then
+ *                                      "N connections, B bytes echoed, T s"
+ *        probe echo ADDR PORT          accept one client, echo all it sends until EOF, "echoed N bytes, then EOF"
  *        probe await FILE PID MS       wait until FILE holds a full line, PID has exited, or MS ms passed
  *        probe sockinfo PID FD         the kernel's view of PID's descriptor FD (pidfd_getfd, Linux >= 5.6,
  *                                      needs ptrace rights): "domain AF_INET type SOCK_STREAM protocol 6"
+ *        probe gai [-p] [-n] HOST|- PORT  getaddrinfo(AF_UNSPEC, SOCK_STREAM, AI_NUMERICSERV; -p AI_PASSIVE,
+ *                                      -n AI_NUMERICHOST; - is no HOST): "ADDR PORT" per result, in order;
+ *                                      on failure "probe: getaddrinfo: TEXT" (gai_strerror), exit 1
+ *        probe unix bind|serve|connect NAME [MSG]
+ *                                      AF_LOCAL stream sockets; NAME is a path or @NAME (abstract: a leading
+ *                                      NUL, exact length, no file). bind: print "bound NAME addrlen N" and
+ *                                      exit, leaving a stale socket file nobody listens on; serve: bind,
+ *                                      listen, "listening NAME addrlen N", one client: "got LINE", answer
+ *                                      "echo: LINE", remove the file (also on SIGTERM); connect: "peer NAME
+ *                                      addrlen N" (getpeername), with MSG send it, half-close, print the reply
  *
  * Errors are reported like the labs': "probe: CALL: ENAME (text)", exit 1; usage errors exit 2.
  */
@@ -50,7 +70,9 @@ static _Noreturn void usage(void)
 {
 	fputs("usage: probe layout | families | in ADDR PORT | in6 ADDR PORT | bind [-r] ADDR PORT\n"
 	      "       | listen [-r] [-b N] ADDR PORT | serve [-n N] ADDR PORT | connect HOST PORT [MSG]\n"
-	      "       | hold HOST PORT | drain ADDR PORT | close ADDR PORT | nbconnect HOST PORT MS | reserve [-r] ADDR PORT | timewait [-r] | await FILE PID MS | sockinfo PID FD\n",
+	      "       | hold HOST PORT | drain ADDR PORT | close ADDR PORT | nbconnect HOST PORT MS | reserve [-r] ADDR PORT | timewait [-r] | await FILE PID MS | sockinfo PID FD\n"
+	      "       | stream [-p|-R|-x] [-n N] HOST PORT BYTES | echo ADDR PORT\n"
+	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n",
 	      stderr);
 	exit(2);
 }
@@ -337,8 +359,12 @@ static int cmd_one(int drain, int argc, char **argv)
 		size_t len = 0, cap = 0;
 		ssize_t r;
 		do {
-			if (cap - len < 4096 && (buf = realloc(buf, cap += 65536)) == NULL)
-				die("realloc");
+			if (cap - len < 4096) {
+				char *bigger = realloc(buf, cap += 65536);
+				if (bigger == NULL)
+					die("realloc");
+				buf = bigger;
+			}
 			if ((r = read(cfd, buf + len, cap - len)) == -1)
 				die("read");
 			len += (size_t)r;
@@ -436,6 +462,174 @@ static int cmd_timewait(int argc, char **argv)
 	close(cfd);
 	close(lfd);
 	printf("%u\n", ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	return 0;
+}
+
+/* stream and echo, the kit's two ends of an echo connection (lab 12). The bytes sent are a fixed
+ * pseudo-random pattern whose period is a prime, so a lost, doubled or misplaced chunk shows. */
+#define PAT_PERIOD 1048573
+#define PAT_CHUNK 65536
+static unsigned char *pat;
+static volatile sig_atomic_t usr1;
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1 = 1;
+}
+
+/* One connection. Poll, so that the echo is read while sending: writing everything first would
+ * fill both sides' buffers and block both programs. Returns the number of bytes that came back. */
+static unsigned long long stream_once(const char *host, const char *port, unsigned long long bytes, int mode, int quiet,
+				      const sigset_t *waitmask)
+{
+	unsigned long long sent = 0, got = 0;
+	unsigned char buf[PAT_CHUNK];
+	int shut = 0, fd = connected_socket(host, port);
+
+	if (!quiet)
+		print_name("local", fd, 0);
+	for (;;) {
+		/* -p: a peer that stops reading, so that the server's writes block. SIGUSR1 is let in
+		 * only while waiting (ppoll, sigsuspend): one sent at any time is never lost. */
+		int paused = mode == 'p' && !usr1;
+		if (stop)
+			exit(1);
+		if (paused && sent == bytes) {
+			sigsuspend(waitmask);
+			continue;
+		}
+		if (sent == bytes && !shut) {
+			if (mode == 'x') {
+				close(fd);
+				printf("sent %llu bytes, closed without reading\n", sent);
+				return 0;
+			}
+			if (shutdown(fd, SHUT_WR) == -1)
+				die("shutdown");
+			shut = 1;
+		}
+		short events = (short)((mode == 'x' || paused ? 0 : POLLIN) | (shut ? 0 : POLLOUT));
+		struct pollfd p = { .fd = fd, .events = events };
+		if (ppoll(&p, 1, NULL, waitmask) == -1) {
+			if (errno == EINTR && !stop)
+				continue;
+			die("poll");
+		}
+		if (p.revents & POLLOUT) {
+			size_t n = bytes - sent < PAT_CHUNK ? (size_t)(bytes - sent) : PAT_CHUNK;
+			ssize_t w = send(fd, pat + sent % PAT_PERIOD, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (w == -1 && errno != EAGAIN && errno != EINTR)
+				die("send");
+			sent += w > 0 ? (size_t)w : 0;
+		}
+		if (mode == 'x' || paused || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r == -1 && errno != EAGAIN && errno != EINTR)
+			die("read");
+		if (r == 0)
+			break;
+		if (r > 0 && memcmp(buf, pat + got % PAT_PERIOD, (size_t)r) != 0) {
+			ssize_t i = 0;
+			while (buf[i] == pat[(got + (size_t)i) % PAT_PERIOD])
+				i++;
+			printf("the echo differs from what was sent at byte %llu\n", got + (size_t)i);
+			exit(1);
+		}
+		got += r > 0 ? (size_t)r : 0;
+		if (mode == 'R' && got >= bytes / 2) {
+			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+			if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
+				die("setsockopt");
+			close(fd);
+			printf("sent %llu bytes, received %llu bytes, then reset (SO_LINGER {1, 0})\n", sent, got);
+			return got;
+		}
+	}
+	close(fd);
+	if (!quiet)
+		printf("sent %llu bytes, received %llu bytes, then EOF\n", sent, got);
+	if (got != sent) {
+		printf("the echo ended after %llu of %llu bytes\n", got, sent);
+		exit(1);
+	}
+	return got;
+}
+
+static int cmd_stream(int argc, char **argv)
+{
+	int mode = 0, opt;
+	long n = 0;
+	char *end;
+
+	while ((opt = getopt(argc, argv, "+pRxn:")) != -1) {
+		if (opt == 'n')
+			n = strtol(optarg, &end, 10);
+		else if (opt == 'p' || opt == 'R' || opt == 'x')
+			mode = opt;
+		else
+			usage();
+	}
+	if (argc - optind != 3 || n < 0 || strspn(argv[optind + 2], "0123456789") != strlen(argv[optind + 2]))
+		usage();
+	unsigned long long bytes = strtoull(argv[optind + 2], &end, 10);
+	if ((pat = malloc(PAT_PERIOD + PAT_CHUNK)) == NULL)
+		die("malloc");
+	unsigned x = 2463534242u; /* xorshift32 */
+	for (size_t i = 0; i < PAT_PERIOD; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		pat[i] = (unsigned char)(x >> 24);
+	}
+	memcpy(pat + PAT_PERIOD, pat, PAT_CHUNK);
+	/* SIGUSR1 (for -p) is blocked but while waiting for it, so that an early one is not lost. */
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	sigaction(SIGUSR1, &sa, NULL);
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	unsigned long long total = 0;
+	for (long i = 0; i < (n ? n : 1); i++)
+		total += stream_once(argv[optind], argv[optind + 1], bytes, mode, n > 0, &old);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (n)
+		printf("%ld connections, %llu bytes echoed, %.6f s\n", n, total,
+		       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return 0;
+}
+
+/* A one-client echo server with the plainest loop: read, write it all back, until EOF. */
+static int cmd_echo(int argc, char **argv)
+{
+	unsigned long long total = 0;
+	char buf[PAT_CHUNK];
+	ssize_t r, w;
+
+	if (argc != 3)
+		usage();
+	int lfd = bound_socket(1, argv[1], argv[2]);
+	if (listen(lfd, 16) == -1)
+		die("listen");
+	print_name("listening", lfd, 0);
+	int cfd = accept(lfd, NULL, NULL);
+	if (cfd == -1)
+		die("accept");
+	print_name("peer", cfd, 1);
+	while ((r = read(cfd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < r; off += w)
+			if ((w = write(cfd, buf + off, (size_t)(r - off))) == -1)
+				die("write");
+		total += (size_t)r;
+	}
+	if (r == -1)
+		die("read");
+	printf("echoed %llu bytes, then EOF\n", total);
+	close(cfd);
+	close(lfd);
 	return 0;
 }
 
@@ -546,6 +740,154 @@ static int cmd_sockinfo(const char *pid_s, const char *fd_s)
 #endif
 }
 
+/* The lab 11 oracle: what getaddrinfo returns here, in its order (/etc/hosts, /etc/gai.conf). */
+static int cmd_gai(int argc, char **argv)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "+pn")) != -1) {
+		if (opt == 'p')
+			hints.ai_flags |= AI_PASSIVE;
+		else if (opt == 'n')
+			hints.ai_flags |= AI_NUMERICHOST;
+		else
+			usage();
+	}
+	if (argc - optind != 2)
+		usage();
+	const char *host = strcmp(argv[optind], "-") == 0 ? NULL : argv[optind];
+	int rc = getaddrinfo(host, argv[optind + 1], &hints, &res);
+	if (rc != 0) {
+		fprintf(stderr, "probe: getaddrinfo: %s\n", gai_strerror(rc));
+		return 1;
+	}
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+		if (ai->ai_addrlen <= sizeof(struct sockaddr_storage))
+			printf("%s\n", show((struct sockaddr_storage *)ai->ai_addr));
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* AF_LOCAL (lab 09): NAME is a path, or @NAME for an abstract name (sun_path[0] = NUL, no file,
+ * no terminating NUL counted). Returns the exact length for bind/connect; exits 2 if it won't fit. */
+static socklen_t make_unix(const char *name, struct sockaddr_un *un)
+{
+	size_t n = strlen(name);
+
+	memset(un, 0, sizeof(*un));
+	un->sun_family = AF_UNIX;
+	if (name[0] == '@') {
+		if (n < 2 || n > sizeof(un->sun_path))
+			usage();
+		memcpy(un->sun_path + 1, name + 1, n - 1);
+		return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	}
+	if (n < 1 || n >= sizeof(un->sun_path))
+		usage();
+	memcpy(un->sun_path, name, n + 1);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+}
+
+/* "WHAT NAME addrlen N": the kernel's view of fd's own (or peer's) AF_LOCAL address. An abstract
+ * name is shown as ss shows it: @ for each NUL byte. No name at all: "unnamed". */
+static void print_unix(const char *what, int fd, int peer)
+{
+	struct sockaddr_un un;
+	socklen_t len = sizeof(un);
+	size_t off = offsetof(struct sockaddr_un, sun_path);
+	int rc = peer ? getpeername(fd, (struct sockaddr *)&un, &len) : getsockname(fd, (struct sockaddr *)&un, &len);
+
+	if (rc == -1)
+		die(peer ? "getpeername" : "getsockname");
+	printf("%s ", what);
+	if (len <= off)
+		fputs("unnamed", stdout);
+	else if (un.sun_path[0] == '\0')
+		for (size_t i = 0; i < len - off && i < sizeof(un.sun_path); i++)
+			putchar(un.sun_path[i] ? un.sun_path[i] : '@');
+	else
+		printf("%.*s", (int)strnlen(un.sun_path, sizeof(un.sun_path)), un.sun_path);
+	printf(" addrlen %u\n", (unsigned)len);
+	fflush(stdout);
+}
+
+static int cmd_unix(int argc, char **argv)
+{
+	struct sockaddr_un un;
+	char line[512];
+	size_t got = 0;
+	ssize_t r;
+
+	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[1], "connect") != 0))
+		usage();
+	socklen_t len = make_unix(argv[2], &un);
+	const char *path = argv[2][0] == '@' ? NULL : argv[2];
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd == -1)
+		die("socket");
+	if (strcmp(argv[1], "connect") == 0) {
+		if (connect(fd, (struct sockaddr *)&un, len) == -1)
+			die("connect");
+		print_unix("peer", fd, 1);
+		if (argc == 4) {
+			if (dprintf(fd, "%s\n", argv[3]) < 0)
+				die("write");
+			if (shutdown(fd, SHUT_WR) == -1)
+				die("shutdown");
+			while ((r = read(fd, line, sizeof(line))) > 0)
+				fwrite(line, 1, (size_t)r, stdout);
+			if (r == -1)
+				die("read");
+		}
+		return 0;
+	}
+	if (strcmp(argv[1], "bind") != 0 && strcmp(argv[1], "serve") != 0)
+		usage();
+	if (bind(fd, (struct sockaddr *)&un, len) == -1)
+		die("bind");
+	if (strcmp(argv[1], "bind") == 0) {
+		print_unix("bound", fd, 0);
+		return 0; /* the socket file stays behind: nobody listens on it (stale) */
+	}
+	if (listen(fd, 4) == -1) {
+		if (path)
+			unlink(path);
+		die("listen");
+	}
+	/* SIGTERM stays blocked but inside ppoll, so it cannot slip in before we wait: either a client
+	 * comes or SIGTERM does, and the socket file is removed in both cases. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	print_unix("listening", fd, 0);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n;
+	while ((n = ppoll(&p, 1, NULL, &old)) == -1 && errno == EINTR && !stop)
+		;
+	int cfd = n == 1 ? accept(fd, NULL, NULL) : -1;
+	if (path)
+		unlink(path);
+	if (stop)
+		return 0;
+	if (cfd == -1)
+		die(n == 1 ? "accept" : "ppoll");
+	while (got < sizeof(line) - 1 && (r = read(cfd, line + got, sizeof(line) - 1 - got)) > 0) {
+		got += (size_t)r;
+		if (memchr(line, '\n', got))
+			break;
+	}
+	line[got] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	printf("got %s\n", line);
+	dprintf(cfd, "echo: %s\n", line);
+	close(cfd);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_term };
@@ -588,9 +930,17 @@ int main(int argc, char **argv)
 		return cmd_reserve(argc, argv);
 	if (strcmp(cmd, "timewait") == 0)
 		return cmd_timewait(argc, argv);
+	if (strcmp(cmd, "stream") == 0)
+		return cmd_stream(argc, argv);
+	if (strcmp(cmd, "echo") == 0)
+		return cmd_echo(argc, argv);
 	if (strcmp(cmd, "await") == 0)
 		return cmd_await(argc, argv);
 	if (strcmp(cmd, "sockinfo") == 0 && argc == 3)
 		return cmd_sockinfo(argv[1], argv[2]);
+	if (strcmp(cmd, "gai") == 0)
+		return cmd_gai(argc, argv);
+	if (strcmp(cmd, "unix") == 0)
+		return cmd_unix(argc, argv);
 	usage();
 }

@@ -1,0 +1,190 @@
+/* echo_cl.c - lab 12, the capstone client: send all of standard input, print all of the echo.
+ *
+ * Goal:  a client that works like `nc -N`: it copies standard input to the server and the server's
+ *        answer to standard output, both at once, so that a payload of any size goes through
+ *        without deadlock; at the end of input it half-closes (shutdown(SHUT_WR)), keeps reading
+ *        until the server's EOF, and exits 0 once every byte of the answer has been written out.
+ *        Short reads and writes, EINTR and a server that goes away (EPIPE, ECONNRESET: reported,
+ *        never a death by SIGPIPE) are all handled.
+ * Usage: echo_cl HOST PORT
+ *          HOST  the server's numeric IPv4 address, e.g. 127.0.0.1
+ *          PORT  1..65535
+ *        Prints nothing but the server's answer. SIGUSR1 does nothing but interrupt the call the
+ *        client is blocked in. e.g. echo_cl 127.0.0.1 7007 < file > copy;  cmp file copy
+ * Calls: socket(2), connect(2), poll(2), read(2), send(2) with MSG_DONTWAIT and MSG_NOSIGNAL,
+ *        shutdown(2), write(2), close(2), signal(7) (EINTR, SA_RESTART)
+ * Done when: make check LAB=12 passes.
+ *
+ * Why poll(): writing the whole input first and reading the echo afterwards works for a few
+ * kilobytes and hangs for megabytes. The server echoes while we are still sending; nobody reads
+ * that echo, so our receive buffer fills, then the server's send buffer; the server blocks in
+ * write() and stops reading; its receive buffer and our send buffer fill, and our write() blocks
+ * too - for ever. So the client never blocks in a write to the socket: poll() says what can go
+ * on (input to read, room in the socket, echo to take), and send() with MSG_DONTWAIT takes only
+ * what fits - a short write, finished later. (The other classic answer is two processes or
+ * threads, one per direction; one loop with poll() needs no locking and no second process.)
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "socklab.h"
+
+#define BUF_SIZE 65536
+
+static _Noreturn void usage(void)
+{
+	fputs("usage: echo_cl HOST PORT\n"
+	      "  HOST a numeric IPv4 address (127.0.0.1); PORT 1..65535\n"
+	      "  sends standard input to the server, prints the answer; e.g. echo_cl 127.0.0.1 7007 < file\n",
+	      stderr);
+	exit(2);
+}
+
+/* SIGUSR1 does nothing; installed without SA_RESTART, it makes the call we are blocked in return
+ * early (poll() always fails with EINTR then, even with SA_RESTART). */
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in srv = { .sin_family = AF_INET };
+	unsigned short port;
+
+	if (argc != 3 || inet_pton(AF_INET, argv[1], &srv.sin_addr) != 1 || parse_port(argv[2], &port) == -1 ||
+	    port == 0)
+		usage();
+	srv.sin_port = htons(port);
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) == -1)
+		die("sigaction");
+
+	/* BEGIN SOLUTION TODO(12.6): Connect to the server: an IPv4 stream socket() in fd
+	 * (die("socket") on failure), then connect() it to srv (die("connect") on failure). */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd == -1)
+		die("socket");
+	if (connect(fd, (struct sockaddr *)&srv, sizeof(srv)) == -1)
+		die("connect");
+	/* STUB: int fd = -1; (void)srv; */
+	/* END SOLUTION */
+
+	/* The loop's whole state: out holds a piece of input, of which out[out_off..out_len) is not
+	 * sent yet; in takes the echo; in_eof: stdin has ended; shut: we have half-closed; done: the
+	 * server's EOF has come. */
+	char out[BUF_SIZE], in[BUF_SIZE];
+	size_t out_len = 0, out_off = 0;
+	int in_eof = 0, shut = 0, done = 0;
+
+	while (!done) {
+		/* What to wait for: input only when the last piece has all gone out (a negative fd is
+		 * ignored by poll); room in the socket only when there is something to send; the
+		 * echo always, until the server's EOF. */
+		struct pollfd p[2] = {
+			{ .fd = in_eof || out_off < out_len ? -1 : STDIN_FILENO, .events = POLLIN },
+			{ .fd = fd, .events = POLLIN | (out_off < out_len ? POLLOUT : 0) },
+		};
+		/* BEGIN SOLUTION TODO(12.7): Wait with poll() on the two entries of p, without a timeout
+		 * (-1). If a signal interrupts it (EINTR), start the loop again (continue); any other
+		 * failure: die("poll"). */
+		/* poll() never restarts itself after a signal handler ran, SA_RESTART or not. */
+		if (poll(p, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("poll");
+		}
+		/* STUB: (void)p; errno = ENOSYS; die("poll"); */
+		/* END SOLUTION */
+
+		/* BEGIN SOLUTION TODO(12.8): Standard input to the socket. If p[0] has an event (POLLIN,
+		 * or POLLHUP: a pipe whose writer has gone), read() up to BUF_SIZE bytes into out: 0 is
+		 * the end of input (set in_eof), n > 0 makes out[0..n) the piece to send (out_off = 0,
+		 * out_len = n); a failure other than EINTR: die("read"). If p[1] has POLLOUT, send() the
+		 * unsent part out[out_off..out_len) with MSG_DONTWAIT | MSG_NOSIGNAL and move out_off by
+		 * what it took; once all is sent, empty out (out_off = out_len = 0). EAGAIN (also spelled
+		 * EWOULDBLOCK) and EINTR from send() mean "nothing taken, try later"; any other failure:
+		 * die("send"). */
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(STDIN_FILENO, out, sizeof(out));
+			if (n == -1 && errno != EINTR)
+				die("read");
+			if (n == 0)
+				in_eof = 1;
+			if (n > 0) {
+				out_off = 0;
+				out_len = (size_t)n;
+			}
+		}
+		if (p[1].revents & POLLOUT) {
+			/* MSG_DONTWAIT: never block, take what fits now (often less: a short write).
+			 * MSG_NOSIGNAL: a server that has gone gives EPIPE here, not a death by SIGPIPE. */
+			ssize_t n = send(fd, out + out_off, out_len - out_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n == -1 && errno != EAGAIN && errno != EINTR)
+				die("send");
+			if (n > 0)
+				out_off += (size_t)n;
+			if (out_off == out_len)
+				out_off = out_len = 0;
+		}
+		/* STUB: in_eof = 1; (void)out; */
+		/* END SOLUTION */
+
+		/* BEGIN SOLUTION TODO(12.9): Once the input has ended (in_eof) and all of it has been sent
+		 * (out_len == 0), and only once (shut), half-close: shutdown() the sending direction
+		 * (SHUT_WR); on failure die("shutdown"). */
+		/* The FIN tells the server the input is complete; its read() returns 0, it finishes the
+		 * echo and closes, and only that lets our read() below return 0. close() here would
+		 * throw away the echo still on its way. */
+		if (in_eof && out_len == 0 && !shut) {
+			if (shutdown(fd, SHUT_WR) == -1)
+				die("shutdown");
+			shut = 1;
+		}
+		/* END SOLUTION */
+
+		/* BEGIN SOLUTION TODO(12.10): The socket to standard output. If p[1] has POLLIN, POLLHUP
+		 * or POLLERR, read() up to BUF_SIZE bytes from fd into in: 0 is the server's EOF (set
+		 * done); -1 with EINTR: continue; other failures: die("read"). Write all n bytes to
+		 * STDOUT_FILENO: write() may take fewer (loop on), EINTR (write again); other failures:
+		 * die("write"). */
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(fd, in, sizeof(in));
+			if (n == -1) {
+				if (errno == EINTR)
+					continue;
+				/* ECONNRESET: the server reset the connection. */
+				die("read");
+			}
+			if (n == 0)
+				done = 1;
+			/* stdout may be a pipe whose reader is slow: its write() can be short, or be
+			 * interrupted. (SIGPIPE keeps its default here: like cat, the client dies quietly
+			 * when the reader of its output has gone.) */
+			for (ssize_t off = 0, w; off < n; off += w) {
+				w = write(STDOUT_FILENO, in + off, (size_t)(n - off));
+				if (w == -1) {
+					if (errno != EINTR)
+						die("write");
+					w = 0;
+				}
+			}
+		}
+		/* STUB: done = 1; (void)in; */
+		/* END SOLUTION */
+	}
+	/* The server's EOF before ours: it closed early, and part of the input never went out. */
+	if (!shut) {
+		fprintf(stderr, "echo_cl: the server closed the connection before the end of input\n");
+		exit(1);
+	}
+	if (close(fd) == -1)
+		die("close");
+	return 0;
+}
