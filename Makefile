@@ -9,7 +9,8 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 
 TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
-MANIFEST := $(TOP)/labs/manifest
+# SOCKLAB_MANIFEST (environment): another list of labs, for the kit's own tests of grading.
+MANIFEST := $(or $(SOCKLAB_MANIFEST),$(TOP)/labs/manifest)
 LABS := $(shell awk '!/^\#/ && NF { print $$1 }' $(MANIFEST))
 
 CC ?= cc
@@ -40,37 +41,104 @@ LAB_NAME := $(if $(LAB),$(or $(filter $(LAB)-% $(LAB),$(LABS)),$(filter 0$(LAB)-
 LAB_PROGS = $(patsubst $(TREE_DIR)/%.c,$(OUT)/%,$(wildcard $(addsuffix /*.c,$(addprefix $(TREE_DIR)/,$(or $(LAB_NAME),$(LABS))))))
 TOOLS := $(TOP)/node_modules/.package-lock.json
 PROBE := $(TOP)/build/probe/probe
+REPORTER := $(TOP)/build/tools/report
+# make grade: where the reports go (REPORT=dir), and SUBMISSIONS=dir for a folder of submissions.
+REPORT_DIR := $(abspath $(or $(REPORT),$(TOP)/build/report))
 export SOCKLAB_TOP := $(TOP)
+# The first line of the targets that need the instructor's kit: the student copy (make dist) has
+# no solutions/, and there they say so instead of failing strangely.
+KIT_ONLY = @test -d $(TOP)/solutions || { echo 'make $@: this is the student copy of socklab (no solutions/): make $@ works only in the instructor'"'"'s kit' >&2; exit 2; }
 
 ##@ For students
 .PHONY: help
 help: ## this help: targets, labs, your progress
 	@printf 'socklab - C exercises on Linux TCP/IP sockets\n\nUsage: make TARGET [LAB=NN] [TREE=labs|solutions|PATH]\n'
-	@awk 'BEGIN { FS = ":.*## " } /^##@/ { printf "\n%s\n", substr($$0, 5) } /^[a-z.-]+:.*## / { printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^##@/ { printf "\n%s\n", substr($$0, 5) } /^[a-z._-]+:.*## / { printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@printf '\nLabs (edit labs/NN-name/*.c, read docs/NN-name.md):\n'
 	@$(TOP)/tests/lib/check.sh --list
 
 .PHONY: check
-check: $(TOOLS) $(PROBE) ## build and grade the labs in TREE (default labs/); LAB=NN for one, FILTER=REGEX for some tests
+check: $(TOOLS) $(PROBE) $(REPORTER) ## build and grade the labs in TREE (default labs/); LAB=NN for one, FILTER=REGEX for some tests
 	-$(Q)$(MAKE) -k $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
 	@TREE_DIR='$(TREE_DIR)' FILTER='$(FILTER)' $(TOP)/tests/lib/check.sh $(LAB_NAME)
+
+# next, hint, watch, reset: tests/lib/student.sh; trace: tests/lib/trace.sh (the scenarios are there).
+.PHONY: next hint watch reset trace
+next: $(TOOLS) ## the first lab not passing: its first failing test, expected vs actual, where to read
+	@TREE_DIR='$(TREE_DIR)' $(TOP)/tests/lib/student.sh next
+
+hint: ## the hints of LAB=NN, one at a time (ALL=1: all; HINT_LANG=zh: 中文, default from LANG)
+	@TREE_DIR='$(TREE_DIR)' ALL='$(ALL)' HINT_LANG='$(HINT_LANG)' $(TOP)/tests/lib/student.sh hint $(LAB_NAME)
+
+watch: $(TOOLS) $(PROBE) ## make check LAB=NN again each time a file of the lab changes; Ctrl-C stops
+	@TREE_DIR='$(TREE_DIR)' FILTER='$(FILTER)' $(TOP)/tests/lib/student.sh watch $(LAB_NAME)
+
+reset: ## restore the starter of LAB=NN after asking (YES=1: no question); yours kept as FILE.bak-DATE
+	@TREE_DIR='$(TREE_DIR)' YES='$(YES)' $(TOP)/tests/lib/student.sh reset $(LAB_NAME)
+
+trace: $(PROBE) ## LAB=NN's scenario: its system calls (strace) and packets (tcpdump): SYN, SYN-ACK, ACK, FIN
+	@test -n '$(LAB_NAME)' || { echo 'make trace needs LAB=NN, e.g. make trace LAB=06' >&2; exit 2; }
+	$(Q)$(MAKE) $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
+	@TREE_DIR='$(TREE_DIR)' LAB_BIN='$(OUT)/$(LAB_NAME)' $(TOP)/tests/lib/trace.sh $(LAB_NAME)
+
+.PHONY: bench
+bench: $(PROBE) ## lab 12's echo server vs socat on loopback: throughput, connections/s (TREE=labs: yours)
+	@TREE_DIR='$(if $(filter command line environment,$(origin TREE)),$(TREE_DIR))' $(TOP)/tests/lib/bench.sh
+
+# Every lab is compiled again under bear, which records each compiler command (-B: even the ones
+# that are up to date; -k: past a lab that does not compile yet).
+.PHONY: compile_commands.json
+compile_commands.json: ## how each lab is compiled, for your editor (clangd, VS Code); needs bear
+	@command -v bear >/dev/null || { echo 'make compile_commands.json needs bear (Debian/Ubuntu: sudo apt install bear)' >&2; exit 2; }
+	-$(Q)bear --output $(TOP)/compile_commands.json -- $(MAKE) -B -k $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
+	@echo 'wrote compile_commands.json: $(words $(LAB_PROGS)) programs of $(patsubst $(TOP)/%,%,$(TREE_DIR))'
+
+##@ For instructors
+.PHONY: grade
+grade: $(TOOLS) $(PROBE) $(REPORTER) ## check + reports in REPORT=dir (build/report): summary.txt, junit.xml, results.json; SUBMISSIONS=dir grades a batch
+ifeq ($(SUBMISSIONS),)
+	-$(Q)$(MAKE) -k $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
+	@TREE_DIR='$(TREE_DIR)' $(TOP)/tests/lib/check.sh --report '$(REPORT_DIR)' $(LAB_NAME)
+else
+	@REPORT_DIR='$(REPORT_DIR)' $(TOP)/tests/lib/grade.sh '$(abspath $(SUBMISSIONS))' $(LAB_NAME)
+endif
+
+.PHONY: gradescope
+gradescope: ## the Gradescope autograder zip in build/gradescope/ (LAB=NN: a bundle for that lab only)
+	$(KIT_ONLY)
+	@$(TOP)/tests/lib/gradescope/build.sh $(LAB_NAME)
+
+.PHONY: dist
+dist: ## the student handout: build/dist/socklab/ and socklab.tar.gz (no solutions, Classroom workflow)
+	$(KIT_ONLY)
+	@$(TOP)/tests/lib/dist.sh
 
 ##@ For maintainers
 .PHONY: test
 test: $(TOOLS) ## the kit's self-test: solutions pass, starters fail, everything in sync
+	$(KIT_ONLY)
 	@$(TOP)/tests/lib/selftest.sh
+
+.PHONY: lint
+lint: ## clang-format, cppcheck, clang-tidy on solutions, starters and the kit's C (make test runs it too)
+	$(KIT_ONLY)
+	@$(TOP)/tests/lib/lint.sh
 
 .PHONY: starters
 starters: ## regenerate every labs/NN-name/*.c from its solution
+	$(KIT_ONLY)
 	$(Q)for f in $(TOP)/solutions/*/*.c; do \
 		rel=$${f#$(TOP)/solutions/}; mkdir -p $(TOP)/labs/$${rel%/*}; \
 		awk -f $(TOP)/tests/lib/mkstarter "$$f" > $(TOP)/labs/$$rel || exit 1; done
 
 .PHONY: pics
-pics: ## regenerate pic/*.png and pic/*.svg from their mscgen sources
-	$(Q)command -v mscgen >/dev/null || { echo 'make pics needs mscgen (Debian/Ubuntu: apt install mscgen)' >&2; exit 2; }
-	$(Q)for f in $(TOP)/pic/*.msc; do \
-		mscgen -T png -o "$${f%.msc}.png" "$$f" && mscgen -T svg -o "$${f%.msc}.svg" "$$f" || exit 1; done
+pics: $(TOP)/build/pic/layout ## regenerate pic/ from its sources (needs mscgen, graphviz); see pic/render
+	$(Q)$(TOP)/pic/render $<
+
+# The picture of the address structures is drawn by a program of ours, from sizeof and offsetof.
+$(TOP)/build/pic/layout: $(TOP)/pic/layout.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 .PHONY: clean
 clean: ## remove build/ (and nothing else)
@@ -84,8 +152,9 @@ bins: $(PROBE)
 	$(Q)$(MAKE) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
 print-out:
 	@echo '$(OUT)'
-.PHONY: probe
+.PHONY: probe reporter
 probe: $(PROBE)
+reporter: $(REPORTER)
 
 # The one rule that builds any lab program: TREE/NN-name/prog.c -> build/.../NN-name/prog
 $(OUT)/%: $(TREE_DIR)/%.c $(TOP)/include/socklab.h
@@ -96,6 +165,11 @@ $(OUT)/%: $(TREE_DIR)/%.c $(TOP)/include/socklab.h
 $(PROBE): $(TOP)/tests/lib/probe.c $(TOP)/include/socklab.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) -std=c11 -O1 -Wall -Wextra -Wpedantic -Werror -o $@ $<
+
+# The grading reports' writer (tests/lib/report.c); built aside and renamed, as two makes may race.
+$(REPORTER): $(TOP)/tests/lib/report.c $(TOP)/include/socklab.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -std=c11 -O1 -Wall -Wextra -Wpedantic -Werror -o $@.$$$$ $< && mv -f $@.$$$$ $@
 
 # The pinned test tools (package.json, package-lock.json), installed without root on first use.
 # Without npm, tests/lib/bats falls back to a system bats or says what to install.

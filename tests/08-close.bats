@@ -132,6 +132,7 @@ client_port() {
 	assert_line --index 3 "closed"
 }
 
+# points: 0 (the untouched starter already passes this test)
 @test "08-close: a server that closes first gets the TIME_WAIT, its client sits in CLOSE-WAIT until it closes too" {
 	start_bg sv "$LAB_BIN/close_sv" close 127.0.0.1 0
 	local svport=$port cport
@@ -196,11 +197,13 @@ client_port() {
 	refute_state time-wait "$cport" "$svport" "an abortive close leaves no TIME_WAIT"
 }
 
+# points: 0 (the untouched starter already passes this test)
 @test "08-close: shutdown on a socket that never connected fails with ENOTCONN" {
 	run_prog "$LAB_BIN/close_cl" notconn
 	assert_errno shutdown ENOTCONN
 }
 
+# points: 0 (the untouched starter already passes this test)
 @test "08-close: close_cl without arguments, with an unknown mode, a bad port or a bad address is a usage error, exit 2" {
 	local args
 	for args in "" "bogus 127.0.0.1 80" "half 127.0.0.1 80" "epipe 127.0.0.1 abc" "reset 127.0.0.1 -1" \
@@ -211,6 +214,7 @@ client_port() {
 	done
 }
 
+# points: 0 (the untouched starter already passes this test)
 @test "08-close: close_sv without arguments, with an unknown mode, a bad port or a bad address is a usage error, exit 2" {
 	local args
 	for args in "" "bogus 127.0.0.1 0" "upper 127.0.0.1" "upper 127.0.0.1 abc" "hold 127.0.0.1 -1" \

@@ -314,6 +314,7 @@ pair_lines() {
 	no_socket_file "a refused name must create no file"
 }
 
+# points: 0 (the untouched starter already passes this test)
 @test "09-local: local_sv or local_cl without a name, with an empty name or a bare @, an unknown option or extra arguments is a usage error, exit 2" {
 	run_prog "$LAB_BIN/local_sv"
 	assert_usage
@@ -336,6 +337,7 @@ pair_lines() {
 	no_socket_file "a usage error must create no file"
 }
 
+# points: 0 (the untouched starter already passes this test)
 @test "09-local: local_pair without a message, with an empty one, an unknown option or extra arguments is a usage error, exit 2" {
 	run_prog "$LAB_BIN/local_pair"
 	assert_usage

@@ -341,6 +341,7 @@ localhost_ns() {
 		fail "the server saw no client at $addr port $cport: the client's printed port is not the connection's"
 }
 
+# points: 0 (the untouched starter already passes this test)
 @test "11-getaddrinfo: a bad port, a missing or extra argument, or an unknown option is a usage error, exit 2" {
 	local args
 	for args in "" "localhost 65536" "localhost 80 one two" "-x localhost 80"; do

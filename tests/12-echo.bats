@@ -483,6 +483,7 @@ last_word() { echo "${1##* }"; }
 	same "$in" "$out" "the client did not print the 1000000 bytes socat echoed"
 }
 
+# points: 0 (the untouched starter already passes this test)
 @test "12-echo: echo_sv without arguments, with a bad address or a bad port is a usage error, exit 2" {
 	local args
 	for args in "" "$LO" "0" "$LO 0 extra" "localhost 0" "1.2.3 0" "$LO abc" "$LO -1" "$LO 65536"; do
@@ -492,6 +493,7 @@ last_word() { echo "${1##* }"; }
 	done
 }
 
+# points: 0 (the untouched starter already passes this test)
 @test "12-echo: echo_cl without arguments, with a bad address or a bad port (0 too) is a usage error, exit 2" {
 	local args
 	for args in "" "$LO" "$LO 80 extra" "localhost 80" "::1 80" "$LO abc" "$LO 0" "$LO 65536"; do
