@@ -77,8 +77,10 @@ static void serve_upper(int cfd)
 	char head[64];
 	int hl = snprintf(head, sizeof(head), "got %zu bytes\n", len);
 	write_all(cfd, head, (size_t)hl);
-	for (size_t i = 0; i < len; i++)
+	for (size_t i = 0; i < len; i++) {
+		/* cppcheck-suppress nullPointer ; in the starter data stays NULL, but len stays 0 */
 		data[i] = (char)toupper((unsigned char)data[i]);
+	}
 	write_all(cfd, data, len);
 	free(data);
 	/* Our FIN: the client's read() returns 0 once it has the whole reply. The client closed

@@ -83,7 +83,7 @@ static void addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t
  * that goes wrong costs its own connection, never the server: errors are reported, not fatal. */
 static void serve(int cfd)
 {
-	char line[MAX_LINE + 1], reply[MAX_LINE + 8];
+	char line[MAX_LINE + 1] = "", reply[MAX_LINE + 8];
 	size_t got = 0;
 
 	while (got < sizeof(line) - 1 && !memchr(line, '\n', got)) {

@@ -111,7 +111,7 @@ static void on_term(int sig)
 
 int main(int argc, char **argv)
 {
-	struct in_addr ip;
+	static struct in_addr ip; /* static: opt_addr, a global, points to it */
 	unsigned short port;
 	int opt;
 

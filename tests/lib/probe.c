@@ -70,7 +70,8 @@ static _Noreturn void usage(void)
 {
 	fputs("usage: probe layout | families | in ADDR PORT | in6 ADDR PORT | bind [-r] ADDR PORT\n"
 	      "       | listen [-r] [-b N] ADDR PORT | serve [-n N] ADDR PORT | connect HOST PORT [MSG]\n"
-	      "       | hold HOST PORT | drain ADDR PORT | close ADDR PORT | nbconnect HOST PORT MS | reserve [-r] ADDR PORT | timewait [-r] | await FILE PID MS | sockinfo PID FD\n"
+	      "       | hold HOST PORT | drain ADDR PORT | close ADDR PORT | nbconnect HOST PORT MS\n"
+	      "       | reserve [-r] ADDR PORT | timewait [-r] | await FILE PID MS | sockinfo PID FD\n"
 	      "       | stream [-p|-R|-x] [-n N] HOST PORT BYTES | echo ADDR PORT\n"
 	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n",
 	      stderr);
@@ -125,7 +126,8 @@ static void print_name(const char *what, int fd, int peer)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	if ((peer ? getpeername(fd, (struct sockaddr *)&ss, &len) : getsockname(fd, (struct sockaddr *)&ss, &len)) == -1)
+	int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len) : getsockname(fd, (struct sockaddr *)&ss, &len);
+	if (rc == -1)
 		die(peer ? "getpeername" : "getsockname");
 	printf("%s %s\n", what, show(&ss));
 	fflush(stdout);
@@ -721,9 +723,15 @@ static int cmd_sockinfo(const char *pid_s, const char *fd_s)
 		if (getsockopt(fd, SOL_SOCKET, opts[i], &v[i], &len) == -1)
 			die("getsockopt");
 	}
-	const char *dom = v[0] == AF_INET ? "AF_INET" : v[0] == AF_INET6 ? "AF_INET6" : v[0] == AF_UNIX ? "AF_UNIX" : NULL;
-	const char *type = v[1] == SOCK_STREAM ? "SOCK_STREAM" : v[1] == SOCK_DGRAM ? "SOCK_DGRAM"
-		: v[1] == SOCK_RAW ? "SOCK_RAW" : v[1] == SOCK_SEQPACKET ? "SOCK_SEQPACKET" : NULL;
+	const char *dom = v[0] == AF_INET    ? "AF_INET"
+			  : v[0] == AF_INET6 ? "AF_INET6"
+			  : v[0] == AF_UNIX  ? "AF_UNIX"
+					     : NULL;
+	const char *type = v[1] == SOCK_STREAM      ? "SOCK_STREAM"
+			   : v[1] == SOCK_DGRAM     ? "SOCK_DGRAM"
+			   : v[1] == SOCK_RAW       ? "SOCK_RAW"
+			   : v[1] == SOCK_SEQPACKET ? "SOCK_SEQPACKET"
+						    : NULL;
 	if (dom)
 		printf("domain %s ", dom);
 	else

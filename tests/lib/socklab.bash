@@ -5,7 +5,8 @@
 #   run_prog [-t S] [--signal] CMD...
 #                            like bats' `run --separate-stderr`, with a time limit; prints command, status, stdout
 #                            and stderr (shown when the test fails); a hang becomes "timed out after S s",
-#                            a crash "crashed with SIGSEGV", a sanitizer report a failure of its own
+#                            a crash "crashed with SIGSEGV", a sanitizer report a failure of its own;
+#                            what it writes is capped (below)
 #   start_bg NAME CMD...     start a server in its own session (setsid, fd 3 closed), wait (bounded, no
 #                            sleep) for its first line: it lands in $line, the port it names in $port
 #                            ("... port N", or a probe's "listening ADDR N")
@@ -40,6 +41,12 @@ sl_load_libs
 : "${SOCKLAB_TOP:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 : "${TREE_DIR:=$SOCKLAB_TOP/labs}"
 : "${SOCKLAB_TIMEOUT:=5}"
+# Output cap: of what a program run by run_prog or start_bg prints, $output and $stderr keep the
+# first SOCKLAB_OUTPUT_CAP bytes, then "[output capped at N bytes]": a program that prints megabytes
+# leaves no huge TAP report. And no full disk: what it writes to any one file, its stdout and stderr
+# included, stops at 64 MiB (ulimit -f; the kernel then ends it with SIGXFSZ, and the test fails).
+: "${SOCKLAB_OUTPUT_CAP:=65536}"
+SL_FILE_LIMIT=65536 # ulimit -f, in 1024-byte blocks: 64 MiB (a compiler run by run_prog needs some)
 export SOCKLAB_TOP TREE_DIR
 # bats >= 1.13 kills a test that runs longer than this; older bats only reports it.
 : "${BATS_TEST_TIMEOUT:=30}"
@@ -85,11 +92,15 @@ $(grep -v '^make' "$LAB_BUILD_LOG" | head -n 30)"
 sl_indent() { [[ -z $1 ]] && echo "  (nothing)" || echo "  | ${1//$'\n'/$'\n'  | }"; }
 
 # sl_slurp VAR FILE: VAR = the contents of FILE without trailing newlines, like "$(cat FILE)" but
-# with no subshell.
+# with no subshell (NUL bytes are dropped, as "$(...)" drops them), and capped (SOCKLAB_OUTPUT_CAP).
 sl_slurp() {
 	local -n sl_into=$1
+	local LC_ALL=C # bytes, not characters
 	sl_into=
-	read -rd '' sl_into <"$2" || true
+	read -r -N $((SOCKLAB_OUTPUT_CAP + 1)) sl_into <"$2" || true
+	if ((${#sl_into} > SOCKLAB_OUTPUT_CAP)); then
+		sl_into=${sl_into:0:SOCKLAB_OUTPUT_CAP}$'\n'"[output capped at $SOCKLAB_OUTPUT_CAP bytes]"
+	fi
 	while [[ $sl_into == *$'\n' ]]; do sl_into=${sl_into%$'\n'}; done
 }
 
@@ -114,7 +125,7 @@ sl_end_group() {
 }
 
 run_prog() {
-	local limit=$SOCKLAB_TIMEOUT signal_ok= err=$BATS_TEST_TMPDIR/.run_prog.err
+	local limit=$SOCKLAB_TIMEOUT signal_ok= out=$BATS_TEST_TMPDIR/.run_prog.out err=$BATS_TEST_TMPDIR/.run_prog.err
 	while [[ $# -gt 0 ]]; do
 		case $1 in
 		-t) limit=$2; shift 2 ;;
@@ -125,7 +136,12 @@ run_prog() {
 	# What bats' `run --separate-stderr` does, without its cost (it is called hundreds of times):
 	# $output/$lines from stdout, $stderr/$stderr_lines from stderr, $status.
 	status=0
-	output=$(timeout -k 1 "$limit" "$@" 2>"$err") || status=$?
+	# (The braces' 2>/dev/null only silences bash's own "Segmentation fault" line about the subshell.)
+	{ (
+		ulimit -f "$SL_FILE_LIMIT"
+		exec timeout -k 1 "$limit" "$@" >"$out" 2>"$err"
+	); } 2>/dev/null || status=$?
+	sl_slurp output "$out"
 	sl_slurp stderr "$err"
 	printf '$ %s\nexit status %s\n' "${*#"$LAB_BIN"/}" "$status"
 	sl_show_result
@@ -139,6 +155,8 @@ sl_verdict() {
 		fail "timed out after $limit s (the program hung: a blocking call that never returns?)"
 	elif [[ $err == *AddressSanitizer* || $err == *LeakSanitizer* || $err == *"runtime error:"* ]]; then
 		fail "the sanitizer found a memory or undefined-behaviour error (see stderr above)"
+	elif [[ $st -gt 128 && $(kill -l $((st - 128)) 2>/dev/null) == XFSZ ]]; then
+		fail "output capped: the program wrote more than $((SL_FILE_LIMIT / 1024)) MiB (to stdout, stderr or a file) and was stopped (SIGXFSZ)"
 	elif [[ $st -gt 128 && -z $signal_ok ]]; then
 		fail "crashed with SIG$(kill -l $((st - 128)) 2>/dev/null || echo $((st - 128)))"
 	fi
@@ -150,7 +168,10 @@ start_bg() {
 	shift
 	local out=$BATS_TEST_TMPDIR/$name.out err=$BATS_TEST_TMPDIR/$name.err
 	: >"$out"
-	setsid "$@" >"$out" 2>"$err" </dev/null 3>&- &
+	(
+		ulimit -f "$SL_FILE_LIMIT"
+		exec setsid "$@" >"$out" 2>"$err" </dev/null 3>&-
+	) &
 	local pid=$!
 	SL_GROUPS+=("$pid")
 	printf -v "${name}_pid" %s "$pid"
@@ -185,6 +206,10 @@ stop_bg() {
 	sl_slurp stderr "$BATS_TEST_TMPDIR/$name.err"
 	printf '%s stopped, exit status %s\n' "$name" "$status"
 	sl_show_result
+	if ((status > 128)) && [[ $(kill -l $((status - 128)) 2>/dev/null) == XFSZ ]]; then
+		fail "output capped: $name wrote more than $((SL_FILE_LIMIT / 1024)) MiB (to stdout, stderr or a file) and was stopped (SIGXFSZ)"
+	fi
+	return 0
 }
 
 # wait_until [-t SECS] CMD...: run CMD until it succeeds: at most SECS seconds (default
@@ -242,10 +267,15 @@ lab_teardown() {
 }
 
 assert_errno() {
-	local call=$1 name=$2
-	[[ $status == 1 ]] || fail "expected exit status 1 (a failed $call), got $status"
+	local call=$1 name=$2 see="\"## $2\""
+	# Where to read: the entry of the expected errno, and of the one the program reported instead.
+	if [[ $stderr =~ :\ $call:\ (E[A-Z0-9_]+)\ \( && ${BASH_REMATCH[1]} != "$name" ]]; then
+		see+=" and \"## ${BASH_REMATCH[1]}\""
+	fi
+	see="; read $see in docs/errno.md (中文: docs/zh/errno.md)"
+	[[ $status == 1 ]] || fail "expected exit status 1 (a failed $call), got $status$see"
 	[[ $stderr =~ (^|$'\n')[^:$'\n']+:\ $call:\ $name\ \( ]] ||
-		fail "expected stderr to report \"PROG: $call: $name (...)\" — the kernel's errno for $call, by its name"
+		fail "expected stderr to report \"PROG: $call: $name (...)\" — the kernel's errno for $call, by its name$see"
 }
 
 assert_usage() {
