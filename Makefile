@@ -119,6 +119,11 @@ test: $(TOOLS) ## the kit's self-test: solutions pass, starters fail, everything
 	$(KIT_ONLY)
 	@$(TOP)/tests/lib/selftest.sh
 
+.PHONY: test-full
+test-full: $(TOOLS) ## make test, plus every TODO region undone alone (mutants) and the kit's slow tests
+	$(KIT_ONLY)
+	@SELFTEST_FULL=1 $(TOP)/tests/lib/selftest.sh
+
 .PHONY: lint
 lint: ## clang-format, cppcheck, clang-tidy on solutions, starters and the kit's C (make test runs it too)
 	$(KIT_ONLY)

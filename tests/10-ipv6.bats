@@ -218,10 +218,12 @@ expect_listener() {
 
 @test "10-ipv6: with -6 an IPv4 server can listen on the same port beside the IPv6 one" {
 	need_ipv6
-	start_bg srv "$LAB_BIN/ipv6" serve -6 -n 1 0
+	# The IPv4 listener first, on a port the kernel knows is free for IPv4: the other way round, the
+	# port the kernel picked for the IPv6-only server may already be some IPv4 client's (another test's).
+	start_bg v4 "$PROBE" listen 0.0.0.0 0
 	local sport=$port
-	start_bg v4 "$PROBE" listen 0.0.0.0 "$sport"
-	[[ $port == "$sport" ]] || fail "the probe should listen on 0.0.0.0 port $sport"
+	start_bg srv "$LAB_BIN/ipv6" serve -6 -n 1 "$sport"
+	[[ $port == "$sport" ]] || fail "the server should listen on [::] port $sport, beside the probe on 0.0.0.0"
 	echo "$ ss -Hltn 'sport = :$port'"
 	ss -Hltn "sport = :$port"
 	[[ $(ss -Hltn "sport = :$port" | wc -l) == 2 ]] || fail "ss should show two listeners on port $port: [::] and 0.0.0.0"

@@ -239,6 +239,7 @@ JSON
 	[[ -x $R/source/socklab/build/probe/probe ]] || fail "the probe was not built"
 }
 
+# bats test_tags=slow
 @test "dist: run_autograder finds the files of a repository, of labs/, of a zipped folder, and loose files" {
 	need_tools zip unzip jq
 	local s=$SOCKLAB_TOP/solutions/01-sockaddr/sockaddr.c
@@ -266,6 +267,7 @@ JSON
 	[[ ! -e $R/results/results.json ]] || fail "--files graded anyway"
 }
 
+# bats test_tags=slow
 @test "dist: run_autograder gives the solution full marks and the starter 0, in a valid results.json" {
 	need_tools zip unzip jq
 	submit "labs/01-sockaddr/sockaddr.c=$SOCKLAB_TOP/solutions/01-sockaddr/sockaddr.c"

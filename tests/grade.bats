@@ -153,6 +153,7 @@ valid_xml() {
 	assert_stderr --partial '99-x.bats: the tests'"'"' "# points:" lines give 3.00 points, but the manifest gives 99-x 2'
 }
 
+# bats test_tags=slow
 @test "grade: SUBMISSIONS=dir grades each student in a sandbox; one that forks, floods and hangs loses those tests, and the batch goes on" {
 	need_jq
 	need_userns
@@ -188,7 +189,8 @@ valid_xml() {
 	valid_xml "$r/b/evil/junit.xml"
 	run_prog jq -r '"\(.max_score)", (.tests[] | "\(.status) \(.name)")' "$r/b/evil/results.json"
 	assert_line --index 0 "4"
-	refute_line "failed 94-sandbox: the network is the sandbox's own: nothing but lo, and lo is up"
+	# (its first test passes only if a busy machine let it run within the 3 s: either is right)
+	assert_line --index 1 --regexp "^(passed|failed) 94-sandbox: the network is the sandbox's own: nothing but lo, and lo is up\$"
 	assert_line --index 2 "failed 94-sandbox: forks stop at the sandbox's process limit"
 	assert_line --index 3 "failed 94-sandbox: the program says hello"
 	assert_line --index 4 "failed 94-sandbox: the program returns (this test has no time limit of its own)"

@@ -184,6 +184,7 @@ seen() {
 	assert_equal "$(cut -d' ' -f1,2 "$RESULTS/01-sockaddr.result")" "1 1"
 }
 
+# bats test_tags=slow
 @test "student: make watch checks the lab again when a file of it changes; Ctrl-C ends it and all it started" {
 	tiny_kit
 	fresh_tree student-watch
@@ -205,6 +206,7 @@ seen() {
 	grep -q 'watch: stopped' "$out" || fail "watch did not say it stopped"
 }
 
+# bats test_tags=slow
 @test "student: make watch without inotifywait looks every WATCH_POLL s; SIGINT during a check stops the check too" {
 	tiny_kit
 	fresh_tree student-poll

@@ -8,6 +8,8 @@
 #   solutions   every test of every lab passes on solutions/, built with ASan + UBSan
 #   starters    every lab's tests fail on its untouched starter
 #   mutants     for each TODO region k: the solution with only region k stubbed fails its lab's tests
+#               (only in the full self-test, SELFTEST_FULL=1: `make test-full`, with the kit's tests
+#               tagged slow: batch grading, the autograder, watch, fuzzing, valgrind)
 #   kit         every other tests/*.bats (kit.bats: the helpers and the Makefile contract; and the
 #               checks of grading, documents, quality...): each runs beside the labs, and must pass
 # Usage: tests/lib/selftest.sh [NN-name|KIT ...]  (default: every lab in the manifest, and every kit
@@ -57,7 +59,6 @@ if [[ ${1:-} == --job ]]; then
 	[[ ($kind == starters || $kind == mutant) && -n ${SELFTEST_ABORT:-} ]] && abort=(--abort)
 	t0=$EPOCHREALTIME
 	file=tests/$lab.bats
-	[[ $kind == kit ]] && file=tests/$lab.bats
 	if [[ $kind == mutant ]]; then
 		# The test that caught this region last time (tests/lib/killers.txt) runs alone first: one
 		# test instead of the file up to its first failure. If it no longer fails, run them all.
@@ -73,7 +74,10 @@ if [[ ${1:-} == --job ]]; then
 		first=$(grep -m1 -E '^not ok ' "$log" | sed -E 's/^not ok [0-9]+ //')
 		[[ -z $first ]] || echo "$lab $id $first" >"$log.killer"
 	else
-		SAN=$san TREE_DIR=$tree timeout -k 5 600 "$bats" --tap "${abort[@]}" "$file" >"$log" 2>&1
+		# The kit's slow tests (tagged `# bats test_tags=slow`) run only in the full self-test.
+		tags=()
+		[[ $kind == kit && -z ${SELFTEST_FULL:-} ]] && tags=(--filter-tags '!slow')
+		SAN=$san TREE_DIR=$tree timeout -k 5 600 "$bats" --tap "${abort[@]}" "${tags[@]}" "$file" >"$log" 2>&1
 	fi
 	echo "$kind $lab $region $(grep -cE '^ok ' "$log") $(grep -cE '^not ok ' "$log") $(grep -cE '^ok .*# skip' "$log")" \
 		"$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')" >"$log.result"
@@ -129,56 +133,58 @@ export SOCKLAB_RUN=$$.$EPOCHSECONDS
 : >"$work/.start"
 git_before=$(git status --porcelain --untracked-files=all 2>/dev/null | grep '^??')
 
-echo "== structure, sync, finished"
-for lab in "${labs[@]+"${labs[@]}"}"; do
-	nn=${lab%%-*}
-	[[ " ${all[*]} " == *" $lab "* ]] || { flunk "$lab is not in labs/manifest"; continue; }
-	for f in "tests/$lab.bats" "docs/$lab.md" "docs/zh/$lab.md"; do
-		check "$lab: $f exists" test -s "$f"
-	done
-	sols=(solutions/"$lab"/*.c)
-	check "$lab: solutions/$lab/ has a program" test -f "${sols[0]}"
-	for s in "${sols[@]}"; do
-		[[ -f $s ]] || continue
-		starter=labs/${s#solutions/}
-		if awk -f tests/lib/mkstarter "$s" >"$work/starter.c" && cmp -s "$work/starter.c" "$starter"; then
-			pass "$starter is in sync with $s"
-		else
-			flunk "$starter differs from what its solution generates: run make starters"
-			diff -u "$starter" "$work/starter.c" | head -n 20 | sed 's/^/        /'
-		fi
-		stray=$(grep -n 'TODO' "$s" | grep -v 'BEGIN SOLUTION TODO(')
-		check "$s: no unfinished TODO (only the starter text of marked regions)" test -z "$stray"
-		[[ -z $stray ]] || echo "$stray" | sed 's/^/        /'
-		check "$s: every region is TODO($nn.k)" \
-			bash -c '! grep -o "TODO([0-9.]*)" "$1" | grep -vq "TODO($2\."' _ "$s" "$nn"
-	done
-	for s in labs/"$lab"/*.c; do
-		check "$s has a solution" test -f "solutions/${s#labs/}"
-	done
-	# Handouts: the test names word for word, the TODOs, and the same sections in both languages.
-	[[ -f tests/$lab.bats && -f docs/$lab.md && -f docs/zh/$lab.md ]] || continue
-	mapfile -t names < <(sed -nE 's/^@test "(.*)" \{$/\1/p' "tests/$lab.bats")
-	check "$lab: tests/$lab.bats has tests" test ${#names[@]} -gt 0
-	for t in "${names[@]}"; do
-		check "$lab: test name starts with \"$lab: \": $t" test "${t#"$lab: "}" != "$t"
-		for d in docs/$lab.md docs/zh/$lab.md; do
-			check "$d quotes the test \"$t\"" grep -qF -- "$t" "$d"
-		done
-	done
-	for id in $(cat solutions/"$lab"/*.c | grep -o "TODO($nn\.[0-9]*)" | sort -u); do
-		for d in docs/$lab.md docs/zh/$lab.md; do
-			check "$d explains $id" grep -qF -- "$id" "$d"
-		done
-	done
-	check "docs/$lab.md and docs/zh/$lab.md have the same number of sections" \
-		test "$(grep -c '^##' "docs/$lab.md")" = "$(grep -c '^##' "docs/zh/$lab.md")"
-done
-
 # The pictures: tests/docs.bats (a kit job) checks them against pic/stamp and their sources, and
 # renders them again where the generators of pic/stamp's versions are installed (see pic/render).
 
-echo "== solutions pass (ASan + UBSan), starters fail, every TODO is caught by a test, the kit works"
+# The static checks: run while the jobs below keep the cores busy.
+structure() {
+	echo "== structure, sync, finished"
+	for lab in "${labs[@]+"${labs[@]}"}"; do
+		nn=${lab%%-*}
+		[[ " ${all[*]} " == *" $lab "* ]] || { flunk "$lab is not in labs/manifest"; continue; }
+		for f in "tests/$lab.bats" "docs/$lab.md" "docs/zh/$lab.md"; do
+			check "$lab: $f exists" test -s "$f"
+		done
+		sols=(solutions/"$lab"/*.c)
+		check "$lab: solutions/$lab/ has a program" test -f "${sols[0]}"
+		for s in "${sols[@]}"; do
+			[[ -f $s ]] || continue
+			starter=labs/${s#solutions/}
+			if awk -f tests/lib/mkstarter "$s" >"$work/starter.c" && cmp -s "$work/starter.c" "$starter"; then
+				pass "$starter is in sync with $s"
+			else
+				flunk "$starter differs from what its solution generates: run make starters"
+				diff -u "$starter" "$work/starter.c" | head -n 20 | sed 's/^/        /'
+			fi
+			stray=$(grep -n 'TODO' "$s" | grep -v 'BEGIN SOLUTION TODO(')
+			check "$s: no unfinished TODO (only the starter text of marked regions)" test -z "$stray"
+			[[ -z $stray ]] || echo "$stray" | sed 's/^/        /'
+			check "$s: every region is TODO($nn.k)" \
+				bash -c '! grep -o "TODO([0-9.]*)" "$1" | grep -vq "TODO($2\."' _ "$s" "$nn"
+		done
+		for s in labs/"$lab"/*.c; do
+			check "$s has a solution" test -f "solutions/${s#labs/}"
+		done
+		# Handouts: the test names word for word, the TODOs, and the same sections in both languages.
+		[[ -f tests/$lab.bats && -f docs/$lab.md && -f docs/zh/$lab.md ]] || continue
+		mapfile -t names < <(sed -nE 's/^@test "(.*)" \{$/\1/p' "tests/$lab.bats")
+		check "$lab: tests/$lab.bats has tests" test ${#names[@]} -gt 0
+		for t in "${names[@]}"; do
+			check "$lab: test name starts with \"$lab: \": $t" test "${t#"$lab: "}" != "$t"
+			for d in docs/$lab.md docs/zh/$lab.md; do
+				check "$d quotes the test \"$t\"" grep -qF -- "$t" "$d"
+			done
+		done
+		for id in $(cat solutions/"$lab"/*.c | grep -o "TODO($nn\.[0-9]*)" | sort -u); do
+			for d in docs/$lab.md docs/zh/$lab.md; do
+				check "$d explains $id" grep -qF -- "$id" "$d"
+			done
+		done
+		check "docs/$lab.md and docs/zh/$lab.md have the same number of sections" \
+			test "$(grep -c '^##' "docs/$lab.md")" = "$(grep -c '^##' "docs/zh/$lab.md")"
+	done
+}
+
 make -s probe || flunk "the probe does not build"
 joblist=$work/jobs
 : >"$joblist"
@@ -188,12 +194,46 @@ for lab in "${labs[@]+"${labs[@]}"}"; do
 	echo "starters $lab 0" >>"$joblist"
 	n=0
 	for s in solutions/"$lab"/*.c; do n=$((n + $(awk -v count=1 -f tests/lib/mkstarter "$s"))); done
+	[[ -n ${SELFTEST_FULL:-} ]] || continue
 	for ((k = 1; k <= n; k++)); do echo "mutant $lab $k" >>"$joblist"; done
 done
 # Longest first: the labs with the most tests start early.
 # One failing test is all a starter or a mutant must show: stop there (bats >= 1.11).
 "$bats" --help 2>/dev/null | grep -q -- --abort && export SELFTEST_ABORT=1
-sed "s|\$| $work|" "$joblist" | xargs -P "$jobs" -L 1 "$top/tests/lib/selftest.sh" --job
+# Ctrl-C: `timeout` runs each bats in a process group of its own, out of the terminal's reach: stop
+# every process of the run (they carry SOCKLAB_RUN), let their teardowns run, then kill what is left.
+marked() {
+	local p
+	for p in /proc/[0-9]*; do
+		[[ ${p#/proc/} != "$$" ]] && grep -qzx "SOCKLAB_RUN=$SOCKLAB_RUN" "$p/environ" 2>/dev/null && echo "${p#/proc/}"
+	done
+}
+interrupted() {
+	trap '' INT TERM
+	echo "== interrupted: stopping every job of the run"
+	local i fd pids
+	exec {fd}<> <(:)
+	pids=$(marked)
+	[[ -z $pids ]] || kill -TERM $pids 2>/dev/null
+	for ((i = 0; i < 30; i++)); do
+		pids=$(marked)
+		[[ -n $pids ]] || break
+		read -rt 0.1 -u "$fd" _ || true
+	done
+	[[ -z $pids ]] || kill -KILL $pids 2>/dev/null
+	exit 130
+}
+trap interrupted INT TERM
+sed "s|\$| $work|" "$joblist" | xargs -P "$jobs" -L 1 "$top/tests/lib/selftest.sh" --job &
+jobs_pid=$!
+structure
+if [[ -n ${SELFTEST_FULL:-} ]]; then
+	echo "== solutions pass (ASan + UBSan), starters fail, every TODO is caught by a test, the kit works (all of it)"
+else
+	echo "== solutions pass (ASan + UBSan), starters fail, the kit works (make test-full: every TODO region, slow kit tests)"
+fi
+wait "$jobs_pid"
+trap - INT TERM
 
 while read -r kind lab region ok nok skip secs; do
 	log=$work/$kind.$lab$([[ $kind == mutant ]] && echo ".$region").tap
@@ -231,7 +271,7 @@ done < <(cat "$work"/*.result)
 	printf '# undone. Written by `make test` (build/selftest/all/killers.txt); it runs these tests first.\n'
 	cat "$work"/*.killer 2>/dev/null | sort -k1,1 -k2,2V
 } >"$work/killers.txt"
-if [[ ${#args[@]} == 0 ]] && ! cmp -s "$work/killers.txt" tests/lib/killers.txt; then
+if [[ ${#args[@]} == 0 && -n ${SELFTEST_FULL:-} ]] && ! cmp -s "$work/killers.txt" tests/lib/killers.txt; then
 	echo "  note  tests/lib/killers.txt is out of date (a slower self-test, nothing worse):"
 	echo "        cp ${work#"$top"/}/killers.txt tests/lib/killers.txt"
 fi
@@ -240,9 +280,8 @@ fi
 
 echo "== tidy: nothing left running, listening or lying around; nothing sent off this machine"
 left=()
-for p in /proc/[0-9]*; do
-	[[ ${p#/proc/} != "$$" ]] && grep -qzx "SOCKLAB_RUN=$SOCKLAB_RUN" "$p/environ" 2>/dev/null &&
-		left+=("${p#/proc/}: $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null | head -c 200)")
+for p in $(marked); do
+	left+=("$p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | head -c 200)")
 done
 check "no process started by the run is still alive" test ${#left[@]} = 0
 ((${#left[@]} == 0)) || printf '        %s\n' "${left[@]}"
