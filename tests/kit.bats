@@ -12,12 +12,14 @@ fixture() {
 		-f "$1" "$SOCKLAB_TOP/tests/fixtures/helpers.bats"
 }
 
+# bats test_tags=slow
 @test "kit: a program that hangs fails its test with \"timed out after N s\"" {
 	fixture "hangs"
 	assert_failure
 	assert_output --partial "timed out after 1 s"
 }
 
+# bats test_tags=slow
 @test "kit: a program that crashes fails its test with \"crashed with SIGSEGV\"" {
 	fixture "segfaults"
 	assert_failure

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# lint.sh - the kit's static checks (`make lint`; tests/quality.bats runs them in `make test`).
+# lint.sh - the kit's static checks (`make lint`; tests/quality.bats runs `format` in `make test`, all in `make test-full`).
 #
 #   format      clang-format, with the committed .clang-format (kernel style, 120 columns), on
 #               solutions/*/*.c, include/*.h, tests/lib/*.c and pic/*.c. Not on labs/: the starters
