@@ -125,7 +125,7 @@ test-full: $(TOOLS) ## make test, plus every TODO region undone alone (mutants) 
 	@SELFTEST_FULL=1 $(TOP)/tests/lib/selftest.sh
 
 .PHONY: lint
-lint: ## clang-format, cppcheck, clang-tidy on solutions, starters and the kit's C (make test runs it too)
+lint: ## clang-format, cppcheck, clang-tidy on solutions, starters and the kit's C (make test: clang-format; test-full: all)
 	$(KIT_ONLY)
 	@$(TOP)/tests/lib/lint.sh
 
