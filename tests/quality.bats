@@ -235,6 +235,7 @@ lab_listener() {
 	return 1
 }
 
+# bats test_tags=slow
 @test "quality: Ctrl-C in make check stops it at once; no process of the run is left, nothing it started listens" {
 	local mark=quality.$$.$RANDOM log=$BATS_TEST_TMPDIR/check.log
 	local bin=$SOCKLAB_TOP/build/solutions/05-accept/accept

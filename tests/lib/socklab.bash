@@ -213,7 +213,8 @@ stop_bg() {
 }
 
 # wait_until [-t SECS] CMD...: run CMD until it succeeds: at most SECS seconds (default
-# SOCKLAB_TIMEOUT) and 1000 tries, 5 ms apart. For kernel states with no event to wait on (what ss
+# SOCKLAB_TIMEOUT) and 200 tries a second of it, 5 ms apart (so that the time, not the count, ends a
+# slow CMD's wait on a busy machine). For kernel states with no event to wait on (what ss
 # shows, a counter): the pause is a blocking read on a private FIFO, so nothing spins and no
 # sleep runs. Status 1 if CMD never succeeded.
 wait_until() {
@@ -225,7 +226,7 @@ wait_until() {
 	end=$((${EPOCHREALTIME//[!0-9]/} + limit * 1000000))
 	[[ -p $fifo ]] || mkfifo "$fifo"
 	exec {fd}<>"$fifo"
-	for ((i = 0; i < 1000; i++)); do
+	for ((i = 0; i < limit * 200; i++)); do
 		if "$@"; then
 			rc=0
 			break
