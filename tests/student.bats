@@ -293,7 +293,7 @@ seen() {
 	# A lab with no scenario of its own (99-nonesuch), whose programs are lab 05's.
 	local bin
 	make -s -C "$SOCKLAB_TOP" bins LAB=05 TREE=solutions >/dev/null
-	bin=$(make -s -C "$SOCKLAB_TOP" print-out TREE=solutions)/05-accept
+	bin=$(make -s --no-print-directory -C "$SOCKLAB_TOP" print-out TREE=solutions)/05-accept
 	TRACE_NAMESPACE=no LAB_BIN=$bin TREE_DIR=$SOCKLAB_TOP/solutions run_prog -t 50 \
 		"$SOCKLAB_TOP/tests/lib/trace.sh" 99-nonesuch
 	assert_success
