@@ -239,6 +239,15 @@ lab_listener() {
 	return 1
 }
 
+# refute_marked_alive: fail naming every process that still carries the mark.
+refute_marked_alive() {
+	local p left=()
+	for p in /proc/[0-9]*; do
+		has_mark "${p#/proc/}" && left+=("${p#/proc/}: $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)")
+	done
+	((${#left[@]} == 0)) || fail "still alive after Ctrl-C: ${left[*]}"
+}
+
 @test "quality: Ctrl-C in make check stops it at once, even in a hung test; no process of the run is left, nothing it started listens" {
 	# The submission that hangs in accept() with -N (tests/fixtures/broken/05-accept), given a
 	# time limit far longer than the test: it would listen for 100 s if Ctrl-C did not end it.
@@ -271,16 +280,59 @@ lab_listener() {
 	assert_output --partial "interrupted"
 	refute_output --partial "PASS"
 	# Nothing of the run is left: no process with the mark...
-	local p left=()
-	for p in /proc/[0-9]*; do
-		has_mark "${p#/proc/}" && left+=("${p#/proc/}: $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)")
-	done
-	((${#left[@]} == 0)) || fail "still alive after Ctrl-C: ${left[*]}"
+	refute_marked_alive
 	# ...and nobody listens where the run's server listened.
 	local addr
 	for addr in $(awk '{ print $4 }' <<<"$listening"); do
 		[[ -z $(ss -Hltn "sport = :${addr##*:}") ]] || fail "port ${addr##*:} still has a listener after Ctrl-C"
 	done
+}
+
+# tap_oks FILE N: FILE holds at least N "ok" lines.
+tap_oks() {
+	local n
+	n=$(grep -c '^ok ' "$1" 2>/dev/null) || return 1
+	((n >= $2))
+}
+
+@test "quality: Ctrl-C in the self-test stops every job at once; no process of the run is left, nothing it started listens" {
+	# The self-test of one lab (solutions and starter, as make test runs them), interrupted once its
+	# solution job is a few tests in, as a terminal interrupts make test.
+	# It runs in a copy of the kit with that one lab: the self-test running this test builds and
+	# tests the same lab at the same time, and the two must not write the same files.
+	local mark=quality.$$.$RANDOM log=$BATS_TEST_TMPDIR/selftest.log k=$BATS_TEST_TMPDIR/kit f
+	mkdir -p "$k"/{labs,solutions,tests,docs/zh}
+	cp -r "$SOCKLAB_TOP"/{Makefile,include} "$k/"
+	cp -r "$SOCKLAB_TOP/tests/lib" "$SOCKLAB_TOP/tests/05-accept.bats" "$k/tests/"
+	cp -r "$SOCKLAB_TOP/labs/manifest" "$SOCKLAB_TOP/labs/05-accept" "$k/labs/"
+	cp -r "$SOCKLAB_TOP/solutions/05-accept" "$k/solutions/"
+	for f in docs/05-accept.md docs/zh/05-accept.md; do cp "$SOCKLAB_TOP/$f" "$k/$f"; done
+	ln -s "$SOCKLAB_TOP/node_modules" "$k/node_modules"
+	local tap=$k/build/selftest/05-accept/solutions.05-accept.tap
+	SOCKLAB_QUALITY_MARK=$mark setsid env -u MAKEFLAGS -u MFLAGS -u SOCKLAB_TOP -u TREE_DIR --default-signal=INT \
+		"$k/tests/lib/selftest.sh" 05-accept >"$log" 2>&1 </dev/null 3>&- &
+	local pid=$!
+	SL_GROUPS+=("$pid")
+	echo "\$ tests/lib/selftest.sh 05-accept &   (pid $pid)"
+	wait_until -t 100 tap_oks "$tap" 2 || fail "the self-test's solution job did not pass 2 tests within 100 s"
+	echo "the solution job has passed $(grep -c '^ok ' "$tap") tests: Ctrl-C"
+	kill -INT -- "-$pid"
+	local rc=0 t0=${EPOCHREALTIME//[!0-9]/}
+	"$PROBE" await /dev/null "$pid" 20000 >/dev/null || rc=$?
+	[[ $rc == 3 ]] || fail "the self-test was still running 20 s after Ctrl-C"
+	status=0
+	wait "$pid" || status=$?
+	sl_slurp output "$log"
+	echo "it ended with status $status, $(((${EPOCHREALTIME//[!0-9]/} - t0) / 1000)) ms after Ctrl-C:"
+	sl_indent "$output"
+	# Nothing of the run is left: no process with the mark, so no listener of it either.
+	refute_marked_alive
+	local stray
+	stray=$(ss -Hltnp | grep -oE 'pid=[0-9]+' | cut -d= -f2 | while read -r p; do has_mark "$p" && echo "$p"; done)
+	[[ -z $stray ]] || fail "listening after Ctrl-C: $stray"
+	[[ $status == 130 ]] || fail "an interrupted self-test must exit 130, not $status"
+	assert_output --partial "interrupted: stopping every job of the run"
+	refute_output --regexp "[0-9]+ passed, [0-9]+ failed"
 }
 
 # ---------------------------------------------------------------------------------------------
