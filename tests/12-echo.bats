@@ -424,6 +424,59 @@ last_word() { echo "${1##* }"; }
 		fail "expected \"echo_cl: send: EPIPE (...)\" (or read: ECONNRESET, or the early-EOF message) on stderr"
 }
 
+# in_poll PID: PID sleeps in poll() (or ppoll, select), as /proc tells: its wait channel, or else
+# the number of the system call it is in (x86-64 poll 7, ppoll 271; arm64 ppoll 73).
+in_poll() {
+	local st wchan= sc=
+	read -r _ _ st _ 2>/dev/null <"/proc/$1/stat" || return 1
+	[[ $st == S ]] || return 1
+	read -r wchan 2>/dev/null <"/proc/$1/wchan"
+	[[ $wchan == *poll* || $wchan == *select* ]] && return 0
+	read -r sc _ 2>/dev/null <"/proc/$1/syscall"
+	[[ $sc == 7 || $sc == 271 || $sc == 73 ]]
+}
+# stuck_sending PID PORT: PID waits in poll() and its connection to PORT has bytes it could not send
+# yet (Send-Q): stdin (/dev/zero) never ends, so a client that waits has a piece of it to send.
+stuck_sending() {
+	in_poll "$1" && [[ -n $(ss -Htn "dport = :$2" | awk '$3 > 0') ]]
+}
+no_conn() { [[ -z $(ss -Htn "dport = :$1") ]]; }
+
+@test "12-echo: a server that half-closes, then resets: the client's next send() fails with EPIPE, it is not killed by SIGPIPE (MSG_NOSIGNAL)" {
+	# probe finrst takes the client's bytes without reading them: soon the client waits in poll()
+	# with bytes to send. Stopped there (SIGSTOP), its socket gets the FIN (CLOSE_WAIT), then the RST:
+	# in CLOSE_WAIT the kernel records EPIPE, not ECONNRESET. Continued, the client sends first (the
+	# loop's order): send() fails with EPIPE and, without MSG_NOSIGNAL, raises the SIGPIPE that kills.
+	start_bg peer "$PROBE" finrst "$LO" 0
+	local pport=$port err=$BATS_TEST_TMPDIR/cl.err
+	(exec setsid "$LAB_BIN/echo_cl" "$LO" "$pport" </dev/zero >/dev/null 2>"$err" 3>&-) &
+	local cl=$!
+	SL_GROUPS+=("$cl")
+	echo "\$ echo_cl $LO $pport < /dev/zero > /dev/null &   (pid $cl)"
+	wait_until stuck_sending "$cl" "$pport" ||
+		fail "the client did not come to wait in poll() with bytes to send within $SOCKLAB_TIMEOUT s (is it reading stdin and sending?)"
+	kill -STOP "$cl"
+	echo "the client waits in poll() with bytes to send: SIGSTOP; the server: FIN, then RST"
+	kill -USR1 "$peer_pid"
+	wait_exit peer
+	assert_success
+	wait_until no_conn "$pport" || fail "the client's connection was still there $SOCKLAB_TIMEOUT s after the RST"
+	kill -CONT "$cl"
+	local rc=0
+	"$PROBE" await /dev/null "$cl" $((SOCKLAB_TIMEOUT * 1000)) >/dev/null || rc=$?
+	[[ $rc == 3 ]] || fail "the client, continued, did not end within $SOCKLAB_TIMEOUT s: a reset connection must end it"
+	status=0
+	wait "$cl" || status=$?
+	sl_slurp stderr "$err"
+	printf 'SIGCONT: the client ended with exit status %s\nstderr:\n' "$status"
+	sl_indent "$stderr"
+	[[ $status != 141 ]] || fail "the client was killed by SIGPIPE: send() the socket's data with MSG_NOSIGNAL"
+	sl_verdict "$SOCKLAB_TIMEOUT" "" "$status" "$stderr"
+	[[ $status == 1 ]] || fail "expected exit status 1 (a failed send), got $status"
+	[[ $stderr =~ ^echo_cl:\ send:\ EPIPE\ \( ]] ||
+		fail "expected \"echo_cl: send: EPIPE (...)\" on stderr: the send() comes first in the loop, and in CLOSE_WAIT a reset is EPIPE"
+}
+
 @test "12-echo: the client reports ECONNREFUSED when nothing listens on the port" {
 	start_bg r "$PROBE" reserve "$LO" 0
 	run_prog "$LAB_BIN/echo_cl" "$LO" "$port" </dev/null

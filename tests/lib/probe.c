@@ -17,6 +17,9 @@
  *        probe drain ADDR PORT         accept one client, print "peer ADDR PORT", read to EOF, print "got N
  *                                      bytes, then EOF", answer "got N bytes\n" + the bytes in upper case
  *        probe close ADDR PORT         accept one client, print "peer ADDR PORT", close it at once
+ *        probe finrst ADDR PORT        accept one client, print "peer ADDR PORT", read nothing; on SIGUSR1
+ *                                      half-close (FIN), then close with its bytes unread (RST): print "FIN,
+ *                                      then RST with N bytes unread" (exit 1 if none were: no RST)
  *        probe nbconnect HOST PORT MS  non-blocking connect, poll up to MS ms: print "connected ADDR PORT"
  *                                      or "pending ADDR PORT" (the local end), hold the socket until SIGTERM
  *        probe reserve [-r] ADDR PORT  bind without listening, print "bound ADDR PORT", keep it until SIGTERM:
@@ -58,6 +61,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -384,6 +388,44 @@ static int cmd_one(int drain, int argc, char **argv)
 	close(cfd);
 	close(lfd);
 	return 0;
+}
+
+/* A server that half-closes and then resets: the client's socket takes the FIN into CLOSE_WAIT,
+ * and the RST that follows there sets its error to EPIPE (not ECONNRESET), so that the client's
+ * next send() fails with EPIPE, and raises SIGPIPE unless told not to (MSG_NOSIGNAL). SIGUSR1 is
+ * blocked until the wait for it, so that one sent early is not lost. */
+static int cmd_finrst(int argc, char **argv)
+{
+	if (argc != 3)
+		usage();
+	sigset_t usr1, old;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
+	int lfd = bound_socket(1, argv[1], argv[2]);
+	if (listen(lfd, 16) == -1)
+		die("listen");
+	print_name("listening", lfd, 0);
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	int cfd = accept(lfd, (struct sockaddr *)&peer, &plen);
+	if (cfd == -1)
+		die("accept");
+	printf("peer %s\n", show(&peer));
+	fflush(stdout);
+	int sig;
+	if (sigwait(&usr1, &sig) != 0)
+		die("sigwait");
+	int unread = 0;
+	if (ioctl(cfd, FIONREAD, &unread) == -1)
+		die("ioctl");
+	if (shutdown(cfd, SHUT_WR) == -1)
+		die("shutdown");
+	if (close(cfd) == -1)
+		die("close");
+	printf("FIN, then RST with %d bytes unread\n", unread);
+	close(lfd);
+	return unread > 0 ? 0 : 1;
 }
 
 /* Start a connect that cannot block: report whether the handshake completed within MS ms (a full
@@ -932,6 +974,8 @@ int main(int argc, char **argv)
 		return cmd_hold(argc, argv);
 	if (strcmp(cmd, "drain") == 0 || strcmp(cmd, "close") == 0)
 		return cmd_one(strcmp(cmd, "drain") == 0, argc, argv);
+	if (strcmp(cmd, "finrst") == 0)
+		return cmd_finrst(argc, argv);
 	if (strcmp(cmd, "nbconnect") == 0)
 		return cmd_nbconnect(argc, argv);
 	if (strcmp(cmd, "reserve") == 0)
