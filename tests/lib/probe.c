@@ -342,24 +342,32 @@ static int cmd_hold(int argc, char **argv)
 	return 0;
 }
 
+/* Listen on ADDR PORT ("listening ADDR PORT"), accept one client ("peer ADDR PORT"); return its
+ * socket, and the listening one in *lfd. */
+static int accept_one(const char *addr, const char *port, int *lfd)
+{
+	*lfd = bound_socket(1, addr, port);
+	if (listen(*lfd, 16) == -1)
+		die("listen");
+	print_name("listening", *lfd, 0);
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	int cfd = accept(*lfd, (struct sockaddr *)&peer, &plen);
+	if (cfd == -1)
+		die("accept");
+	/* accept's address, not getpeername(): a client that reset before accept leaves ENOTCONN. */
+	printf("peer %s\n", show(&peer));
+	fflush(stdout);
+	return cfd;
+}
+
 /* One client, then exit. drain: read to EOF (a read error such as ECONNRESET is reported), then
  * answer "got N bytes\n" and the bytes in upper case; close: close the connection at once. */
 static int cmd_one(int drain, int argc, char **argv)
 {
 	if (argc != 3)
 		usage();
-	int lfd = bound_socket(1, argv[1], argv[2]);
-	if (listen(lfd, 16) == -1)
-		die("listen");
-	print_name("listening", lfd, 0);
-	struct sockaddr_storage peer;
-	socklen_t plen = sizeof(peer);
-	int cfd = accept(lfd, (struct sockaddr *)&peer, &plen);
-	if (cfd == -1)
-		die("accept");
-	/* accept's address, not getpeername(): a client that reset before accept leaves ENOTCONN. */
-	printf("peer %s\n", show(&peer));
-	fflush(stdout);
+	int lfd, cfd = accept_one(argv[1], argv[2], &lfd);
 	if (drain) {
 		char *buf = NULL;
 		size_t len = 0, cap = 0;
@@ -398,24 +406,16 @@ static int cmd_finrst(int argc, char **argv)
 {
 	if (argc != 3)
 		usage();
-	sigset_t usr1, old;
+	sigset_t usr1;
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, &old);
-	int lfd = bound_socket(1, argv[1], argv[2]);
-	if (listen(lfd, 16) == -1)
-		die("listen");
-	print_name("listening", lfd, 0);
-	struct sockaddr_storage peer;
-	socklen_t plen = sizeof(peer);
-	int cfd = accept(lfd, (struct sockaddr *)&peer, &plen);
-	if (cfd == -1)
-		die("accept");
-	printf("peer %s\n", show(&peer));
-	fflush(stdout);
-	int sig;
-	if (sigwait(&usr1, &sig) != 0)
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	int lfd, cfd = accept_one(argv[1], argv[2], &lfd);
+	int sig, e = sigwait(&usr1, &sig);
+	if (e != 0) {
+		errno = e;
 		die("sigwait");
+	}
 	int unread = 0;
 	if (ioctl(cfd, FIONREAD, &unread) == -1)
 		die("ioctl");
