@@ -441,6 +441,11 @@ stuck_sending() {
 	in_poll "$1" && [[ -n $(ss -Htn "dport = :$2" | awk '$3 > 0') ]]
 }
 no_conn() { [[ -z $(ss -Htn "dport = :$1") ]]; }
+# stopped PID: PID is stopped (state T): a SIGSTOP has taken effect, not only been sent.
+stopped() {
+	local st
+	read -r _ _ st _ 2>/dev/null <"/proc/$1/stat" && [[ $st == T ]]
+}
 
 @test "12-echo: a server that half-closes, then resets: the client's next send() fails with EPIPE, it is not killed by SIGPIPE (MSG_NOSIGNAL)" {
 	# probe finrst takes the client's bytes without reading them: soon the client waits in poll()
@@ -456,6 +461,9 @@ no_conn() { [[ -z $(ss -Htn "dport = :$1") ]]; }
 	wait_until stuck_sending "$cl" "$pport" ||
 		fail "the client did not come to wait in poll() with bytes to send within $SOCKLAB_TIMEOUT s (is it reading stdin and sending?)"
 	kill -STOP "$cl"
+	# Only once it has stopped: a FIN that came while it was still in poll() would end that poll
+	# with POLLIN alone, and the client would read the EOF before it sends.
+	wait_until stopped "$cl" || fail "the client was not stopped $SOCKLAB_TIMEOUT s after SIGSTOP"
 	echo "the client waits in poll() with bytes to send: SIGSTOP; the server: FIN, then RST"
 	kill -USR1 "$peer_pid"
 	wait_exit peer
