@@ -425,15 +425,20 @@ last_word() { echo "${1##* }"; }
 }
 
 # in_poll PID: PID sleeps in poll() (or ppoll, select), as /proc tells: its wait channel, or else
-# the number of the system call it is in (x86-64 poll 7, ppoll 271; arm64 ppoll 73).
+# the number of the system call it is in (x86-64 poll 7, ppoll 271; arm64 ppoll 73). Where neither
+# is readable (both need ptrace rights over PID, which kernel.yama.ptrace_scope >= 2 withholds),
+# that it sleeps is all /proc can say.
 in_poll() {
 	local st wchan= sc=
 	read -r _ _ st _ 2>/dev/null <"/proc/$1/stat" || return 1
 	[[ $st == S ]] || return 1
 	read -r wchan 2>/dev/null <"/proc/$1/wchan"
 	[[ $wchan == *poll* || $wchan == *select* ]] && return 0
-	read -r sc _ 2>/dev/null <"/proc/$1/syscall"
-	[[ $sc == 7 || $sc == 271 || $sc == 73 ]]
+	if read -r sc _ 2>/dev/null <"/proc/$1/syscall"; then
+		[[ $sc == 7 || $sc == 271 || $sc == 73 ]]
+	else
+		[[ -z $wchan || $wchan == 0 ]]
+	fi
 }
 # stuck_sending PID PORT: PID waits in poll() and its connection to PORT has bytes it could not send
 # yet (Send-Q): stdin (/dev/zero) never ends, so a client that waits has a piece of it to send.
