@@ -309,7 +309,7 @@ tap_oks() {
 	for f in docs/05-accept.md docs/zh/05-accept.md; do cp "$SOCKLAB_TOP/$f" "$k/$f"; done
 	ln -s "$SOCKLAB_TOP/node_modules" "$k/node_modules"
 	local tap=$k/build/selftest/05-accept/solutions.05-accept.tap
-	SOCKLAB_QUALITY_MARK=$mark setsid env -u MAKEFLAGS -u MFLAGS -u SOCKLAB_TOP -u TREE_DIR --default-signal=INT \
+	SOCKLAB_QUALITY_MARK=$mark setsid env -u MAKEFLAGS -u MFLAGS -u SOCKLAB_TOP -u TREE_DIR -u SELFTEST_FULL --default-signal=INT \
 		"$k/tests/lib/selftest.sh" 05-accept >"$log" 2>&1 </dev/null 3>&- &
 	local pid=$!
 	SL_GROUPS+=("$pid")
@@ -327,9 +327,11 @@ tap_oks() {
 	sl_indent "$output"
 	# Nothing of the run is left: no process with the mark, so no listener of it either.
 	refute_marked_alive
-	local stray
-	stray=$(ss -Hltnp | grep -oE 'pid=[0-9]+' | cut -d= -f2 | while read -r p; do has_mark "$p" && echo "$p"; done)
-	[[ -z $stray ]] || fail "listening after Ctrl-C: $stray"
+	local p stray=()
+	for p in $(ss -Hltnp | grep -oE 'pid=[0-9]+' | cut -d= -f2); do
+		if has_mark "$p"; then stray+=("$p"); fi
+	done
+	((${#stray[@]} == 0)) || fail "listening after Ctrl-C: ${stray[*]}"
 	[[ $status == 130 ]] || fail "an interrupted self-test must exit 130, not $status"
 	assert_output --partial "interrupted: stopping every job of the run"
 	refute_output --regexp "[0-9]+ passed, [0-9]+ failed"
