@@ -239,6 +239,20 @@ lab_listener() {
 	return 1
 }
 
+# ctrl_c PID LOG WHAT: Ctrl-C to the process group PID leads, as a terminal sends it; fail unless
+# it ends within 20 s; then $status is its exit status and $output what it wrote to LOG.
+ctrl_c() {
+	kill -INT -- "-$1"
+	local rc=0 t0=${EPOCHREALTIME//[!0-9]/}
+	"$PROBE" await /dev/null "$1" 20000 >/dev/null || rc=$?
+	[[ $rc == 3 ]] || fail "$3 was still running 20 s after Ctrl-C"
+	status=0
+	wait "$1" || status=$?
+	sl_slurp output "$2"
+	echo "$3 ended with status $status, $(((${EPOCHREALTIME//[!0-9]/} - t0) / 1000)) ms after Ctrl-C:"
+	sl_indent "$output"
+}
+
 # refute_marked_alive: fail naming every process that still carries the mark.
 refute_marked_alive() {
 	local p left=()
@@ -267,15 +281,7 @@ refute_marked_alive() {
 	wait_until -t 60 lab_listener || fail "the hanging 05-accept server of the run was not seen listening within 60 s"
 	echo "a server of the run listens (and would for 100 s):"
 	sl_indent "$listening"
-	kill -INT -- "-$pid"
-	local rc=0 t0=${EPOCHREALTIME//[!0-9]/}
-	"$PROBE" await /dev/null "$pid" 20000 >/dev/null || rc=$?
-	[[ $rc == 3 ]] || fail "make check was still running 20 s after Ctrl-C"
-	status=0
-	wait "$pid" || status=$?
-	sl_slurp output "$log"
-	echo "make check ended with status $status, $(((${EPOCHREALTIME//[!0-9]/} - t0) / 1000)) ms after Ctrl-C:"
-	sl_indent "$output"
+	ctrl_c "$pid" "$log" "make check"
 	((status != 0)) || fail "an interrupted make check must not exit 0"
 	assert_output --partial "interrupted"
 	refute_output --partial "PASS"
@@ -316,15 +322,7 @@ tap_oks() {
 	echo "\$ tests/lib/selftest.sh 05-accept &   (pid $pid)"
 	wait_until -t 100 tap_oks "$tap" 2 || fail "the self-test's solution job did not pass 2 tests within 100 s"
 	echo "the solution job has passed $(grep -c '^ok ' "$tap") tests: Ctrl-C"
-	kill -INT -- "-$pid"
-	local rc=0 t0=${EPOCHREALTIME//[!0-9]/}
-	"$PROBE" await /dev/null "$pid" 20000 >/dev/null || rc=$?
-	[[ $rc == 3 ]] || fail "the self-test was still running 20 s after Ctrl-C"
-	status=0
-	wait "$pid" || status=$?
-	sl_slurp output "$log"
-	echo "it ended with status $status, $(((${EPOCHREALTIME//[!0-9]/} - t0) / 1000)) ms after Ctrl-C:"
-	sl_indent "$output"
+	ctrl_c "$pid" "$log" "the self-test"
 	# Nothing of the run is left: no process with the mark, so no listener of it either.
 	refute_marked_alive
 	local p stray=()
