@@ -42,6 +42,7 @@ LAB_PROGS = $(patsubst $(TREE_DIR)/%.c,$(OUT)/%,$(wildcard $(addsuffix /*.c,$(ad
 TOOLS := $(TOP)/node_modules/.package-lock.json
 PROBE := $(TOP)/build/probe/probe
 REPORTER := $(TOP)/build/tools/report
+LAUNCH := $(TOP)/build/tools/launch
 # make grade: where the reports go (REPORT=dir), and SUBMISSIONS=dir for a folder of submissions.
 REPORT_DIR := $(abspath $(or $(REPORT),$(TOP)/build/report))
 export SOCKLAB_TOP := $(TOP)
@@ -151,15 +152,16 @@ clean: ## remove build/ (and nothing else)
 
 # Internal: build every program of one lab (the tests call this), and print where it goes.
 .PHONY: bins print-out
-bins: $(PROBE)
+bins: $(PROBE) $(LAUNCH)
 	@test -n '$(LAB_NAME)' || { echo 'make bins needs LAB=NN' >&2; exit 2; }
 	@test -d '$(TREE_DIR)/$(LAB_NAME)' || { echo 'no folder $(TREE_DIR)/$(LAB_NAME)' >&2; exit 1; }
 	$(Q)$(MAKE) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
 print-out:
 	@echo '$(OUT)'
-.PHONY: probe reporter
+.PHONY: probe reporter launch
 probe: $(PROBE)
 reporter: $(REPORTER)
+launch: $(LAUNCH)
 
 # The one rule that builds any lab program: TREE/NN-name/prog.c -> build/.../NN-name/prog
 $(OUT)/%: $(TREE_DIR)/%.c $(TOP)/include/socklab.h
@@ -173,6 +175,11 @@ $(PROBE): $(TOP)/tests/lib/probe.c $(TOP)/include/socklab.h
 
 # The grading reports' writer (tests/lib/report.c); built aside and renamed, as two makes may race.
 $(REPORTER): $(TOP)/tests/lib/report.c $(TOP)/include/socklab.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -std=c11 -O1 -Wall -Wextra -Wpedantic -Werror -o $@.$$$$ $< && mv -f $@.$$$$ $@
+
+# The launcher every test runs a lab program through (tests/lib/launch.c); built like the report writer.
+$(LAUNCH): $(TOP)/tests/lib/launch.c $(TOP)/include/socklab.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) -std=c11 -O1 -Wall -Wextra -Wpedantic -Werror -o $@.$$$$ $< && mv -f $@.$$$$ $@
 

@@ -112,7 +112,8 @@ release() {
 # Run `socket inet stream` after the redirections $1 (a shell in between applies them, so that only
 # the program sees them); it must get descriptor $2, and show it as a socket.
 expect_fd() {
-	run_prog bash -c "exec $1; exec \"\$0\" inet stream" "$LAB_BIN/socket"
+	# The launcher closes every descriptor above 2; SOCKLAB_KEEP_FDS keeps the ones this test opens.
+	run_prog env SOCKLAB_KEEP_FDS=5 bash -c "exec $1; exec \"\$0\" inet stream" "$LAB_BIN/socket"
 	assert_success
 	assert_line --index 0 --regexp "= fd $2\$"
 	assert_line --index 1 --regexp "^/proc/self/fd/$2 -> socket:\[[0-9]+\]\$"

@@ -190,7 +190,7 @@ unprivileged_start() {
 		need_userns
 		p=$((1 + RANDOM % (UNPRIV_START - 1)))
 		# In a new user and network namespace we are root there, and every port is free.
-		run_prog unshare -rn bash -c '"$1" "$3" >"$4" & pid=$!
+		run_prog "${UNSHARE[@]}" -n bash -c '"$1" "$3" >"$4" & pid=$!
 			"$2" await "$4" "$pid" 4000 || { kill "$pid"; echo "bind printed nothing"; exit 1; }
 			"$2" bind 127.0.0.1 "$3" 2>&1; kill "$pid"; wait "$pid"' \
 			_ "$LAB_BIN/bind" "$PROBE" "$p" "$BATS_TEST_TMPDIR/ns.out"

@@ -51,7 +51,7 @@ counter() {
 	}' "$@"
 }
 
-# ns_prog [-t S] SETUP CMD...: in a new network namespace (unshare -rn) run the shell commands
+# ns_prog [-t S] SETUP CMD...: in a new network namespace (UNSHARE -n) run the shell commands
 # SETUP, then CMD, through run_prog; the namespace's TCP counters are left in $NS_STAT.
 ns_prog() {
 	local limit=$SOCKLAB_TIMEOUT
@@ -62,7 +62,7 @@ ns_prog() {
 	local setup=$1
 	shift
 	NS_STAT=$BATS_TEST_TMPDIR/ns.stat
-	run_prog -t "$limit" unshare -rn sh -c "$setup"' && { "$0" "$@"; rc=$?; cat /proc/net/snmp /proc/net/netstat >'"'$NS_STAT'"'; exit $rc; }' "$@"
+	run_prog -t "$limit" "${UNSHARE[@]}" -n sh -c "$setup"' && { "$0" "$@"; rc=$?; cat /proc/net/snmp /proc/net/netstat >'"'$NS_STAT'"'; exit $rc; }' "$@"
 }
 
 need_ip() {
@@ -207,7 +207,7 @@ expect_same_client_port() {
 
 @test "07-connect-errors: a silent host on a NOARP link never answers: -s 1 -t 8000 ends in ETIMEDOUT from SO_ERROR" {
 	need_ip
-	unshare -rn ip link add ifb0 type ifb 2>/dev/null ||
+	"${UNSHARE[@]}" -n ip link add ifb0 type ifb 2>/dev/null ||
 		skip "needs the ifb link type (kernel module ifb) inside a user namespace"
 	local t0 ms
 	t0=$(now_ms)

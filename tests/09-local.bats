@@ -22,7 +22,7 @@ setup() {
 	tok=
 	lab_setup
 	command -v ss >/dev/null || skip "needs ss (iproute2) to see the kernel's AF_LOCAL sockets"
-	cd "$BATS_TEST_TMPDIR" || fail "cannot enter the test's temporary directory"
+	SL_WORK=$(sl_workdir) && cd "$SL_WORK" || fail "cannot enter the test's temporary directory"
 	# Abstract names are shared by the whole machine (network namespace), and other runs of these
 	# tests may be going on at the same time: every name a test uses contains this token.
 	tok=sl09-$BASHPID-$RANDOM
@@ -33,7 +33,7 @@ teardown() {
 	lab_teardown # SIGTERM first: a server removes its own socket file then
 	[[ -n $tok ]] || return 0
 	# Socket files left in the test's folder (any name), or in /tmp (with this test's token).
-	sockets_in "$BATS_TEST_TMPDIR"
+	sockets_in "$SL_WORK"
 	local left=("${socks[@]}") f
 	for f in /tmp/*"$tok"*; do
 		[[ -S $f ]] && left+=("$f")

@@ -273,7 +273,7 @@ ns_bindv6only() {
 	need_ipv6
 	need_userns
 	command -v ip >/dev/null || skip "needs the ip command (iproute2) to set up the test's namespace"
-	run_prog -t 10 unshare -rn bash -c "$(declare -f ns_bindv6only); ns_bindv6only \"\$@\"" _ \
+	run_prog -t 10 "${UNSHARE[@]}" -n bash -c "$(declare -f ns_bindv6only); ns_bindv6only \"\$@\"" _ \
 		"$LAB_BIN/ipv6" "$PROBE" "$BATS_TEST_TMPDIR"
 	assert_success
 	assert_line "net.ipv6.bindv6only 1"

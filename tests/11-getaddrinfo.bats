@@ -106,13 +106,14 @@ localhost_ns() {
 	printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"$hosts"
 	if ! command -v nsenter >/dev/null || ! command -v ip >/dev/null; then
 		why="nsenter (util-linux) or ip (iproute2) is missing"
-	elif ! unshare -rnm sh -c "$setup" sh "$hosts" 2>/dev/null; then
+	elif ! "${UNSHARE[@]}" -nm sh -c "$setup" sh "$hosts" 2>/dev/null; then
 		why="user namespaces with a mount of their own (unshare -rnm, mount --bind) are not allowed here"
 	fi
 	if [[ -z $why ]]; then
 		# shellcheck disable=SC2016
-		start_bg ns unshare -rnm sh -c "$setup"' && exec "$2" reserve 127.0.0.1 0' sh "$hosts" "$PROBE"
-		IN=(nsenter -t "$ns_pid" -U -m -n --preserve-credentials)
+		start_bg ns "${UNSHARE[@]}" -nm sh -c "$setup"' && exec "$2" reserve 127.0.0.1 0' sh "$hosts" "$PROBE"
+		IN=(nsenter -t "$ns_pid" -m -n)
+		((EUID == 0)) || IN+=(-U --preserve-credentials)
 	else
 		hosts_has_localhost || skip "$why, and /etc/hosts has no localhost (the test never asks DNS)"
 	fi

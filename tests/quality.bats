@@ -69,7 +69,7 @@ fds_are() { [[ $(fd_count "$1") == "$2" ]]; }
 		doc = [ipaddress.ip_network(n) for n in ("198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
 		never = ipaddress.ip_network((0xC0000200, 24))  # TEST-NET-1, built so this file never spells it
 		token = re.compile(r"[0-9A-Za-z:.%]+")
-		own_netns = re.compile(r"\bunshare\b[^\n]*\s-[a-zA-Z]*n")
+		own_netns = re.compile(r"\b(unshare|UNSHARE)\b[^\n]*\s-[a-zA-Z]*n")
 		bad = seen = 0
 		for sub in ("tests", "solutions"):
 		    for d, _, files in os.walk(os.path.join(top, sub)):

@@ -63,6 +63,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
@@ -895,8 +896,12 @@ static int cmd_unix(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "bind") != 0 && strcmp(argv[1], "serve") != 0)
 		usage();
+	/* The socket file is for the program under test to connect to, whichever user runs it (the
+	 * batch sandbox runs it as another user than the tests): writable by all, as umask 0 makes it. */
+	mode_t mask = umask(0);
 	if (bind(fd, (struct sockaddr *)&un, len) == -1)
 		die("bind");
+	umask(mask);
 	if (strcmp(argv[1], "bind") == 0) {
 		print_unix("bound", fd, 0);
 		return 0; /* the socket file stays behind: nobody listens on it (stale) */

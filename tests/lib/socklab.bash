@@ -68,8 +68,35 @@ lab_setup_file() {
 	else
 		export LAB_BUILD_OK=0
 	fi
-	LAB_BIN=$("${mk[@]}" print-out)/$LAB
-	export LAB_BIN
+	LAB_REAL=$("${mk[@]}" print-out)/$LAB
+	sl_launchers "$LAB_REAL" "$BATS_FILE_TMPDIR/bin"
+	export LAB_REAL LAB_BIN=$BATS_FILE_TMPDIR/bin
+	return 0
+}
+
+# sl_launchers REAL DIR: for each program in REAL, DIR/NAME: a script that runs it through the
+# kit's launcher (tests/lib/launch.c): descriptors above 2 closed, and in the batch sandbox as the
+# student's own user. Every test runs "$LAB_BIN/NAME", so none can run a program without it.
+sl_launchers() {
+	local f q= launch=$SOCKLAB_TOP/build/tools/launch
+	mkdir -p "$2"
+	[[ -z ${SOCKLAB_STUDENT_UID:-} ]] || q="-u $SOCKLAB_STUDENT_UID "
+	for f in "$1"/*; do
+		[[ -f $f && -x $f ]] || continue
+		printf "#!/bin/sh\nexec '%s' %s'%s' \"\$@\"\n" "${launch//\'/\'\\\'\'}" "$q" "${f//\'/\'\\\'\'}" >"$2/${f##*/}"
+		chmod 755 "$2/${f##*/}"
+	done
+}
+
+# sl_close_fds: close every descriptor above 2 of this shell (in the subshell that then runs a
+# program: bats' result stream is fd 3, and nothing a program writes may reach it).
+sl_close_fds() {
+	local f fd
+	for f in /dev/fd/*; do
+		fd=${f##*/}
+		((fd > 2)) && { exec {fd}>&-; } 2>/dev/null
+	done
+	return 0
 }
 
 # Start of every test: no background programs yet. Remember bats' timeout watchdog: bats 1.13 loses
@@ -82,10 +109,21 @@ sl_begin() {
 
 lab_setup() {
 	sl_begin
+	# In the batch sandbox the programs run as another user (SOCKLAB_STUDENT_UID): the way to the
+	# test's folder is open to them (to reach sl_workdir), the folder itself is the tests' alone.
+	[[ -z ${SOCKLAB_STUDENT_UID:-} ]] || chmod o+x "$BATS_RUN_TMPDIR" "${BATS_TEST_TMPDIR%/*}" "$BATS_TEST_TMPDIR"
 	if [[ $LAB_BUILD_OK != 1 ]]; then
 		fail "$LAB does not compile (with -Werror); the compiler said:
 $(grep -v '^make' "$LAB_BUILD_LOG" | head -n 30)"
 	fi
+}
+
+# sl_workdir: print the path of a folder where the test's programs may create files (sockets of
+# lab 09): BATS_TEST_TMPDIR/work, which in the batch sandbox the student's user may write too. The
+# tests' own files (what programs print, the probe's reports) stay outside it, out of its reach.
+sl_workdir() {
+	local w=$BATS_TEST_TMPDIR/work
+	mkdir -p "$w" && chmod 777 "$w" && echo "$w"
 }
 
 # Print a multi-line value indented, for the failure report.
@@ -139,6 +177,7 @@ run_prog() {
 	# (The braces' 2>/dev/null only silences bash's own "Segmentation fault" line about the subshell.)
 	{ (
 		ulimit -f "$SL_FILE_LIMIT"
+		sl_close_fds
 		exec timeout -k 1 "$limit" "$@" >"$out" 2>"$err"
 	); } 2>/dev/null || status=$?
 	sl_slurp output "$out"
@@ -170,7 +209,8 @@ start_bg() {
 	: >"$out"
 	(
 		ulimit -f "$SL_FILE_LIMIT"
-		exec setsid "$@" >"$out" 2>"$err" </dev/null 3>&-
+		sl_close_fds
+		exec setsid "$@" >"$out" 2>"$err" </dev/null
 	) &
 	local pid=$!
 	SL_GROUPS+=("$pid")
@@ -297,11 +337,47 @@ need_nobody() {
 	command -v setpriv >/dev/null || skip "needs setpriv (util-linux) to run as an unprivileged user"
 	SL_TMP=$(mktemp -d /tmp/socklab.XXXXXX)
 	chmod 755 "$SL_TMP"
-	cp "$LAB_BIN"/* "$PROBE" "$SL_TMP"/
+	cp "$LAB_REAL"/* "$PROBE" "$SL_TMP"/
 	AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
 	NOBODY_BIN=$SL_TMP
 	"${AS_NOBODY[@]}" true 2>/dev/null || skip "cannot switch to user nobody with setpriv here"
 }
+
+# For the kit's own tests (grading, the student commands): run_cmd [-t S] CMD... is like run_prog,
+# but without its cap on what a command writes (ulimit -f): the grader writes the kit's build and
+# reports, and sets the limits of its sandboxes itself. Not for lab programs (no launcher).
+run_cmd() {
+	local limit=60
+	if [[ $1 == -t ]]; then
+		limit=$2
+		shift 2
+	fi
+	status=0
+	output=$(timeout -k 5 "$limit" "$@" 2>"$BATS_TEST_TMPDIR/.run_cmd.err" 3>&-) || status=$?
+	sl_slurp stderr "$BATS_TEST_TMPDIR/.run_cmd.err"
+	printf '$ %s\nexit status %s\n' "$*" "$status"
+	sl_show_result
+	[[ $status != 124 && $status != 137 ]] || fail "timed out after $limit s"
+}
+
+# sandbox_processes: the processes of make grade SUBMISSIONS='s sandboxes still alive, by their
+# user ids (tests/lib/sandbox.sh maps them from 3000000000 on); nothing when none is.
+sandbox_processes() {
+	local p uid
+	for p in /proc/[0-9]*; do
+		uid=$(awk '/^Uid:/ { print $2; exit }' "$p/status" 2>/dev/null) || continue
+		[[ -n $uid ]] && ((uid >= 3000000000 && uid < 4294967294)) && echo "${p#/proc/} uid $uid"
+	done
+	return 0
+}
+
+need_jq() { command -v jq >/dev/null || skip "needs jq to read the reports (Debian/Ubuntu: apt install jq)"; }
+
+# UNSHARE -n ... (or -nm): a network (and mount) namespace of the test's own. An ordinary user needs a
+# user namespace to get one (unshare -r: root there); root makes it without one, so that a program
+# run through the launcher can still become the student's user in the batch sandbox (a user
+# namespace of the test's would map no user but root).
+if ((EUID == 0)); then UNSHARE=(unshare); else UNSHARE=(unshare -r); fi
 
 # Tests that build their own network namespace: skip where user namespaces are not allowed.
 need_userns() {
