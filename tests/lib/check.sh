@@ -22,7 +22,13 @@
 # score 0. A lab whose bats file crashes, or whose program does not compile, keeps
 # its full maximum and scores 0; a lab with no bats file yet is one test worth all its points.
 # SOCKLAB_MANIFEST and SOCKLAB_TESTS point at another manifest and tests folder (the kit's own tests);
-# SOCKLAB_GRADE_NOTE is a note for the reports (grade.sh: "the time limit ran out").
+# SOCKLAB_GRADE_NOTE is a note for the reports (grade.sh: "the time limit ran out"); grade.sh also
+# sets SOCKLAB_TREE_NAME (the name the reports give the tree: the student's folder, not the sandbox's),
+# SOCKLAB_SANDBOX (what the programs could reach, said in the reports) and SOCKLAB_RESULTS (where the
+# TAP files go: out of the sandbox, so that a run stopped by its time limit can still be reported).
+# A lab whose bats run was stopped by something else than its time limit (the student's program
+# killed it) scores 0: "your program stopped the test run"; and whatever a program writes into the
+# results is caught by the report writer (tests/lib/report.c: "tampered with").
 set -u
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 tree=${TREE_DIR:-$top/labs}
@@ -75,7 +81,7 @@ if [[ ${1:-} == --report ]]; then
 	report=${2:?--report needs a folder}
 	shift 2
 	[[ ${1:-} == --no-run ]] && run= && shift
-	results=$top/build/grade/$tag
+	results=${SOCKLAB_RESULTS:-$top/build/grade/$tag}
 	if [[ -n ${FILTER:-} ]]; then
 		echo "make grade grades every test of a lab; FILTER= is for make check" >&2
 		exit 2
@@ -152,8 +158,9 @@ plan_lab() {
 
 # The plan of this run, written before anything runs.
 {
-	printf 'tree\t%s\n' "${tree/#"$top"\//}"
+	printf 'tree\t%s\n' "${SOCKLAB_TREE_NAME:-${tree/#"$top"\//}}"
 	[[ -z ${SOCKLAB_GRADE_NOTE:-} ]] || printf 'note\t%s\n' "${SOCKLAB_GRADE_NOTE//[$'\t\n']/ }"
+	[[ -z ${SOCKLAB_SANDBOX:-} ]] || printf 'sandbox\t%s\n' "${SOCKLAB_SANDBOX//[$'\t\n']/ }"
 	for row in "${manifest[@]}"; do
 		read -r lab points title <<<"$row"
 		[[ -z $only || $only == "$lab" ]] || continue
@@ -169,7 +176,7 @@ if [[ -n ${FILTER:-} ]]; then
 	done <"$plan" >"$plan.filtered" && mv "$plan.filtered" "$plan"
 fi
 
-printf '%sGrading %s%s%s\n' "$bold" "${tree/#"$top"\//}" "${FILTER:+ (only the tests matching FILTER=$FILTER)}" "$off"
+printf '%sGrading %s%s%s\n' "$bold" "${SOCKLAB_TREE_NAME:-${tree/#"$top"\//}}" "${FILTER:+ (only the tests matching FILTER=$FILTER)}" "$off"
 all_ok=1 labs_ok=0 labs_n=0 pts=0 pts_max=0 next= next_skipped=0 t0=$SECONDS
 for row in "${manifest[@]}"; do
 	read -r lab points title <<<"$row"
@@ -182,7 +189,7 @@ for row in "${manifest[@]}"; do
 		# /dev/null, as under make test), and the trap hands the SIGINT on: timeout passes it to
 		# bats, which ends its test and tears down.
 		trap 'interrupted=1; [[ -z ${bats_pid:-} ]] || kill -INT "$bats_pid" 2>/dev/null' INT
-		rc=0
+		rc=0 t_lab=$SECONDS
 		if [[ -z ${interrupted:-} ]]; then
 			TREE_DIR=$tree timeout -k 5 "$LAB_TIME_LIMIT" "$top/tests/lib/bats" --tap "${filter[@]}" "$tests_dir/$lab.bats" \
 				>"$tap" 2>"$results/$lab.err" </dev/null &
@@ -195,7 +202,13 @@ for row in "${manifest[@]}"; do
 			echo "check.sh: interrupted (Ctrl-C) during $lab: the grading stops here" >&2
 			exit 130
 		fi
-		[[ $rc == 124 || $rc == 137 ]] && echo "not ok 0 $lab: the whole lab timed out after $LAB_TIME_LIMIT s" >>"$tap"
+		if [[ $rc == 124 || ($rc == 137 && $((SECONDS - t_lab)) -ge $LAB_TIME_LIMIT) ]]; then
+			echo "not ok 0 $lab: the whole lab timed out after $LAB_TIME_LIMIT s" >>"$tap"
+		elif ((rc > 128)); then
+			# bats itself was killed, and not by its time limit: by the program it was testing.
+			printf 'verdict\t%s\tyour program stopped the test run (bats was ended by SIG%s while it tested your program), so none of its results count\n' \
+				"$lab" "$(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))" >>"$plan"
+		fi
 	fi
 	# passed, skipped, failed, declared tests; points earned (hundredths) without and with the
 	# skipped tests, the maximum. A student's make check counts a skipped test as passed (their
@@ -222,6 +235,8 @@ for row in "${manifest[@]}"; do
 	((skipped > 0)) && extra=" ${dim}($skipped skipped${report:+, scored 0})${off}"
 	printf '  %s  %-20s %s %3d/%-3d tests  %3d/%-3d points%s\n' "$mark" "$lab" "$(bar "$passed" "$total" 10)" \
 		"$passed" "$total" "$earned" "$((max / 100))" "$extra"
+	verdict=$("$reporter" verdict "$plan" "$lab")
+	[[ -z $verdict ]] || printf '        %s%s%s\n' "$red" "$verdict" "$off"
 done
 
 if [[ -n $report ]]; then

@@ -8,6 +8,7 @@
  *
  * Usage: report tally PLAN LAB      one lab: "passed skipped failed total earned earned_with_skips max"
  *                                   (points in hundredths), for the make check table
+ *        report verdict PLAN LAB    why the lab's results were thrown away (nothing if they were not)
  *        report grade PLAN OUTDIR   write OUTDIR/summary.txt, junit.xml and results.json (Gradescope);
  *                                   print "LAB<TAB>earned<TAB>max" per lab, then "total<TAB>earned<TAB>max"
  *
@@ -15,12 +16,20 @@
  *        tree    NAME               what was graded (shown in the reports)
  *        seconds N                  how long the grading took
  *        note    TEXT               said in the reports, and to every test that did not run
+ *        sandbox TEXT               what the programs could reach while they were graded (said in the reports)
+ *        verdict NN-name TEXT       the lab's run cannot be trusted (check.sh: the student's program
+ *                                   stopped bats): every test of it fails, with TEXT
  *        lab     NN-name POINTS TAP ERR   a lab: its points, its TAP output and bats' stderr (may be missing)
  *        test    HUNDREDTHS NAME    a test of the last lab, worth HUNDREDTHS/100 points; a lab's maximum
  *                                   is the sum of its tests' (check.sh makes that the manifest's points)
  *
  * Scores: a passed test earns its points; a failed, skipped or missing test earns 0 (a skipped test
  * proved nothing, and a student's program must not be able to earn points by making a test skip).
+ *
+ * Nothing a program writes may count as a result. bats reports each test once, numbered 1, 2, 3...
+ * in its plan's order; a second result for a test, a passed result for a test the plan does not
+ * declare, or a number out of that order means that something else wrote into the stream: the
+ * whole lab then fails, each test saying "the test output was tampered with", never a pass.
  *
  * Whatever a student's program printed ends up in the reports: bytes are never trusted. JSON strings
  * escape quotes, backslashes and every control byte; XML escapes markup and drops the bytes XML 1.0
@@ -57,13 +66,14 @@ struct lab {
 	struct test *t;
 	size_t n;
 	struct buf note; /* TAP lines of no planned test: setup_file failures, a lab-wide timeout */
+	char *verdict; /* why its results were thrown away: tampered with, or bats was stopped */
 	long earned;
 	int passed, skipped, failed;
 };
 
 static struct lab *lab_list;
 static size_t nlabs;
-static char *tree_name = "", *global_note = "";
+static char *tree_name = "", *global_note = "", *sandbox_note = "";
 static long seconds;
 
 static _Noreturn void usage(void)
@@ -196,6 +206,12 @@ static void read_plan(const char *path)
 			seconds = atol(field[1]);
 		} else if (strcmp(field[0], "note") == 0 && nf >= 2) {
 			global_note = xstrdup(field[1]);
+		} else if (strcmp(field[0], "sandbox") == 0 && nf >= 2) {
+			sandbox_note = xstrdup(field[1]);
+		} else if (strcmp(field[0], "verdict") == 0 && nf >= 3) {
+			for (size_t i = 0; i < nlabs; i++)
+				if (strcmp(lab_list[i].name, field[1]) == 0 && lab_list[i].verdict == NULL)
+					lab_list[i].verdict = xstrdup(field[2]);
 		} else if (strcmp(field[0], "lab") == 0 && nf >= 5) {
 			struct lab *l;
 
@@ -225,8 +241,8 @@ static void read_plan(const char *path)
 
 /* ---- the TAP output of one lab ---- */
 
-/* Is this TAP line "ok N ..." or "not ok N ..."? Then *rest is what follows the number. */
-static int test_line(const char *s, int *ok, const char **rest)
+/* Is this TAP line "ok N ..." or "not ok N ..."? Then *num is N and *rest what follows it. */
+static int test_line(const char *s, int *ok, long *num, const char **rest)
 {
 	*ok = strncmp(s, "ok ", 3) == 0;
 	if (*ok)
@@ -237,8 +253,9 @@ static int test_line(const char *s, int *ok, const char **rest)
 		return 0;
 	if (*s < '0' || *s > '9')
 		return 0;
+	*num = 0;
 	while (*s >= '0' && *s <= '9')
-		s++;
+		*num = *num > 1000000 ? *num : *num * 10 + (*s++ - '0');
 	if (*s == ' ')
 		s++;
 	else if (*s != '\0')
@@ -247,17 +264,33 @@ static int test_line(const char *s, int *ok, const char **rest)
 	return 1;
 }
 
-/* The planned test this TAP line reports: its name, then nothing or " # skip ...", " # timeout ...". */
+/* The planned test this TAP line reports: its name, then nothing or " # skip ...", " # timeout ...".
+ * The longest name that fits (a test's name may begin with another's). */
 static struct test *find_test(struct lab *l, const char *rest)
 {
+	struct test *found = NULL;
+
 	for (size_t i = 0; i < l->n; i++) {
 		size_t k = strlen(l->t[i].name);
 
-		if (l->t[i].st == NOT_RUN && strncmp(rest, l->t[i].name, k) == 0 &&
-		    (rest[k] == '\0' || strncmp(rest + k, " # ", 3) == 0))
-			return &l->t[i];
+		if (strncmp(rest, l->t[i].name, k) == 0 && (rest[k] == '\0' || strncmp(rest + k, " # ", 3) == 0) &&
+		    (found == NULL || k > strlen(found->name)))
+			found = &l->t[i];
 	}
-	return NULL;
+	return found;
+}
+
+static void tampered(struct lab *l, const char *why, const char *line)
+{
+	struct buf b = { 0 };
+
+	if (l->verdict)
+		return;
+	addf(&b,
+	     "the test output was tampered with (%s: \"%.200s\"): something other than bats wrote into "
+	     "the stream of results, so none of this lab's results count",
+	     why, line);
+	l->verdict = b.s;
 }
 
 /* bats' backtrace lines say where in the kit a test failed: noise in a student's report. */
@@ -276,6 +309,7 @@ static void read_tap(struct lab *l)
 	int cut;
 	char *tap = slurp(l->tap, TAP_CAP, &len, &cut);
 	struct buf *into = &l->note;
+	long next = 1; /* the number bats gives the next result */
 
 	if (tap == NULL) {
 		adds(&l->note, "the lab's tests did not run (no TAP output).\n");
@@ -286,14 +320,19 @@ static void read_tap(struct lab *l)
 		size_t n = nl ? (size_t)(nl - s) : len - pos;
 		const char *rest;
 		int ok;
+		long num;
 
 		pos += n + 1;
 		s[n] = '\0';
-		if (test_line(s, &ok, &rest)) {
+		if (test_line(s, &ok, &num, &rest)) {
 			struct test *t = find_test(l, rest);
 
 			if (t == NULL) {
 				/* "not ok 1 setup_file failed", our "not ok 0 NN: the whole lab timed out" */
+				if (ok)
+					tampered(l, "a passed result for a test this lab does not declare", s);
+				else if (num != 0 && num != next++)
+					tampered(l, "a result out of bats' order", s);
 				into = &l->note;
 				if (!ok) {
 					adds(into, rest);
@@ -301,6 +340,11 @@ static void read_tap(struct lab *l)
 				}
 				continue;
 			}
+			if (t->st != NOT_RUN)
+				tampered(l, "a second result for one test", s);
+			else if (num != next)
+				tampered(l, "a result out of bats' order", s);
+			next = num + 1;
 			if (!ok) {
 				t->st = FAILED;
 			} else {
@@ -336,6 +380,20 @@ static void read_tap(struct lab *l)
 static void grade_lab(struct lab *l)
 {
 	read_tap(l);
+	if (l->verdict) {
+		/* Results that cannot be trusted: every test fails, and says why. */
+		for (size_t i = 0; i < l->n; i++) {
+			struct test *t = &l->t[i];
+
+			free(t->out.s);
+			t->out = (struct buf){ 0 };
+			t->st = FAILED;
+			adds(&t->out, l->verdict);
+			adds(&t->out, ".\n");
+		}
+		l->failed = (int)l->n;
+		return;
+	}
 	/* A test that never reported: say why, with bats' own words if it left any. */
 	for (size_t i = 0; i < l->n; i++) {
 		struct test *t = &l->t[i];
@@ -563,6 +621,8 @@ static void write_reports(const char *dir, long earned, long max)
 	fprintf(f, "socklab grades: %s\n", tree_name);
 	if (*global_note)
 		fprintf(f, "note: %s\n", global_note);
+	if (*sandbox_note)
+		fprintf(f, "sandbox: %s\n", sandbox_note);
 	fputc('\n', f);
 	for (size_t i = 0; i < nlabs; i++) {
 		struct lab *l = &lab_list[i];
@@ -572,6 +632,8 @@ static void write_reports(const char *dir, long earned, long max)
 		if (l->skipped)
 			fprintf(f, ", %d skipped (scored 0)", l->skipped);
 		fputc('\n', f);
+		if (l->verdict)
+			fprintf(f, "  (%s)\n", l->verdict);
 		for (size_t j = 0; j < l->n; j++) {
 			struct test *t = &l->t[j];
 
@@ -648,6 +710,8 @@ static void write_reports(const char *dir, long earned, long max)
 		addf(&o, "socklab: %s/%s points, %d/%zu labs complete.", pts(earned, a), pts(max, b), labs_done, nlabs);
 		if (*global_note)
 			addf(&o, " Note: %s.", global_note);
+		if (*sandbox_note)
+			addf(&o, " Sandbox: %s.", sandbox_note);
 		if (nskipped)
 			addf(&o, " %zu test(s) were skipped on the grading machine and scored 0.", nskipped);
 		json_str(f, o.s, o.len);
@@ -699,6 +763,16 @@ int main(int argc, char **argv)
 					with_skips += l->t[j].max;
 			printf("%d %d %d %zu %ld %ld %ld\n", l->passed, l->skipped, l->failed, l->n, l->earned,
 			       with_skips, l->points);
+			return 0;
+		}
+		fatal("no lab %s in the plan %s", argv[3], argv[2]);
+	} else if (strcmp(argv[1], "verdict") == 0) {
+		for (size_t i = 0; i < nlabs; i++) {
+			if (strcmp(lab_list[i].name, argv[3]) != 0)
+				continue;
+			grade_lab(&lab_list[i]);
+			if (lab_list[i].verdict)
+				puts(lab_list[i].verdict);
 			return 0;
 		}
 		fatal("no lab %s in the plan %s", argv[3], argv[2]);
