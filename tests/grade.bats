@@ -24,24 +24,6 @@ fixture_tree() {
 	export SOCKLAB_MANIFEST=$WORK/manifest SOCKLAB_TESTS=$FIX/tests
 }
 
-# run_cmd [-t S] CMD...: like run_prog, but without its cap on what a command writes (ulimit -f):
-# the grader writes the kit's build and reports, and sets the limits of its sandboxes itself.
-run_cmd() {
-	local limit=60
-	if [[ $1 == -t ]]; then
-		limit=$2
-		shift 2
-	fi
-	status=0
-	output=$(timeout -k 5 "$limit" "$@" 2>"$BATS_TEST_TMPDIR/.run_cmd.err") || status=$?
-	sl_slurp stderr "$BATS_TEST_TMPDIR/.run_cmd.err"
-	printf '$ %s\nexit status %s\n' "$*" "$status"
-	sl_show_result
-	[[ $status != 124 && $status != 137 ]] || fail "timed out after $limit s"
-}
-
-need_jq() { command -v jq >/dev/null || skip "needs jq to read the reports (Debian/Ubuntu: apt install jq)"; }
-
 # valid_json FILE: valid UTF-8 that jq (or node) parses.
 valid_json() {
 	iconv -f UTF-8 -t UTF-8 "$1" >/dev/null || fail "$1 is not valid UTF-8"
@@ -171,7 +153,7 @@ valid_xml() {
 	bg=$!
 	GRADE_TIME_LIMIT=3 GRADE_JOBS=1 run_cmd -t 90 make -s -C "$SOCKLAB_TOP" grade SUBMISSIONS="$subs/b" LAB=94 REPORT="$r/b"
 	assert_success
-	assert_output --regexp 'sandbox: user, network, PID and mount namespaces'
+	assert_output --regexp 'sandbox: (full|partial)'
 	wait "$bg" || fail "the first batch failed: $(cat "$BATS_TEST_TMPDIR/a.out")"
 	(((SECONDS - t0) < 60)) || fail "the batches took $((SECONDS - t0)) s"
 	run_prog cat "$r/a/grades.csv" "$r/b/grades.csv"
@@ -197,9 +179,9 @@ valid_xml() {
 	run_prog cat "$r/b/evil/summary.txt"
 	assert_line "note: the time limit of 3 s ran out; the tests that had not finished score 0"
 	# Nothing of the batches is left: no process, no sandbox folder.
-	for p in /proc/[0-9]*; do
-		! grep -qz "^SOCKLAB_JAIL=$SOCKLAB_TOP/build/grade/jail/\(good\|evil\|absent\|zz-after\)\." "$p/environ" 2>/dev/null ||
-			fail "process ${p#/proc/} of the batch is still running"
-	done
-	! compgen -G "$SOCKLAB_TOP/build/grade/jail/evil.*" >/dev/null || fail "the sandbox folder of evil is left"
+	run_prog sandbox_processes
+	assert_output ""
+	run_prog ls /tmp
+	refute_output --partial socklab-batch.
+	refute_output --partial socklab-sandbox.
 }
