@@ -277,10 +277,10 @@ JSON
 	jq -e '.score == 10 and .max_score == 10' "$R/results/results.json" >/dev/null ||
 		fail "the solution did not get 10/10: $(cat "$R/results/results.json")"
 	# The same report through the Classroom reporter: all passed.
-	run_prog "$SOCKLAB_TOP/tests/lib/classroom/report.sh" "$R/source/socklab/build/gradescope/report"
+	run_prog "$SOCKLAB_TOP/tests/lib/classroom/report.sh" "$R/source/socklab/build/gradescope/report/submission"
 	assert_success
-	jq -e '.status == "pass" and .max_score == 10' "$R/source/socklab/build/gradescope/report/classroom.json" >/dev/null ||
-		fail "Classroom result: $(cat "$R/source/socklab/build/gradescope/report/classroom.json")"
+	jq -e '.status == "pass" and .max_score == 10' "$R/source/socklab/build/gradescope/report/submission/classroom.json" >/dev/null ||
+		fail "Classroom result: $(cat "$R/source/socklab/build/gradescope/report/submission/classroom.json")"
 	# The untouched starter, submitted as one loose file.
 	submit "sockaddr.c=$SOCKLAB_TOP/labs/01-sockaddr/sockaddr.c"
 	AUTOGRADER_ROOT=$R run_prog -t 100 "$R/run_autograder"
