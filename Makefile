@@ -77,13 +77,13 @@ watch: $(TOOLS) $(PROBE) ## make check LAB=NN again each time a file of the lab 
 reset: ## restore the starter of LAB=NN after asking (YES=1: no question); yours kept as FILE.bak-DATE
 	@TREE_DIR='$(TREE_DIR)' YES='$(YES)' $(TOP)/tests/lib/student.sh reset $(LAB_NAME)
 
-trace: $(PROBE) ## LAB=NN's scenario: its system calls (strace) and packets (tcpdump): SYN, SYN-ACK, ACK, FIN
+trace: $(PROBE) $(LAUNCH) ## LAB=NN's scenario: its system calls (strace) and packets (tcpdump): SYN, SYN-ACK, ACK, FIN
 	@test -n '$(LAB_NAME)' || { echo 'make trace needs LAB=NN, e.g. make trace LAB=06' >&2; exit 2; }
 	$(Q)$(MAKE) $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
 	@TREE_DIR='$(TREE_DIR)' LAB_BIN='$(OUT)/$(LAB_NAME)' $(TOP)/tests/lib/trace.sh $(LAB_NAME)
 
 .PHONY: bench
-bench: $(PROBE) ## lab 12's echo server vs socat on loopback: throughput, connections/s (TREE=labs: yours)
+bench: $(PROBE) $(LAUNCH) ## lab 12's echo server vs socat on loopback: throughput, connections/s (TREE=labs: yours)
 	@TREE_DIR='$(if $(filter command line environment,$(origin TREE)),$(TREE_DIR))' $(TOP)/tests/lib/bench.sh
 
 # Every lab is compiled again under bear, which records each compiler command (-B: even the ones

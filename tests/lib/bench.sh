@@ -57,7 +57,8 @@ serve() {
 	[[ $line =~ (port\ |:)([0-9]+)$ ]] || { echo "bench: $name said \"$line\": no port" >&2; exit 1; }
 	port=${BASH_REMATCH[2]}
 }
-serve echo_sv "$bin/echo_sv" 127.0.0.1 0
+# (through the kit's launcher, as in the tests: no descriptor above 2 of ours reaches it)
+serve echo_sv "$top/build/tools/launch" "$bin/echo_sv" 127.0.0.1 0
 # shellcheck disable=SC2034 # sv_port and so_port are read as ${!p} below
 sv_port=$port
 # socat names its port only in its log (-d -d): the log goes to stdout, its first line is that.

@@ -21,6 +21,8 @@ set -u
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 self=$top/tests/lib/trace.sh
 PROBE=$top/build/probe/probe
+# The lab's programs run through the kit's launcher, as in the tests: no descriptor above 2 of ours.
+LAUNCH=$top/build/tools/launch
 
 if [[ -t 1 ]]; then
 	bold=$'\e[1m' dim=$'\e[2m' off=$'\e[0m'
@@ -283,7 +285,7 @@ lab() {
 	step=$((step + 1))
 	local f=$TRACE_OUT/$step-$prog
 	printf '\n%s$ %s%s\n' "$bold" "$(quote "$prog" "$@")" "$off"
-	fg timeout -k 1 "${TRACE_PROG_LIMIT:-5}" "${STRACE[@]}" "$f.strace" "$LAB_BIN/$prog" "$@" >"$f.out" 2>&1 \
+	fg timeout -k 1 "${TRACE_PROG_LIMIT:-5}" "${STRACE[@]}" "$f.strace" "$LAUNCH" "$LAB_BIN/$prog" "$@" >"$f.out" 2>&1 \
 		<"${LAB_STDIN:-/dev/null}"
 	local rc=$?
 	indent "$f.out"
@@ -319,7 +321,7 @@ start_bg() {
 		[[ -n $quiet ]] || printf '\n%s$ %s &%s\n' "$bold" "$(quote "$@")" "$off"
 		local prog=$1
 		shift
-		setsid "${STRACE[@]}" "$f.strace" "$LAB_BIN/$prog" "$@" >"$f.out" 2>"$f.err" </dev/null 3>&- &
+		setsid "${STRACE[@]}" "$f.strace" "$LAUNCH" "$LAB_BIN/$prog" "$@" >"$f.out" 2>"$f.err" </dev/null 3>&- &
 	else
 		printf '\n%s$ probe %s &%s   %s(the kit'"'"'s probe)%s\n' "$bold" "$(quote "$@")" "$off" "$dim" "$off"
 		setsid "$PROBE" "$@" >"$f.out" 2>"$f.err" </dev/null 3>&- &
@@ -551,7 +553,7 @@ fi
 for m in "${missing[@]+"${missing[@]}"}"; do echo "  not shown:    $m"; done
 
 LAB_BIN=$(cd "$LAB_BIN" && pwd)
-export TRACE_OUT=$out TRACE_CAPTURE=$capture TRACE_STRACE=$strace_ok LAB_BIN TREE_DIR=$tree
+export LAUNCH TRACE_OUT=$out TRACE_CAPTURE=$capture TRACE_STRACE=$strace_ok LAB_BIN TREE_DIR=$tree
 export INSIDE_NS=$((${#ns[@]} > 0 ? 1 : 0))
 printf '\n%s== the scenario%s\n' "$bold" "$off"
 # The scenario in a process group of its own (set -m), so that it can be stopped as a whole; Ctrl-C
