@@ -103,3 +103,13 @@ includer() {
 	assert_line --regexp '^  FAIL  01-sockaddr .* 0/10 +points'
 	assert_output --partial "the test output was tampered with (a second result for one test"
 }
+
+@test "attack: a program that kills the test run in make check is named for it, and its lab scores 0" {
+	local t=$WORK/killer
+	rm -rf "$t" && mkdir -p "$t"
+	WORK=$t submission killer killer.c
+	run_cmd -t 120 make -s -C "$SOCKLAB_TOP" check TREE="$t/subs/killer" LAB=01
+	assert_failure
+	assert_line --regexp '^  FAIL  01-sockaddr .* 0/10 +points'
+	assert_output --partial "your program stopped the test run (bats was ended by SIGKILL"
+}

@@ -195,7 +195,7 @@ for row in "${manifest[@]}"; do
 				>"$tap" 2>"$results/$lab.err" </dev/null &
 			bats_pid=$!
 			# wait returns early when the trap runs: wait again until bats has really ended.
-			while rc=0; wait "$bats_pid" || rc=$?; kill -0 "$bats_pid" 2>/dev/null; do :; done
+			while rc=0; { wait "$bats_pid"; } 2>/dev/null || rc=$?; kill -0 "$bats_pid" 2>/dev/null; do :; done
 			bats_pid=
 		fi
 		if [[ -n ${interrupted:-} ]]; then
