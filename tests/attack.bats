@@ -113,3 +113,25 @@ includer() {
 	assert_line --regexp '^  FAIL  01-sockaddr .* 0/10 +points'
 	assert_output --partial "your program stopped the test run (bats was ended by SIGKILL"
 }
+
+# bats test_tags=slow
+@test "attack: identical honest submissions graded together get identical, full grades" {
+	[[ $("$SOCKLAB_TOP/tests/lib/sandbox.sh" --mode) != none* ]] ||
+		skip "needs the sandbox of make grade SUBMISSIONS= (user namespaces): $("$SOCKLAB_TOP/tests/lib/sandbox.sh" --mode)"
+	local t=$WORK/same lab i
+	rm -rf "$t" && mkdir -p "$t"
+	# The labs whose tests make namespaces of their own, and lab 10's bindv6only test among them.
+	printf '%s\n' "07-connect-errors 15 a lab" "10-ipv6 10 a lab" "11-getaddrinfo 10 a lab" >"$t/manifest"
+	for i in 1 2 3 4; do
+		for lab in 07-connect-errors 10-ipv6 11-getaddrinfo; do
+			mkdir -p "$t/subs/copy$i" && cp -r "$SOCKLAB_TOP/solutions/$lab" "$t/subs/copy$i/"
+		done
+	done
+	SOCKLAB_MANIFEST=$t/manifest run_cmd -t 220 make -s -C "$SOCKLAB_TOP" grade SUBMISSIONS="$t/subs" REPORT="$t/report"
+	assert_success
+	run_prog cat "$t/report/grades.csv"
+	assert_line --index 0 "student,07-connect-errors,10-ipv6,11-getaddrinfo,total,note"
+	for i in 1 2 3 4; do
+		assert_line --index "$i" "copy$i,15,10,10,35,"
+	done
+}
