@@ -117,7 +117,7 @@ jail() {
 	{
 		SB_KIT=$kit SB_SUB=$dir/sub SB_OUT=$dir/out SB_NODE=$node SB_N=$n TMPDIR=$dir \
 			SOCKLAB_TREE_NAME="$name" SOCKLAB_SANDBOX="$box" SOCKLAB_BATCH="$batch" SOCKLAB_JAIL="$dir" \
-			timeout -s KILL "$time_limit" "$sandbox" "$@" >"$dir/log" 2>&1 </dev/null &
+			setsid -w timeout -s KILL "$time_limit" "$sandbox" "$@" >"$dir/log" 2>&1 </dev/null &
 		echo $! >"$work/pids/$n"
 		wait $!
 	} 2>/dev/null

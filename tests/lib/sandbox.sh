@@ -22,7 +22,8 @@
 #    the programs its user 1000 with no privilege but binding low ports and raw sockets in the
 #    sandbox's own network. They cannot signal, trace or write the tests, and the limits of
 #    SB_LIMITS (prlimit: processes, CPU, file size, memory) bind them.
-#  - network and PID namespaces of its own: only lo; when the run ends every process of it ends.
+#  - network, PID and IPC namespaces of its own: only lo; no System V IPC object of the machine's;
+#    when the run ends every process of it ends. No terminal: grade.sh starts it in a new session.
 # As an ordinary user the same, but one user id is all a user namespace can map there without
 # newuidmap: the programs run as the same user as the tests, and this says so.
 # Without user namespaces (or GRADE_SANDBOX=none) CMD runs without any of this, and this says so.
@@ -48,7 +49,7 @@ stage() {
 		mount -t proc proc "$r/proc" &&
 		mount --rbind /sys "$r/sys" &&
 		mount -t tmpfs -o mode=755,size=1m socklab-dev "$r/dev" || return 1
-	for d in null zero full random urandom tty; do
+	for d in null zero full random urandom; do
 		touch "$r/dev/$d" && mount --bind "/dev/$d" "$r/dev/$d" || return 1
 	done
 	ln -s /proc/self/fd "$r/dev/fd" && ln -s /proc/self/fd/0 "$r/dev/stdin" &&
@@ -102,7 +103,7 @@ esac
 : "${SB_N:=0}"
 # Which sandbox this machine allows.
 ip=$(PATH=$PATH:/usr/sbin:/sbin command -v ip) || ip=
-common=(--mount --propagation private --pid --fork --kill-child)
+common=(--mount --propagation private --pid --ipc --uts --fork --kill-child)
 if [[ ${GRADE_SANDBOX:-auto} == none ]]; then
 	mode="none: GRADE_SANDBOX=none: the programs run as you, and see the kit's files and the network"
 elif [[ -z $ip ]]; then
