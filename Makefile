@@ -131,11 +131,13 @@ lint: ## clang-format, cppcheck, clang-tidy on solutions, starters and the kit's
 	@$(TOP)/tests/lib/lint.sh
 
 .PHONY: starters
-starters: ## regenerate every labs/NN-name/*.c from its solution
+starters: ## regenerate every labs/NN-name/*.c (and predictions.md, answers blank) from its solution
 	$(KIT_ONLY)
 	$(Q)for f in $(TOP)/solutions/*/*.c; do \
 		rel=$${f#$(TOP)/solutions/}; mkdir -p $(TOP)/labs/$${rel%/*}; \
 		awk -f $(TOP)/tests/lib/mkstarter "$$f" > $(TOP)/labs/$$rel || exit 1; done
+	$(Q)for f in $(TOP)/solutions/*/predictions.md; do [ -f "$$f" ] || continue; \
+		rel=$${f#$(TOP)/solutions/}; sed -E 's/^(answer:).*/\1/' "$$f" > $(TOP)/labs/$$rel || exit 1; done
 
 .PHONY: pics
 pics: $(TOP)/build/pic/layout ## regenerate pic/ from its sources (needs mscgen, graphviz); see pic/render

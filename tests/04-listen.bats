@@ -223,3 +223,46 @@ expect_backlog() {
 	run_prog "$LAB_BIN/listen" 1 0 extra
 	assert_usage
 }
+
+# Predictions (labs/04-listen/predictions.md): the kit's probe runs the experiment, the kernel's
+# answer in this run is the truth. pfill B: a probe listening with listen(B), then clients until one
+# does not complete its handshake (at most B + 3); $filled: how many did, $cport: the one that did not.
+pfill() {
+	local b=$1 i
+	start_bg pl "$PROBE" listen -b "$b" 127.0.0.1 0
+	lport=$port filled=0 cport=
+	for ((i = 1; i <= b + 3; i++)); do
+		start_bg "p$i" "$PROBE" nbconnect 127.0.0.1 "$lport" 300
+		if [[ $line != "connected "* ]]; then
+			cport=${line##* }
+			break
+		fi
+		filled=$i
+	done
+}
+
+@test "04-listen: prediction P1: how many clients complete the handshake with listen(fd, 2) and no accept" {
+	pfill 2
+	expect_prediction P1 number "$filled" \
+		"with listen(fd, 2) and no accept(), $filled clients completed the three-way handshake; client $((filled + 1)) did not" \
+		"docs/04-listen.md, the paragraph \"What the backlog means on Linux\" (中文: docs/zh/04-listen.md)"
+}
+
+@test "04-listen: prediction P2: the Send-Q that ss shows for a socket that called listen(fd, 5)" {
+	start_bg pl "$PROBE" listen -b 5 127.0.0.1 0
+	lport=$port
+	listener || fail "ss shows no listener on port $lport"
+	expect_prediction P2 number "$sendq" "ss -ltn showed the listener with Recv-Q $recvq and Send-Q $sendq" \
+		"docs/04-listen.md, \"What you will observe\" (中文: docs/zh/04-listen.md)"
+}
+
+@test "04-listen: prediction P3: the state of the client that did not fit into the full accept queue" {
+	pfill 1
+	[[ -n $cport ]] || fail "every client of the probe completed its handshake: the queue never filled"
+	local st
+	wait_until syn_sent "$cport" || true
+	st=$(ss -Htan "sport = :$cport and dport = :$lport" | awk '{ print $1; exit }')
+	expect_prediction P3 word "${st:-none}" \
+		"the client (port $cport) that did not fit is in ${st:-no state ss shows} (ss -tan)" \
+		"docs/04-listen.md, the paragraph \"What the backlog means on Linux\" (中文: docs/zh/04-listen.md)"
+}

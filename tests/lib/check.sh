@@ -256,7 +256,7 @@ if [[ -n $next ]]; then
 	if [[ -n $first ]]; then
 		printf '  first failing test: %s%s%s\n' "$red" "$first" "$off"
 		# The failing test's own report: the commands, what was expected, what came.
-		t=$first awk 'found && /^(not )?ok / { exit } found && !/^# *(\(?from function|in test file)/ { sub(/^# ?/, "    "); print } index($0, ENVIRON["t"]) && /^not ok/ { found = 1 }' "$tap" | head -n 40
+		t=$first awk 'found && /^(not )?ok / { exit } found && !/^# *(\(?from function|in test file|`.*'"'"' failed$)/ { sub(/^# ?/, "    "); print } index($0, ENVIRON["t"]) && /^not ok/ { found = 1 }' "$tap" | head -n 40
 	elif ((next_skipped > 0)); then
 		printf '  no test failed, but make grade scores a skipped test 0; skipped here:\n'
 		grep -E '^ok [0-9]+ .* # skip' "$tap" | sed -E 's/^ok [0-9]+ /    /' | head -n 20

@@ -293,11 +293,17 @@ static void tampered(struct lab *l, const char *why, const char *line)
 	l->verdict = b.s;
 }
 
-/* bats' backtrace lines say where in the kit a test failed: noise in a student's report. */
+/* bats' backtrace lines and its "`COMMAND' failed" line say where in the kit a test failed: noise in
+ * a student's report (the test's own words say what went wrong). */
 static int noise(const char *s)
 {
+	size_t n;
+
 	while (*s == ' ')
 		s++;
+	n = strlen(s);
+	if (*s == '`' && n > 8 && strcmp(s + n - 8, "' failed") == 0)
+		return 1;
 	if (*s == '(')
 		s++;
 	return strncmp(s, "from function", 13) == 0 || strncmp(s, "in test file", 12) == 0;

@@ -165,6 +165,14 @@ structure() {
 		for s in labs/"$lab"/*.c; do
 			check "$s has a solution" test -f "solutions/${s#labs/}"
 		done
+		# Predictions: the starter's are the reference's with every answer blank; the reference answers all.
+		if [[ -f solutions/$lab/predictions.md ]]; then
+			check "labs/$lab/predictions.md is solutions/$lab/predictions.md with the answers blank (make starters)" \
+				cmp -s <(sed -E 's/^(answer:).*/\1/' "solutions/$lab/predictions.md") "labs/$lab/predictions.md"
+			check "solutions/$lab/predictions.md answers every question" \
+				bash -c '! grep -qE "^answer:[[:space:]]*$" "$1" && (( $(grep -c "^## P" "$1") == $(grep -c "^answer:" "$1") ))' _ \
+				"solutions/$lab/predictions.md"
+		fi
 		# Handouts: the test names word for word, the TODOs, and the same sections in both languages.
 		[[ -f tests/$lab.bats && -f docs/$lab.md && -f docs/zh/$lab.md ]] || continue
 		mapfile -t names < <(sed -nE 's/^@test "(.*)" \{$/\1/p' "tests/$lab.bats")

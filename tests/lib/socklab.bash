@@ -126,6 +126,13 @@ sl_workdir() {
 	mkdir -p "$w" && chmod 777 "$w" && echo "$w"
 }
 
+# sl_shown CMD...: SL_SHOWN = the command as a student reads it: the lab's programs and the probe by
+# their names.
+sl_shown() {
+	SL_SHOWN=$*
+	SL_SHOWN=${SL_SHOWN//"$LAB_BIN"\//} SL_SHOWN=${SL_SHOWN//"$PROBE"/probe}
+}
+
 # Print a multi-line value indented, for the failure report.
 sl_indent() { [[ -z $1 ]] && echo "  (nothing)" || echo "  | ${1//$'\n'/$'\n'  | }"; }
 
@@ -182,7 +189,8 @@ run_prog() {
 	); } 2>/dev/null || status=$?
 	sl_slurp output "$out"
 	sl_slurp stderr "$err"
-	printf '$ %s\nexit status %s\n' "${*#"$LAB_BIN"/}" "$status"
+	sl_shown "$@"
+	printf '$ %s\nexit status %s\n' "$SL_SHOWN" "$status"
 	sl_show_result
 	sl_verdict "$limit" "$signal_ok" "$status" "$stderr"
 }
@@ -215,7 +223,8 @@ start_bg() {
 	local pid=$!
 	SL_GROUPS+=("$pid")
 	printf -v "${name}_pid" %s "$pid"
-	printf '$ %s &   (background "%s", pid %s)\n' "${*#"$LAB_BIN"/}" "$name" "$pid"
+	sl_shown "$@"
+	printf '$ %s &   (background "%s", pid %s)\n' "$SL_SHOWN" "$name" "$pid"
 	local rc=0
 	line=$("$PROBE" await "$out" "$pid" $((SOCKLAB_TIMEOUT * 1000))) || rc=$?
 	if [[ $rc == 3 ]]; then
@@ -324,6 +333,45 @@ assert_usage() {
 	[[ -n $stderr ]] || fail "expected a usage message on stderr, got nothing"
 	[[ ${stderr,,} == *usage* ]] || fail "expected the usage message on stderr to contain \"usage\""
 	[[ -z $output ]] || fail "expected nothing on stdout for a usage error"
+}
+
+# Predictions (labs/NN-name/predictions.md): before running a lab, the student answers its questions,
+# each under a heading "## PK ..." on a line "answer: ...". A prediction test runs the experiment with
+# the kit's probe, so the truth is what the kernel did in that run (no answer key in the kit), and
+# compares:  expect_prediction PK KIND TRUTH OBSERVED READ
+#   KIND     number (the first whole number of the answer), errno (the first E... name, any case), or
+#            word (the answer's first word, any case, - and _ alike: SYN-SENT, syn_sent, synsent)
+#   TRUTH    what the kernel did (for word: the accepted words, separated by |)
+#   OBSERVED the experiment in words, shown with the student's answer when they differ
+#   READ     where the handout explains it
+expect_prediction() {
+	local id=$1 kind=$2 truth=$3 observed=$4 read=$5 file=$TREE_DIR/$LAB/predictions.md answer= got= w
+	[[ -f $file ]] || fail "no $LAB/predictions.md in your tree: it holds the questions to answer before you run the lab"
+	answer=$(awk -v id="$id" '
+		$1 == "##" && $2 == id { inq = 1; next }
+		$1 == "##" { inq = 0 }
+		inq && tolower($0) ~ /^answer:/ { sub(/^[^:]*:[ \t]*/, ""); print; exit }' "$file")
+	echo "your prediction $id: ${answer:-(none)}"
+	echo "what the kernel did in this run: $observed"
+	[[ -n ${answer//[[:space:]]/} ]] ||
+		fail "$id in $LAB/predictions.md has no answer yet: write it after \"answer:\" (predict first, then run the code)"
+	case $kind in
+	number) [[ $answer =~ (^|[^0-9])([0-9]+) ]] && got=${BASH_REMATCH[2]} ;;
+	errno) [[ ${answer^^} =~ (^|[^A-Z0-9])(E[A-Z0-9]+) ]] && got=${BASH_REMATCH[2]} ;;
+	word)
+		got=${answer,,} got=${got//[-_]/}
+		[[ $got =~ ^[^a-z0-9]*([a-z0-9]+) ]] && got=${BASH_REMATCH[1]}
+		;;
+	esac
+	if [[ $kind == word ]]; then
+		for w in ${truth//|/ }; do
+			w=${w,,}
+			[[ $got == "${w//[-_]/}" ]] && return 0
+		done
+	else
+		[[ -n $got && $got == "$truth" ]] && return 0
+	fi
+	fail "your prediction $id was \"$answer\", but the kernel did otherwise in this run: $observed. Read $read"
 }
 
 # Where a program is run as the unprivileged user nobody: copy it to a folder nobody can reach
