@@ -200,8 +200,8 @@ int main(void)
 	printf("  graph [fontname=\"DejaVu Sans\", fontsize=12, labelloc=b, label=<");
 	printf("The socket address structures, byte by byte, as the compiler lays them out on " ARCH " Linux (" LIBC
 	       ").<BR/>");
-	printf("Every structure starts with a 2-byte family in host byte order: it says which kind of address the bytes "
-	       "hold.<BR/>");
+	printf("Every structure starts with a 2-byte family in host byte order: it says which kind of address "
+	       "the bytes hold.<BR/>");
 	printf("Row heights are not to scale; the first column gives the real offsets.>];\n");
 	printf("  node [shape=plaintext, fontname=\"DejaVu Sans\", fontsize=11];\n");
 	printf("  layout [label=<\n");

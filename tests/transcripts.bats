@@ -150,6 +150,11 @@ transcript() {
 	transcript 07-syncnt
 }
 
+# bats test_tags=slow
+@test "transcripts: 07-arp: a wrong address on the local link fails with EHOSTUNREACH after about 3 s" {
+	transcript 07-arp
+}
+
 @test "transcripts: 11-gai: glibc's order of the wildcard and loopback addresses" {
 	transcript 11-gai
 }

@@ -9,10 +9,11 @@
 #   # slow                it takes seconds (SYN timeouts): it runs only in make test-full
 #   # needs: NN-name/PROG the lab programs it runs (built from solutions/)
 
-# show CMD: print "$ CMD", then run CMD as written (stderr joins stdout), its output through norm.
+# show CMD: print "$ CMD", then run CMD as written (stderr joins stdout), its output through norm,
+# without trailing blanks (a handout keeps none).
 show() {
 	printf '$ %s\n' "$1"
-	eval "$1" 2>&1 | norm
+	eval "$1" 2>&1 | norm | sed 's/[[:space:]]*$//'
 }
 
 # norm: the parts of an output that change from run to run, as placeholders: socket inode numbers

@@ -13,7 +13,8 @@
  *        tx synq ADDR BACKLOG N     listen(BACKLOG) on ADDR, then N SYNs from N made-up sources in
  *                                   203.0.113.0/24 by a raw socket (their SYN-ACKs must go nowhere):
  *                                   what ss would count as SYN-RECV for the listener
- *        tx syncnt N ADDR PORT      connect() with TCP_SYNCNT N to a silent ADDR: errno and seconds
+ *        tx syncnt N ADDR PORT      connect() with TCP_SYNCNT N (0: the default, not set) to a silent
+ *                                   ADDR: errno and seconds
  *        tx states                  hold an unbound, a bound and a listening TCP socket on 127.0.0.1 while
  *                                   `ss -Htan` runs: which of them ss lists
  *
@@ -246,13 +247,17 @@ static int cmd_syncnt(int argc, char **argv)
 	int n = atoi(argv[0]);
 	a.sin_port = htons(port);
 	int fd = tcp_socket();
-	set_int(fd, IPPROTO_TCP, TCP_SYNCNT, n, "setsockopt");
+	if (n > 0)
+		set_int(fd, IPPROTO_TCP, TCP_SYNCNT, n, "setsockopt");
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int r = connect(fd, (struct sockaddr *)&a, sizeof(a));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("TCP_SYNCNT %d: connect: %s after %.0f s\n", n, res(r), s);
+	if (n > 0)
+		printf("TCP_SYNCNT %d: connect: %s after %.0f s\n", n, res(r), s);
+	else
+		printf("connect: %s after %.0f s\n", res(r), s);
 	return 0;
 }
 
@@ -264,8 +269,8 @@ static int cmd_states(void)
 		die("bind");
 	if (listen(l, 8) == -1)
 		die("listen");
-	printf("unbound socket fd %d; bound socket fd %d (127.0.0.1 port %u); listening socket fd %d (127.0.0.1 port %u)\n",
-	       u, b, local_port(b), l, local_port(l));
+	printf("unbound socket fd %d; bound socket fd %d (127.0.0.1 port %u); ", u, b, local_port(b));
+	printf("listening socket fd %d (127.0.0.1 port %u)\n", l, local_port(l));
 	printf("$ ss -Htan\n");
 	fflush(stdout);
 	int r = system("ss -Htan");
