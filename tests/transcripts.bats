@@ -68,7 +68,7 @@ transcript() {
 		skip "needs unprivileged user namespaces (unshare -rn), which this machine does not allow"
 	got=$(cd "$RUN" && PATH=$RUN/bin:$PATH timeout -k 1 25 unshare -rn bash -c \
 		'for f in /proc/$$/fd/*; do f=${f##*/}; ((f > 2)) && eval "exec $f>&-"; done 2>/dev/null
-		ip link set lo up && . "$1/lib.sh" && . "$1/$2.sh"' _ "$SOCKLAB_TOP/tests/transcripts" "$name") || rc=$?
+		TRANSCRIPT_NETNS=1 && ip link set lo up && . "$1/lib.sh" && . "$1/$2.sh"' _ "$SOCKLAB_TOP/tests/transcripts" "$name") || rc=$?
 	echo "tests/transcripts/$name.sh printed (exit status $rc):"
 	sl_indent "$got"
 	((rc == 0)) || fail "the scenario failed (exit status $rc)"

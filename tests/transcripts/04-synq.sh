@@ -1,3 +1,4 @@
+# Runs only in the network namespace tests/transcripts.bats makes for it (unshare -rn; see lib.sh).
 # The SYN queue is bounded by min(backlog, somaxconn); overflow sends SYN cookies while tcp_syncookies
 # is 1 (the default), and is dropped (ListenDrops) when it is 0. It holds B+1 requests since Linux 6.13
 # (and its stable backports; B before). 10 SYNs from made-up sources whose

@@ -1,3 +1,4 @@
+# Runs only in the network namespace tests/transcripts.bats makes for it (unshare -rn; see lib.sh).
 # A wrong address on the local link: nobody answers ARP for it, and connect() fails with EHOSTUNREACH
 # after about 3 s (the neighbour entry is FAILED), not after two minutes.
 # slow

@@ -8,6 +8,14 @@
 #                         the reason); the handout's prose names the same versions
 #   # slow                it takes seconds (SYN timeouts): it runs only in make test-full
 #   # needs: NN-name/PROG the lab programs it runs (built from solutions/)
+#
+# Network safety: scenarios run only inside the network namespace tests/transcripts.bats makes for
+# each of them (unshare -rn), which sets TRANSCRIPT_NETNS; anywhere else this file refuses to load,
+# so the documentation addresses below (198.51.100.0/24, 203.0.113.0/24) never reach a real network.
+if [[ -z ${TRANSCRIPT_NETNS:-} ]]; then
+	echo "tests/transcripts/lib.sh: scenarios run only under tests/transcripts.bats (unshare -rn)" >&2
+	return 1
+fi
 
 # show CMD: print "$ CMD", then run CMD as written (stderr joins stdout), its output through norm,
 # without trailing blanks (a handout keeps none).
