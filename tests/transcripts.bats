@@ -16,16 +16,24 @@ setup_file() {
 	export RUN
 	mkdir -p "$RUN/build/labs" "$RUN/build/probe" "$RUN/bin"
 	[[ -d $SOCKLAB_TOP/solutions ]] || return 0
-	# The kit's experiment program, the probe, and the lab programs the scenarios run, from solutions/.
-	cc -std=c11 -O1 -Wall -Wextra -Wpedantic -Werror -I"$SOCKLAB_TOP/include" -o "$RUN/bin/tx" \
-		"$SOCKLAB_TOP/tests/transcripts/tx.c"
-	cc -std=c11 -O1 -Wall -Wextra -Wpedantic -Werror -I"$SOCKLAB_TOP/include" -o "$RUN/build/probe/probe" \
-		"$SOCKLAB_TOP/tests/lib/probe.c"
-	local p
+	# The kit's experiment program, the probe (the kit's own build when it is up to date), and the lab
+	# programs the scenarios run, from solutions/: compiled side by side.
+	local cc=(cc -std=c11 -O1 -Wall -Wextra -Wpedantic -Werror -I"$SOCKLAB_TOP/include") p pids=() pid
+	"${cc[@]}" -o "$RUN/bin/tx" "$SOCKLAB_TOP/tests/transcripts/tx.c" &
+	pids+=($!)
+	if [[ -x $PROBE && $PROBE -nt $SOCKLAB_TOP/tests/lib/probe.c ]]; then
+		ln -s "$PROBE" "$RUN/build/probe/probe"
+	else
+		"${cc[@]}" -o "$RUN/build/probe/probe" "$SOCKLAB_TOP/tests/lib/probe.c" &
+		pids+=($!)
+	fi
 	for p in $(sed -n 's/^# needs: //p' "$SOCKLAB_TOP"/tests/transcripts/*.sh | tr ' ' '\n' | sort -u); do
 		mkdir -p "$RUN/build/labs/${p%/*}"
-		cc -std=c11 -O1 -Wall -Wextra -Wpedantic -Werror -I"$SOCKLAB_TOP/include" -o "$RUN/build/labs/$p" \
-			"$SOCKLAB_TOP/solutions/$p.c"
+		"${cc[@]}" -o "$RUN/build/labs/$p" "$SOCKLAB_TOP/solutions/$p.c" &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || return 1
 	done
 }
 
