@@ -74,11 +74,15 @@ transcript() {
 		skip "the handouts' $name transcript holds for Linux >= $want; this is Linux $(uname -r)"
 	unshare -rn true 2>/dev/null ||
 		skip "needs unprivileged user namespaces (unshare -rn), which this machine does not allow"
+	local err=$BATS_TEST_TMPDIR/scenario.err
 	got=$(cd "$RUN" && PATH=$RUN/bin:$PATH timeout -k 1 25 unshare -rn bash -c \
 		'for f in /proc/$$/fd/*; do f=${f##*/}; ((f > 2)) && eval "exec $f>&-"; done 2>/dev/null
-		TRANSCRIPT_NETNS=1 && ip link set lo up && . "$1/lib.sh" && . "$1/$2.sh"' _ "$SOCKLAB_TOP/tests/transcripts" "$name") || rc=$?
+		TRANSCRIPT_NETNS=1 && ip link set lo up && . "$1/lib.sh" && . "$1/$2.sh"' _ "$SOCKLAB_TOP/tests/transcripts" "$name" 2>"$err") || rc=$?
+	((rc != 77)) || skip "the $name scenario $(<"$err") here"
 	echo "tests/transcripts/$name.sh printed (exit status $rc):"
 	sl_indent "$got"
+	echo "stderr:"
+	sl_indent "$(<"$err")"
 	((rc == 0)) || fail "the scenario failed (exit status $rc)"
 	local -A text=()
 	f=

@@ -3,6 +3,7 @@
 # and connect() fails with ETIMEDOUT after 3 s.
 # kernel: >= 6.5
 # slow
+command -v nstat >/dev/null || cannot "nstat (iproute2)"
 silent_link
 show "tx syncnt 1 198.51.100.2 9"
 show "nstat -asz TcpActiveOpens TcpExtTCPSynRetrans | awk '!/^#/ { print \$1, \$2 }'"
