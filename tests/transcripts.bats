@@ -75,6 +75,7 @@ transcript() {
 	unshare -rn true 2>/dev/null ||
 		skip "needs unprivileged user namespaces (unshare -rn), which this machine does not allow"
 	local err=$BATS_TEST_TMPDIR/scenario.err
+	# shellcheck disable=SC2016 # the script is for the inner bash, which expands it
 	got=$(cd "$RUN" && PATH=$RUN/bin:$PATH timeout -k 1 25 unshare -rn bash -c \
 		'for f in /proc/$$/fd/*; do f=${f##*/}; ((f > 2)) && eval "exec $f>&-"; done 2>/dev/null
 		TRANSCRIPT_NETNS=1 && ip link set lo up && . "$1/lib.sh" && . "$1/$2.sh"' _ "$SOCKLAB_TOP/tests/transcripts" "$name" 2>"$err") || rc=$?
