@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 		struct pollfd p[2] = {
 			{ .fd = in_eof || out_off < out_len ? -1 : STDIN_FILENO, .events = POLLIN },
 			{ .fd = done && out_off == out_len ? -1 : fd,
-			  .events = (done ? 0 : POLLIN) | (out_off < out_len ? POLLOUT : 0) },
+			  .events = (short)((done ? 0 : POLLIN) | (out_off < out_len ? POLLOUT : 0)) },
 		};
 		/* BEGIN SOLUTION TODO(12.7): Wait with poll() on the two entries of p, without a timeout
 		 * (-1). If a signal interrupts it (EINTR), start the loop again (continue); any other
