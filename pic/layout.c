@@ -49,7 +49,7 @@ static const struct field f_in[] = {
 	MEMBER(struct sockaddr_in, sin_family, FAMILY, "host order: AF_INET"),
 	MEMBER(struct sockaddr_in, sin_port, PORT, "network order: htons"),
 	MEMBER(struct sockaddr_in, sin_addr, ADDR, "network order: htonl"),
-	ARRAY(struct sockaddr_in, sin_zero, PAD, "zero: memset"),
+	ARRAY(struct sockaddr_in, sin_zero, PAD, "ignored by Linux: memset"),
 };
 static const struct field f_in6[] = {
 	MEMBER(struct sockaddr_in6, sin6_family, FAMILY, "host order: AF_INET6"),
@@ -60,7 +60,7 @@ static const struct field f_in6[] = {
 };
 static const struct field f_un[] = {
 	MEMBER(struct sockaddr_un, sun_family, FAMILY, "host order: AF_LOCAL"),
-	ARRAY(struct sockaddr_un, sun_path, ADDR, "a path, NUL-terminated"),
+	ARRAY(struct sockaddr_un, sun_path, ADDR, "a path, NUL-terminated,<BR/>or an abstract name"),
 };
 /* sockaddr_storage has one public member; the rest is padding whose member names are private to
  * the C library, so it is measured as "everything after ss_family". */
@@ -154,13 +154,15 @@ static unsigned height(size_t bytes)
 
 static void cell(const struct field *f, size_t rows)
 {
+	/* A thin empty line between the name and the details: without it the underscores of the bold
+	 * name are drawn over the top of the next line ("sin_family" reads "sin family"). */
 	printf("    <TD ROWSPAN=\"%zu\" BGCOLOR=\"%s\">", rows, colour[f->role]);
 	if (f->count)
 		printf("<B>%s[%zu]</B>", f->name, f->count);
 	else
 		printf("<B>%s</B>", f->name);
-	printf("<BR/><FONT POINT-SIZE=\"9\">%zu byte%s at %zu<BR/>%s</FONT></TD>\n", f->size, f->size == 1 ? "" : "s",
-	       f->off, f->note);
+	printf("<BR/><FONT POINT-SIZE=\"5\"> </FONT><BR/><FONT POINT-SIZE=\"9\">%zu byte%s at %zu<BR/>%s</FONT></TD>\n",
+	       f->size, f->size == 1 ? "" : "s", f->off, f->note);
 }
 
 int main(void)
@@ -198,8 +200,8 @@ int main(void)
 	printf("  graph [fontname=\"DejaVu Sans\", fontsize=12, labelloc=b, label=<");
 	printf("The socket address structures, byte by byte, as the compiler lays them out on " ARCH " Linux (" LIBC
 	       ").<BR/>");
-	printf("Every structure starts with a 2-byte family in host byte order: the kernel reads it first to learn how "
-	       "to read the rest.<BR/>");
+	printf("Every structure starts with a 2-byte family in host byte order: it says which kind of address "
+	       "the bytes hold.<BR/>");
 	printf("Row heights are not to scale; the first column gives the real offsets.>];\n");
 	printf("  node [shape=plaintext, fontname=\"DejaVu Sans\", fontsize=11];\n");
 	printf("  layout [label=<\n");
@@ -208,7 +210,8 @@ int main(void)
 	/* Header: the offset column, then one column per structure with its size and alignment. */
 	printf("   <TR><TD BORDER=\"0\" VALIGN=\"BOTTOM\"><B>bytes</B></TD>\n");
 	for (size_t s = 0; s < NLAYOUTS; s++)
-		printf("    <TD BORDER=\"0\" WIDTH=\"150\"><B>%s</B><BR/><FONT POINT-SIZE=\"9\">sizeof %zu, "
+		printf("    <TD BORDER=\"0\" WIDTH=\"150\"><B>%s</B><BR/><FONT POINT-SIZE=\"5\"> </FONT><BR/>"
+		       "<FONT POINT-SIZE=\"9\">sizeof %zu, "
 		       "aligned to %zu</FONT></TD>\n",
 		       layouts[s].name, layouts[s].size, layouts[s].align);
 	printf("   </TR>\n");

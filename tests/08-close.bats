@@ -224,3 +224,19 @@ client_port() {
 		assert_usage
 	done
 }
+
+@test "08-close: close_sv upper reports a client that closed without reading the reply (send: EPIPE or ECONNRESET), it is not killed by SIGPIPE" {
+	start_bg sv "$LAB_BIN/close_sv" upper 127.0.0.1 0
+	local svport=$port
+	# 1 MiB, then close() without reading: the reply's first send() makes the client's kernel answer
+	# with an RST, and a later send() of the 1 MiB reply fails. Without MSG_NOSIGNAL that send()
+	# also raises SIGPIPE, and the server dies silently with status 141.
+	run_prog "$PROBE" stream -x 127.0.0.1 "$svport" 1048576
+	assert_success
+	wait_exit sv
+	[[ $status != 141 ]] ||
+		fail "close_sv was killed by SIGPIPE: send() the reply with MSG_NOSIGNAL, then the call fails with EPIPE"
+	assert_line "read returned 0 (EOF) after 1048576 bytes"
+	[[ $status == 1 && $stderr =~ (^|$'\n')close_sv:\ send:\ (EPIPE|ECONNRESET)\ \( ]] ||
+		fail "expected exit status 1 and \"close_sv: send: EPIPE (...)\" (or ECONNRESET) on stderr; read \"## EPIPE\" in docs/errno.md"
+}

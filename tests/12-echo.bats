@@ -568,3 +568,38 @@ stopped() {
 		assert_usage
 	done
 }
+
+# answered_and_closed PID PORT FILE: the server on PORT has answered (FILE holds its line) and closed
+# (the client's socket took its FIN: CLOSE-WAIT), and the client PID still waits in poll().
+answered_and_closed() {
+	grep -q '^echo: ping$' "$3" && [[ -n $(ss -Htan state close-wait "( dport = :$2 )") ]] && in_poll "$1"
+}
+# ended PID: PID has exited (a zombie not yet collected, or gone).
+ended() {
+	local st=
+	read -r _ _ st _ 2>/dev/null <"/proc/$1/stat"
+	[[ -z $st || $st == Z ]]
+}
+
+@test "12-echo: a server that answers and closes before the client's input has ended: the client waits for its end of input, half-closes and exits 0" {
+	# probe serve reads one line, answers "echo: LINE" and closes at once. The client's input is a
+	# pipe that stays open after "ping": the server's EOF comes first, and all input sent so far
+	# went out. Only when the test closes the pipe does the input end.
+	start_bg peer "$PROBE" serve "$LO" 0
+	local pport=$port fifo=$BATS_TEST_TMPDIR/fifo w
+	mkfifo "$fifo"
+	exec {w}<>"$fifo"
+	bg cl "$fifo" "$LAB_BIN/echo_cl" "$LO" "$pport"
+	echo ping >&"$w"
+	wait_until eval 'ended "$cl_pid" || answered_and_closed "$cl_pid" "$pport" "$BATS_TEST_TMPDIR/cl.out"' || true
+	if ! answered_and_closed "$cl_pid" "$pport" "$BATS_TEST_TMPDIR/cl.out"; then
+		exec {w}>&-
+		finish cl
+		fail "the client did not wait in poll() for the end of its input after the server's answer and EOF (an EOF from the server ends only the answer: the input may still go on)"
+	fi
+	echo "the server answered and closed; the client waits for the rest of its input: closing the pipe"
+	exec {w}>&-
+	finish cl
+	assert_success
+	[[ $(<"$BATS_TEST_TMPDIR/cl.out") == "echo: ping" ]] || fail "expected the client to print the server's answer \"echo: ping\""
+}

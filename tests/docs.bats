@@ -271,3 +271,46 @@ render_check() {
 @test "docs: dot renders each pic/*.dot to its committed SVG (where pic/stamp's Graphviz and font are installed)" {
 	render_check dot dot dot -Tsvg -o
 }
+
+@test "docs: each handout links the other language's version, and the Chinese lab handouts gloss every ## heading the same way" {
+	local f n en zh line name gloss
+	local -A seen=()
+	while IFS= read -r f; do
+		[[ -f docs/$f && -f docs/zh/$f ]] || continue
+		grep -qF "](zh/$f)" "docs/$f" || problem "docs/$f does not link its Chinese version (zh/$f)"
+		grep -qF "](../$f)" "docs/zh/$f" || problem "docs/zh/$f does not link its English version (../$f)"
+	done < <(doc_pairs)
+	# "## Goal（目标）": the English heading and a Chinese gloss; one gloss per heading in every lab.
+	while IFS=$'\t' read -r f line; do
+		[[ $line == '## '* ]] || continue
+		if [[ ! $line =~ ^##\ ([^（]+)（([^）]+)）$ ]]; then
+			problem "$f: \"$line\" has no Chinese gloss: write it as \"## English（中文）\""
+			continue
+		fi
+		name=${BASH_REMATCH[1]} gloss=${BASH_REMATCH[2]}
+		if [[ -n ${seen[$name]:-} && ${seen[$name]%%$'\t'*} != "$gloss" ]]; then
+			problem "$f: \"## $name\" is glossed \"$gloss\" here but \"${seen[$name]%%$'\t'*}\" in ${seen[$name]#*$'\t'}"
+		else
+			seen[$name]=$gloss$'\t'$f
+		fi
+	done < <(headings docs/zh/[0-9][0-9]-*.md)
+	done_checking
+}
+
+@test "docs: the Chinese documents use one style: “quotes”, the —— dash, and one term per idea" {
+	local f line
+	# Outside code (fenced blocks, indented blocks, `spans`; a line with an odd number of backticks
+	# continues a span and is left alone): ASCII double quotes and a lone em dash are the other style.
+	while IFS= read -r line; do
+		problem "$line"
+	done < <(awk 'FNR == 1 { code = 0 } /^ *(```|~~~)/ { code = !code; next } code || /^    / { next }
+		{ s = $0; n = gsub(/`/, "`", s); if (n % 2) next; gsub(/`[^`]*`/, "", s)
+		  if (s ~ /"/) print FILENAME ":" FNR ": ASCII quotes \"...\" in prose: write “...”"
+		  t = s; gsub(/——/, "", t); if (t ~ /—/) print FILENAME ":" FNR ": a single — : write ——" }' \
+		docs/zh/*.md README.zh-CN.md)
+	# One term per idea: the course notes are 课程笔记, sin6_scope_id is the 作用域编号.
+	while IFS= read -r line; do
+		problem "$line"
+	done < <(grep -nE '课程讲义|接口编号' docs/zh/*.md README.zh-CN.md | sed 's/$/ (use 课程笔记 for the course notes, 作用域编号 for the scope id)/')
+	done_checking
+}

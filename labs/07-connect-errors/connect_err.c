@@ -7,7 +7,8 @@
  *        and bound the wait yourself: non-blocking connect, poll() with a time limit, SO_ERROR.
  * Usage: connect_err [-s SYNCNT] [-t MS] ADDR PORT
  *          ADDR    a numeric IPv4 address (no DNS), e.g. 127.0.0.1
- *          -s N    TCP_SYNCNT: let the kernel send the SYN at most 1+N times before ETIMEDOUT
+ *          -s N    TCP_SYNCNT: the kernel's time limit for the SYN computed from N instead of
+ *                  tcp_syn_retries (N = 1: ETIMEDOUT after 3 s)
  *          -t MS   non-blocking connect: wait at most MS milliseconds for the handshake
  *        On success prints "connected to ADDR port P from ADDR port Q", exit 0. On failure prints
  *        one line on stdout saying what happened on the wire, and "connect_err: connect: ENAME
@@ -120,8 +121,8 @@ int main(int argc, char **argv)
 		die("socket");
 	if (syncnt > 0) {
 		/* TODO(07.2): Set the TCP-level option TCP_SYNCNT on fd to syncnt, so
-		 * that the kernel gives up after syncnt retransmissions of the SYN instead of the
-		 * default /proc/sys/net/ipv4/tcp_syn_retries (about two minutes). */
+		 * that the kernel computes its time limit for an unanswered SYN from syncnt instead of
+		 * the default /proc/sys/net/ipv4/tcp_syn_retries (about two minutes). */
 		(void)syncnt;
 	}
 

@@ -72,18 +72,21 @@ int main(int argc, char **argv)
 
 	/* The loop's whole state: out holds a piece of input, of which out[out_off..out_len) is not
 	 * sent yet; in takes the echo; in_eof: stdin has ended; shut: we have half-closed; done: the
-	 * server's EOF has come. */
+	 * server's EOF has come. The two directions end independently: the loop runs until both
+	 * have (a server may answer and close before our input has ended: its EOF says only that it
+	 * will send nothing more). */
 	char out[BUF_SIZE], in[BUF_SIZE];
 	size_t out_len = 0, out_off = 0;
 	int in_eof = 0, shut = 0, done = 0;
 
-	while (!done) {
+	while (!done || !shut) {
 		/* What to wait for: input only when the last piece has all gone out (a negative fd is
 		 * ignored by poll); room in the socket only when there is something to send; the
-		 * echo always, until the server's EOF. */
+		 * echo until the server's EOF (after it, the socket only while there is input to send). */
 		struct pollfd p[2] = {
 			{ .fd = in_eof || out_off < out_len ? -1 : STDIN_FILENO, .events = POLLIN },
-			{ .fd = fd, .events = POLLIN | (out_off < out_len ? POLLOUT : 0) },
+			{ .fd = done && out_off == out_len ? -1 : fd,
+			  .events = (short)((done ? 0 : POLLIN) | (out_off < out_len ? POLLOUT : 0)) },
 		};
 		/* TODO(12.7): Wait with poll() on the two entries of p, without a timeout
 		 * (-1). If a signal interrupts it (EINTR), start the loop again (continue); any other
@@ -111,11 +114,9 @@ int main(int argc, char **argv)
 		 * die("write"). */
 		done = 1; (void)in;
 	}
-	/* The server's EOF before ours: it closed early, and part of the input never went out. */
-	if (!shut) {
-		fprintf(stderr, "echo_cl: the server closed the connection before the end of input\n");
-		exit(1);
-	}
+	/* Both directions are done: all input went out, then our FIN; the server's EOF came. (A
+	 * server that closed before reading all of our input makes a later send() fail with EPIPE
+	 * or ECONNRESET: reported above, exit 1.) */
 	if (close(fd) == -1)
 		die("close");
 	return 0;

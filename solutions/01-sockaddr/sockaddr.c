@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 		if (parse_port(argv[3], &port) == -1 || fill_in(&in, argv[2], port) == -1)
 			usage();
 		/* Every socket call takes the generic struct sockaddr *: the family field, at the same
-		 * offset in every structure, tells the kernel how to read the rest. */
+		 * offset in every structure, says what kind of address the bytes hold. */
 		const struct sockaddr *sa = (const struct sockaddr *)&in;
 		printf("sockaddr_in for %s port %u: sa_family %d, %zu bytes:\n", argv[2], port, sa->sa_family,
 		       sizeof(in));

@@ -62,7 +62,7 @@ static const struct name types[] = {
 	 * SOCK_DGRAM, "raw" -> SOCK_RAW, "seqpacket" -> SOCK_SEQPACKET, with their names. */
 	/* The type says how data moves: a byte stream (TCP in the inet families), separate
 	 * datagrams (UDP), whole IP packets we build and parse ourselves (raw), or records on a
-	 * connection (seqpacket, which TCP/IP does not offer). */
+	 * connection (seqpacket, which TCP/IP offers only through SCTP). */
 	{ "stream", "SOCK_STREAM", SOCK_STREAM },
 	{ "dgram", "SOCK_DGRAM", SOCK_DGRAM },
 	{ "raw", "SOCK_RAW", SOCK_RAW },

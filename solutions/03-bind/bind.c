@@ -74,7 +74,8 @@ static int make_socket(unsigned short port)
 	/* END SOLUTION */
 	/* BEGIN SOLUTION TODO(03.3): Bind fd to addr. bind() takes the generic struct sockaddr * and
 	 * the real length of the structure; on failure die("bind"). */
-	/* The length tells the kernel how many bytes to read: the family decides how to read them. */
+	/* The length tells the kernel how many bytes to read; the socket's family chose the code that
+	 * reads them, which checks the length, then the family field. */
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == -1)
 		die("bind");
 	/* STUB: (void)addr; */

@@ -12,8 +12,8 @@
  *        ADDR is a numeric IPv4 address, PORT 0 lets the kernel choose. The server prints
  *        "listening on ADDR port N" first, then "peer ADDR port P" for the client it accepts.
  *        SIGTERM ends it at any time (exit 0).
- * Calls: socket(2), setsockopt(2), bind(2), listen(2), accept(2), read(2), write(2), close(2),
- *        sigsuspend(2), tcp(7)
+ * Calls: socket(2), setsockopt(2), bind(2), listen(2), accept(2), read(2), send(2) (MSG_NOSIGNAL),
+ *        close(2), sigsuspend(2), tcp(7)
  * Done when: make check LAB=08 passes.
  */
 #define _GNU_SOURCE
@@ -49,13 +49,16 @@ static _Noreturn void usage(void)
 	exit(2);
 }
 
-/* Write all len bytes: a stream socket may accept fewer than asked (a short write). */
+/* Send all len bytes: a stream socket may accept fewer than asked (a short write). A client that
+ * closed without reading the reply turns our send into EPIPE (after its kernel's RST, ECONNRESET):
+ * MSG_NOSIGNAL makes that an error we report ("close_sv: send: EPIPE (...)", exit 1) instead of a
+ * silent death by SIGPIPE (status 141), which is what write() would do. */
 static void write_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n == -1)
-			die("write");
+			die("send");
 		p += n;
 		len -= (size_t)n;
 	}

@@ -1,0 +1,3 @@
+# Which TCP sockets ss lists: neither an unbound nor a bound-but-not-listening one.
+norm() { ports | tr -s ' '; }
+show "tx states"
