@@ -9,6 +9,7 @@
 #
 # What stays behind: solutions/, .git, .ci/ (the kit's own CI), build/, node_modules/ (fetched again
 # on first use), the kit's self-tests (every tests/*.bats that is not a lab's, tests/fixtures/,
+# tests/transcripts/,
 # tests/lib/selftest.sh and its tests/lib/killers.txt, tests/lib/lint.sh, tests/lib/mkstarter) and
 # the instructor's builders (this script, tests/lib/gradescope/, the workflow template). Before
 # anything is written it proves the copy leaks no solution: every starter is exactly what its
@@ -36,7 +37,7 @@ is_lab() { [[ " ${labs[*]} " == *" $1 "* ]]; }
 # The file list, relative to the top: everything but what stays behind.
 files() {
 	find . \( -path ./.git -o -path ./build -o -path ./node_modules -o -path ./solutions -o -path ./.ci \
-		-o -path ./tests/fixtures -o -path ./tests/lib/gradescope \) -prune -o -type f -print |
+		-o -path ./tests/fixtures -o -path ./tests/transcripts -o -path ./tests/lib/gradescope \) -prune -o -type f -print |
 		sed 's|^\./||' | LC_ALL=C sort | while read -r f; do
 		case $f in
 		tests/lib/selftest.sh | tests/lib/killers.txt | tests/lib/lint.sh | tests/lib/mkstarter | tests/lib/dist.sh) continue ;;
