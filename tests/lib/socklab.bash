@@ -289,10 +289,18 @@ wait_until() {
 
 # wait_output NAME TEXT: wait (bounded) until background NAME has printed a line containing TEXT.
 wait_output() {
-	local f=$BATS_TEST_TMPDIR/$1.out
+	local f=$BATS_TEST_TMPDIR/$1.out pidvar=${1}_pid out err
 	wait_until grep -qF -- "$2" "$f" && return 0
+	# What the program said, on both streams: its own words often explain it (EINTR, a reset...).
+	sl_slurp out "$f"
+	sl_slurp err "$BATS_TEST_TMPDIR/$1.err"
 	echo "$1's stdout so far:"
-	sl_indent "$(<"$f")"
+	sl_indent "$out"
+	echo "$1's stderr so far:"
+	sl_indent "$err"
+	if [[ -n ${!pidvar:-} ]] && ! kill -0 "${!pidvar}" 2>/dev/null; then
+		fail "$1 ended without printing \"$2\" (see what it said above)"
+	fi
 	fail "$1 did not print \"$2\" within $SOCKLAB_TIMEOUT s"
 }
 
