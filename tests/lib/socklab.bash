@@ -347,9 +347,11 @@ assert_usage() {
 # each under a heading "## PK ..." on a line "answer: ...". A prediction test runs the experiment with
 # the kit's probe, so the truth is what the kernel did in that run (no answer key in the kit), and
 # compares:  expect_prediction PK KIND TRUTH OBSERVED READ
-#   KIND     number (the first whole number of the answer), errno (the first E... name, any case), or
-#            word (the answer's first word, any case, - and _ alike: SYN-SENT, syn_sent, synsent)
-#   TRUTH    what the kernel did (for word: the accepted words, separated by |)
+#   KIND     number (the first whole number of the answer, compared as a number), errno (the first
+#            E... name, any case), or word (the answer's first word, any case, - and _ alike:
+#            SYN-SENT, syn_sent, synsent)
+#   TRUTH    what the kernel did (for errno and word: the accepted answers, separated by |, e.g.
+#            EAGAIN|EWOULDBLOCK, two names of one number)
 #   OBSERVED the experiment in words, shown with the student's answer when they differ
 #   READ     where the handout explains it
 expect_prediction() {
@@ -360,7 +362,7 @@ expect_prediction() {
 		$1 == "##" { inq = 0 }
 		inq && tolower($0) ~ /^answer:/ { sub(/^[^:]*:[ \t]*/, ""); print; exit }' "$file")
 	echo "your prediction $id: ${answer:-(none)}"
-	echo "what the kernel did in this run: $observed"
+	echo "what this run showed: $observed"
 	[[ -n ${answer//[[:space:]]/} ]] ||
 		fail "$id in $LAB/predictions.md has no answer yet: write it after \"answer:\" (predict first, then run the code)"
 	case $kind in
@@ -371,15 +373,17 @@ expect_prediction() {
 		[[ $got =~ ^[^a-z0-9]*([a-z0-9]+) ]] && got=${BASH_REMATCH[1]}
 		;;
 	esac
-	if [[ $kind == word ]]; then
-		for w in ${truth//|/ }; do
-			w=${w,,}
-			[[ $got == "${w//[-_]/}" ]] && return 0
-		done
+	if [[ $kind == number ]]; then
+		[[ -n $got && $truth =~ ^[0-9]+$ ]] && ((10#$got == 10#$truth)) && return 0
 	else
-		[[ -n $got && $got == "$truth" ]] && return 0
+		for w in ${truth//|/ }; do
+			if [[ $kind == word ]]; then
+				w=${w,,} w=${w//[-_]/}
+			fi
+			[[ -n $got && $got == "$w" ]] && return 0
+		done
 	fi
-	fail "your prediction $id was \"$answer\", but the kernel did otherwise in this run: $observed. Read $read"
+	fail "your prediction $id was \"$answer\", but this run showed otherwise: $observed. Read $read"
 }
 
 # Where a program is run as the unprivileged user nobody: copy it to a folder nobody can reach
