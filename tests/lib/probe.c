@@ -55,7 +55,7 @@
  *                                      icmpv6, or numbers): "fd N protocol P NAME" (SO_PROTOCOL)
  *          pton inet|inet6 TEXT        "inet_pton returned R"
  *          bind2 ADDR                  bind ADDR port 0 ("bound ADDR PORT"), then bind the same socket again
- *          connect2 HOST PORT          connect ("local ADDR PORT"), then connect the same socket again
+ *          unbound                     a new TCP socket's name before bind or connect: "local ADDR PORT"
  *          accept-unlistened           accept() on a socket bound to 127.0.0.1 that never called listen()
  *          accept-nonblock             accept() on a non-blocking listener with nobody in its queue
  *          accept-gone                 a client connects to a listener and closes before accept(); then
@@ -1023,13 +1023,10 @@ static int cmd_try(int argc, char **argv)
 		if (bind(fd, (struct sockaddr *)&ss, len) == -1)
 			die("bind");
 		print_name("bound again", fd, 0);
-	} else if (strcmp(what, "connect2") == 0 && argc == 4) {
-		fd = connected_socket(argv[2], argv[3]);
+	} else if (strcmp(what, "unbound") == 0 && argc == 2) {
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+			die("socket");
 		print_name("local", fd, 0);
-		len = make_addr(argv[2], argv[3], &ss);
-		if (connect(fd, (struct sockaddr *)&ss, len) == -1)
-			die("connect");
-		puts("connected again");
 	} else if (strcmp(what, "accept-unlistened") == 0 && argc == 2) {
 		fd = try_local(0);
 		if (accept(fd, NULL, NULL) == -1)
