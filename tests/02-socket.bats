@@ -224,7 +224,8 @@ probe_errno() {
 	[[ $status == 0 && $output =~ ^fd\ [0-9]+\ protocol\ ([0-9]+)\ ?([a-z0-9]*)$ ]] ||
 		fail "the probe could not make the socket"
 	local num=${BASH_REMATCH[1]} name=${BASH_REMATCH[2]}
-	expect_prediction P1 word "${name:+$name|}$num" \
+	# By its name (udp, IPPROTO_UDP) or its number.
+	expect_prediction P1 word "${name:+$name|IPPROTO_${name^^}|}$num" \
 		"socket(AF_INET, SOCK_DGRAM, 0) made a socket whose SO_PROTOCOL is $num${name:+ ($name)}" \
 		"$READ02 \"One call, three questions\" $ZH02"
 }
