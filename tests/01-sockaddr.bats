@@ -125,3 +125,48 @@ expect_bytes() {
 	run_prog "$LAB_BIN/sockaddr" in 127.0.0.1
 	assert_usage
 }
+
+# Predictions (labs/01-sockaddr/predictions.md): the kit's probe, compiled here with this machine's
+# compiler and headers, gives the truth of this run; nothing in this file says what it is.
+READ01="docs/01-sockaddr.md, the section"
+ZH01="(中文: docs/zh/01-sockaddr.md)"
+
+@test "01-sockaddr: prediction P1: the size of struct sockaddr_in6" {
+	local size
+	size=$("$PROBE" layout | awk '$1 == "sockaddr_in6" { print $2 }')
+	expect_prediction P1 number "$size" "the compiler says sizeof(struct sockaddr_in6) is $size bytes" \
+		"$READ01 \"IPv6: struct sockaddr_in6\" $ZH01"
+}
+
+@test "01-sockaddr: prediction P2: the offset of sin6_addr in struct sockaddr_in6" {
+	local off
+	off=$("$PROBE" layout | awk '$1 == "sockaddr_in6.sin6_addr" { print $2 }')
+	expect_prediction P2 number "$off" "the compiler says sin6_addr begins at offset $off of struct sockaddr_in6" \
+		"$READ01 \"IPv6: struct sockaddr_in6\" $ZH01"
+}
+
+@test "01-sockaddr: prediction P3: the port the kernel reads from sin_port = 8080 without htons" {
+	# The probe's bytes of 127.0.0.1:8080: the family in this CPU's byte order, the port in network
+	# order. Without htons, sin_port holds 8080 in the CPU's order, and the kernel reads it big-endian.
+	local b inet mem truth order
+	read -ra b <<<"$("$PROBE" in 127.0.0.1 8080)"
+	inet=$("$PROBE" families | awk '$1 == "AF_INET" { print $2 }')
+	if [[ $((16#${b[0]})) == "$inet" && ${b[1]} == 00 ]]; then
+		order="low byte first (AF_INET = $inet is stored as ${b[0]} ${b[1]})"
+		mem="${b[3]} ${b[2]}"
+	else
+		order="high byte first (AF_INET = $inet is stored as ${b[0]} ${b[1]})"
+		mem="${b[2]} ${b[3]}"
+	fi
+	truth=$((16#${mem/ /}))
+	expect_prediction P3 number "$truth" \
+		"in network order 8080 is ${b[2]} ${b[3]}; this CPU stores numbers $order, so without htons sin_port holds $mem, which the kernel reads as 0x${mem/ /} = $truth" \
+		"$READ01 \"Network byte order, htons, htonl, inet_pton\" $ZH01"
+}
+
+@test "01-sockaddr: prediction P4: what inet_pton returns for localhost, a name" {
+	local out
+	out=$("$PROBE" try pton inet localhost)
+	expect_prediction P4 number "${out##* }" "inet_pton(AF_INET, \"localhost\", ...) returned ${out##* }" \
+		"$READ01 \"Network byte order, htons, htonl, inet_pton\" $ZH01"
+}

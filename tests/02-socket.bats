@@ -218,3 +218,61 @@ expect_fd() {
 		assert_usage
 	done
 }
+
+# Predictions (labs/02-socket/predictions.md): the kit's probe makes each call (`probe try socket`),
+# so the truth is what the kernel answered in this run; nothing in this file says what it is.
+READ02="docs/02-socket.md, the section"
+ZH02="(中文: docs/zh/02-socket.md)"
+
+# The errno name the last run_prog of the probe failed with, or "no error" (it made the socket).
+probe_errno() {
+	if [[ $status == 1 && $stderr =~ :\ [a-z_]+:\ (E[A-Z0-9]+)\ \( ]]; then
+		errno=${BASH_REMATCH[1]} happened="failed with ${BASH_REMATCH[1]}"
+	else
+		errno=none happened="succeeded: $output"
+	fi
+}
+
+@test "02-socket: prediction P1: the protocol the kernel chooses for an inet datagram socket with protocol 0" {
+	run_prog "$PROBE" try socket inet dgram 0
+	[[ $status == 0 && $output =~ ^fd\ [0-9]+\ protocol\ ([0-9]+)\ ?([a-z0-9]*)$ ]] ||
+		fail "the probe could not make the socket"
+	local num=${BASH_REMATCH[1]} name=${BASH_REMATCH[2]}
+	# By its name (udp, IPPROTO_UDP) or its number.
+	expect_prediction P1 word "${name:+$name|IPPROTO_${name^^}|}$num" \
+		"socket(AF_INET, SOCK_DGRAM, 0) made a socket whose SO_PROTOCOL is $num${name:+ ($name)}" \
+		"$READ02 \"One call, three questions\" $ZH02"
+}
+
+@test "02-socket: prediction P2: the errno of socket(AF_INET, SOCK_STREAM, IPPROTO_UDP)" {
+	run_prog "$PROBE" try socket inet stream udp
+	probe_errno
+	expect_prediction P2 errno "$errno" "socket(AF_INET, SOCK_STREAM, IPPROTO_UDP) $happened" \
+		"$READ02 \"When the kernel says no\" $ZH02"
+}
+
+@test "02-socket: prediction P3: the errno of socket(12345, SOCK_STREAM, 0)" {
+	run_prog "$PROBE" try socket 12345 stream 0
+	probe_errno
+	expect_prediction P3 errno "$errno" "socket(12345, SOCK_STREAM, 0) $happened" \
+		"$READ02 \"When the kernel says no\" $ZH02"
+}
+
+@test "02-socket: prediction P4: the errno of a raw icmp socket for an unprivileged user" {
+	need_nobody
+	local probe=$PROBE uid=$EUID
+	((${#AS_NOBODY[@]} == 0)) || probe=$NOBODY_BIN/probe uid=65534
+	run_prog "${AS_NOBODY[@]}" "$probe" try socket inet raw icmp
+	probe_errno
+	expect_prediction P4 errno "$errno" \
+		"as an unprivileged user (uid $uid), socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) $happened" \
+		"$READ02 \"Raw sockets, privilege and namespaces\" $ZH02"
+}
+
+@test "02-socket: prediction P5: the descriptor socket() returns once standard input is closed" {
+	run_prog bash -c 'exec 0<&-; exec "$0" try socket inet stream 0' "$PROBE"
+	[[ $status == 0 && $output =~ ^fd\ ([0-9]+)\  ]] || fail "the probe could not make the socket"
+	expect_prediction P5 number "${BASH_REMATCH[1]}" \
+		"with descriptors 1 and 2 open and 0 closed, socket() returned fd ${BASH_REMATCH[1]}" \
+		"$READ02 \"The descriptor: the lowest free number\" $ZH02"
+}

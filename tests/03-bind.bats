@@ -239,3 +239,79 @@ unprivileged_start() {
 	run_prog "$LAB_BIN/bind" -a
 	assert_usage
 }
+
+# Predictions (labs/03-bind/predictions.md): the kit's probe makes each bind, so the truth is what the
+# kernel answered in this run; nothing in this file says what it is.
+READ03="docs/03-bind.md, the paragraph"
+ZH03="(中文: docs/zh/03-bind.md)"
+
+# The errno name the last run_prog of the probe failed with ($errno, or "none"), and in words ($happened).
+probe_errno() {
+	if [[ $status == 1 && $stderr =~ :\ [a-z_]+:\ (E[A-Z0-9]+)\ \( ]]; then
+		errno=${BASH_REMATCH[1]} happened="failed with ${BASH_REMATCH[1]}"
+	else
+		errno=none happened="succeeded: $output"
+	fi
+}
+
+@test "03-bind: prediction P1: the errno of a bind to 127.0.0.1:P while another socket listens on 0.0.0.0:P" {
+	start_bg holder "$PROBE" listen 0.0.0.0 0
+	local held=${line##* }
+	run_prog "$PROBE" bind 127.0.0.1 "$held"
+	probe_errno
+	expect_prediction P1 errno "$errno" \
+		"with a socket listening on 0.0.0.0:$held, a bind to 127.0.0.1:$held $happened" \
+		"$READ03 \"Who may hold a port\" $ZH03"
+}
+
+@test "03-bind: prediction P2: whether 127.0.0.2:P can be bound while another socket listens on 127.0.0.1:P" {
+	start_bg holder "$PROBE" listen 127.0.0.1 0
+	local held=${line##* } truth=no
+	run_prog "$PROBE" bind 127.0.0.2 "$held"
+	probe_errno
+	[[ $errno != none ]] || truth=yes
+	expect_prediction P2 word "$truth" \
+		"with a socket listening on 127.0.0.1:$held, a bind to 127.0.0.2:$held $happened" \
+		"$READ03 \"Who may hold a port\" $ZH03"
+}
+
+@test "03-bind: prediction P3: the errno of a second bind on the same socket" {
+	run_prog "$PROBE" try bind2 127.0.0.1
+	probe_errno
+	expect_prediction P3 errno "$errno" "a socket bound to 127.0.0.1 (port 0), bound again: the second bind $happened" \
+		"$READ03 \"Who may hold a port\" $ZH03"
+}
+
+@test "03-bind: prediction P4: what bind with SO_REUSEADDR does on a port left in TIME_WAIT by a listener without it" {
+	local tw
+	tw=$("$PROBE" timewait)
+	wait_timewait "$tw"
+	run_prog "$PROBE" bind -r 0.0.0.0 "$tw"
+	probe_errno
+	[[ $errno != none ]] || errno="OK|success|yes"
+	expect_prediction P4 word "$errno" \
+		"port $tw carries a TIME_WAIT socket of a listener without SO_REUSEADDR; a new socket with SO_REUSEADDR binding it $happened" \
+		"$READ03 \"TIME_WAIT and SO_REUSEADDR\" $ZH03"
+}
+
+@test "03-bind: prediction P5: the errno of a bind to 198.51.100.1, an address of no local interface" {
+	[[ $(cat /proc/sys/net/ipv4/ip_nonlocal_bind) == 0 ]] ||
+		skip "net.ipv4.ip_nonlocal_bind is on here: the kernel lets any address be bound"
+	! ip -4 -o addr show 2>/dev/null | grep -qF " 198.51.100.1/" || skip "198.51.100.1 is a local address on this machine"
+	run_prog "$PROBE" bind 198.51.100.1 0
+	probe_errno
+	expect_prediction P5 errno "$errno" "a bind to 198.51.100.1 (port 0) $happened" \
+		"$READ03 \"Who may hold a port\" $ZH03"
+}
+
+@test "03-bind: prediction P6: the errno of an unprivileged bind below ip_unprivileged_port_start" {
+	unprivileged_start
+	need_nobody
+	local probe=$PROBE uid=$EUID p=$((1 + RANDOM % (UNPRIV_START - 1)))
+	((${#AS_NOBODY[@]} == 0)) || probe=$NOBODY_BIN/probe uid=65534
+	run_prog "${AS_NOBODY[@]}" "$probe" bind 0.0.0.0 "$p"
+	probe_errno
+	expect_prediction P6 errno "$errno" \
+		"as an unprivileged user (uid $uid), a bind to port $p (below ip_unprivileged_port_start = $UNPRIV_START) $happened" \
+		"$READ03 \"Privileged ports\" $ZH03"
+}

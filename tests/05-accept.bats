@@ -233,3 +233,59 @@ client_line() {
 	run_prog "$LAB_BIN/accept" -x 0
 	assert_usage
 }
+
+# Predictions (labs/05-accept/predictions.md): the kit's probe runs each experiment, so the truth is
+# what the kernel did in this run; nothing in this file says what it is.
+READ05="docs/05-accept.md, the paragraph"
+ZH05="(中文: docs/zh/05-accept.md)"
+
+# The errno name the last run_prog of the probe failed with ($errno, or "none"), and in words ($happened).
+probe_errno() {
+	if [[ $status == 1 && $stderr =~ :\ [a-z_]+:\ (E[A-Z0-9]+)\ \( ]]; then
+		errno=${BASH_REMATCH[1]} happened="failed with ${BASH_REMATCH[1]}"
+	else
+		errno=none happened="succeeded: $output"
+	fi
+}
+
+@test "05-accept: prediction P1: how many different local ports a listening socket and three accepted sockets have" {
+	start_bg srv "$PROBE" serve -n 3 "$LO" 0
+	local lport=$port i ports=()
+	local -A seen=([$lport]=1)
+	# Each client's getpeername() is the server's connected socket as the kernel names it.
+	for i in 1 2 3; do
+		run_prog "$PROBE" connect "$LO" "$lport" "client $i"
+		assert_success
+		[[ ${lines[1]:-} =~ ^peer\ [0-9.]+\ ([0-9]+)$ ]] || fail "the probe client printed no \"peer ADDR PORT\" line"
+		ports+=("${BASH_REMATCH[1]}")
+		seen[${BASH_REMATCH[1]}]=1
+	done
+	expect_prediction P1 number "${#seen[@]}" \
+		"the listening socket had port $lport, the three connected sockets had local ports ${ports[*]} (each client's getpeername): ${#seen[@]} different port number(s)" \
+		"$READ05 \"The connected socket's own name\" $ZH05"
+}
+
+@test "05-accept: prediction P2: the errno of accept on a bound socket that never called listen" {
+	run_prog "$PROBE" try accept-unlistened
+	probe_errno
+	expect_prediction P2 errno "$errno" "accept() on a socket bound to 127.0.0.1 without listen() $happened" \
+		"$READ05 \"Errors worth knowing\" $ZH05"
+}
+
+@test "05-accept: prediction P3: the errno of a non-blocking accept with nobody in the queue" {
+	run_prog "$PROBE" try accept-nonblock
+	probe_errno
+	# EAGAIN and EWOULDBLOCK are one number: either name is right.
+	[[ $errno != EAGAIN ]] || errno="EAGAIN|EWOULDBLOCK"
+	expect_prediction P3 word "$errno" "accept() on a non-blocking listener with an empty queue $happened" \
+		"$READ05 \"Blocking\" $ZH05"
+}
+
+@test "05-accept: prediction P4: what the first read returns on a connection whose client closed before accept" {
+	run_prog "$PROBE" try accept-gone
+	assert_success
+	[[ ${lines[1]:-} =~ ^read\ returned\ (-?[0-9]+)$ ]] || fail "the probe printed no \"read returned N\" line"
+	expect_prediction P4 number "${BASH_REMATCH[1]}" \
+		"the client connected and closed; then accept() returned the connection and the first read() returned ${BASH_REMATCH[1]}" \
+		"$READ05 \"Errors worth knowing\" $ZH05"
+}

@@ -213,3 +213,70 @@ recvq_is() { [[ $(ss -Htn state established "( sport = :$1 and dport = :$2 )" | 
 		assert_usage
 	done
 }
+
+# Predictions (labs/06-connect/predictions.md): the kit's probe runs each experiment, so the truth is
+# what the kernel did in this run; nothing in this file says what it is.
+READ06="docs/06-connect.md, the section"
+ZH06="(中文: docs/zh/06-connect.md)"
+
+# The errno name the last run_prog of the probe failed with ($errno, or "none"), and in words ($happened).
+probe_errno() {
+	if [[ $status == 1 && $stderr =~ :\ [a-z_]+:\ (E[A-Z0-9]+)\ \( ]]; then
+		errno=${BASH_REMATCH[1]} happened="failed with ${BASH_REMATCH[1]}"
+	else
+		errno=none happened="succeeded: $output"
+	fi
+}
+
+@test "06-connect: prediction P1: the errno of a connect to a port that is bound but not listening" {
+	start_bg rsv "$PROBE" reserve 127.0.0.1 0
+	local closed=${line##* }
+	run_prog "$PROBE" connect 127.0.0.1 "$closed"
+	probe_errno
+	expect_prediction P1 errno "$errno" \
+		"port $closed was bound by another socket that never listened; connect() to 127.0.0.1:$closed $happened" \
+		"$READ06 \"What connect() does and when it returns\" $ZH06"
+}
+
+@test "06-connect: prediction P2: the local port of a client socket before connect" {
+	run_prog "$PROBE" try unbound
+	assert_success
+	[[ $output =~ ^local\ [0-9.]+\ ([0-9]+)$ ]] || fail "the probe printed no \"local ADDR PORT\" line"
+	expect_prediction P2 number "${BASH_REMATCH[1]}" \
+		"getsockname() on a new TCP socket, before connect(), gave ${output#local } (address, port)" \
+		"$READ06 \"The client's two steps\" $ZH06"
+}
+
+@test "06-connect: prediction P3: the state of a client whose server never calls accept" {
+	start_bg lst "$PROBE" listen 127.0.0.1 0
+	local sport=${line##* } st
+	start_bg cli "$PROBE" hold 127.0.0.1 "$sport"
+	local cport=${line##* }
+	st=$(ss -Htan "sport = :$cport and dport = :$sport" | awk '{ print $1; exit }')
+	echo "\$ ss -Htan 'sport = :$cport and dport = :$sport'"
+	ss -Htan "sport = :$cport and dport = :$sport"
+	# ss says ESTAB: ESTABLISHED is the same state.
+	[[ $st != ESTAB ]] || st="ESTAB|ESTABLISHED"
+	expect_prediction P3 word "${st:-none}" \
+		"connect() returned and ss -tan shows the client (port $cport) in ${st%%|*}, though the server never called accept()" \
+		"$READ06 \"What connect() does and when it returns\" $ZH06"
+}
+
+# The Recv-Q of the server's end (local port $1, peer port $2) of an established connection.
+server_recvq() { ss -Htn state established "( sport = :$1 and dport = :$2 )" | awk '{ print $1; exit }'; }
+recvq_not_empty() { [[ $(server_recvq "$1" "$2") =~ ^[1-9] ]]; }
+
+@test "06-connect: prediction P4: the Recv-Q of a server end that never accepts, after the client sent 100 bytes" {
+	start_bg lst "$PROBE" listen 127.0.0.1 0
+	local sport=${line##* } q
+	# stream -p: send the bytes, then read nothing and hold the connection.
+	start_bg cli "$PROBE" stream -p 127.0.0.1 "$sport" 100
+	local cport=${line##* }
+	wait_until recvq_not_empty "$sport" "$cport" || true
+	q=$(server_recvq "$sport" "$cport")
+	echo "\$ ss -Htn state established '( sport = :$sport and dport = :$cport )'"
+	ss -Htn state established "( sport = :$sport and dport = :$cport )"
+	expect_prediction P4 number "${q:-none}" \
+		"the client sent 100 bytes; ss showed Recv-Q ${q:-(no connection)} at the server's end, whose program never called accept() or read()" \
+		"$READ06 \"After connect(): a full-duplex byte stream\" $ZH06"
+}

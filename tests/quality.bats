@@ -47,6 +47,7 @@ fds_are() { [[ $(fd_count "$1") == "$2" ]]; }
 		tests/01-sockaddr.bats	0.0.0.0/0	lab 01 only fills address structures (sockaddr, probe in/in6): no socket is opened
 		tests/01-sockaddr.bats	::/0	lab 01 only fills address structures (sockaddr, probe in/in6): no socket is opened
 		tests/03-bind.bats	1.0.0.127/32	127.0.0.1 without htonl: bind() fails with EADDRNOTAVAIL, nothing is sent
+		solutions/03-bind/predictions.md	198.51.100.1/32	a question's text: the probe binds it (EADDRNOTAVAIL), nothing is sent
 		tests/10-ipv6.bats	1.2.3.4/32	a usage error: the program rejects it before any socket exists
 		tests/10-ipv6.bats	fe80::/10	a usage error (a scope id): rejected before any socket exists
 		solutions/10-ipv6/ipv6.c	2001:db8::/32	the usage text and a comment: "ipv6 convert" only converts text

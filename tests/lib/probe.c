@@ -49,6 +49,17 @@
  *                                      listen, "listening NAME addrlen N", one client: "got LINE", answer
  *                                      "echo: LINE", remove the file (also on SIGTERM); connect: "peer NAME
  *                                      addrlen N" (getpeername), with MSG send it, half-close, print the reply
+ *        probe try EXPERIMENT ...      one question to the kernel, for the labs' predictions; prints its answer,
+ *                                      or the errno as "probe: CALL: ENAME (text)", exit 1:
+ *          socket DOMAIN TYPE PROTO    socket() (inet|inet6|unix, stream|dgram|raw|seqpacket, 0|tcp|udp|icmp|
+ *                                      icmpv6, or numbers): "fd N protocol P NAME" (SO_PROTOCOL)
+ *          pton inet|inet6 TEXT        "inet_pton returned R"
+ *          bind2 ADDR                  bind ADDR port 0 ("bound ADDR PORT"), then bind the same socket again
+ *          unbound                     a new TCP socket's name before bind or connect: "local ADDR PORT"
+ *          accept-unlistened           accept() on a socket bound to 127.0.0.1 that never called listen()
+ *          accept-nonblock             accept() on a non-blocking listener with nobody in its queue
+ *          accept-gone                 a client connects to a listener and closes before accept(); then
+ *                                      accept ("accepted fd N") and read ("read returned R")
  *
  * Errors are reported like the labs': "probe: CALL: ENAME (text)", exit 1; usage errors exit 2.
  */
@@ -78,7 +89,8 @@ static _Noreturn void usage(void)
 	      "       | hold HOST PORT | drain ADDR PORT | close ADDR PORT | nbconnect HOST PORT MS\n"
 	      "       | reserve [-r] ADDR PORT | timewait [-r] | await FILE PID MS | sockinfo PID FD\n"
 	      "       | stream [-p|-R|-x] [-n N] HOST PORT BYTES | echo ADDR PORT\n"
-	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n",
+	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n"
+	      "       | try EXPERIMENT ... (see the header of tests/lib/probe.c)\n",
 	      stderr);
 	exit(2);
 }
@@ -943,6 +955,125 @@ static int cmd_unix(int argc, char **argv)
 	return 0;
 }
 
+/* try: the experiments of the labs' predictions (labs/NN-name/predictions.md) that no other command
+ * makes, each one call (or two) whose result the kernel decides. */
+struct named {
+	const char *name;
+	int value;
+};
+static const struct named try_domains[] = { { "inet", AF_INET }, { "inet6", AF_INET6 }, { "unix", AF_UNIX }, { 0 } };
+static const struct named try_types[] = {
+	{ "stream", SOCK_STREAM }, { "dgram", SOCK_DGRAM }, { "raw", SOCK_RAW }, { "seqpacket", SOCK_SEQPACKET }, { 0 }
+};
+static const struct named try_protocols[] = {
+	{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP }, { "icmp", IPPROTO_ICMP }, { "icmpv6", IPPROTO_ICMPV6 }, { 0 }
+};
+
+/* A name of table t, or a decimal number (what the kernel will judge). */
+static int try_value(const struct named *t, const char *s)
+{
+	for (; t->name; t++)
+		if (strcmp(t->name, s) == 0)
+			return t->value;
+	if (*s == '\0' || strlen(s) > 9 || strspn(s, "0123456789") != strlen(s))
+		usage();
+	return atoi(s);
+}
+
+/* A socket bound to 127.0.0.1 on a port the kernel chooses, listening with backlog 4 if listening. */
+static int try_local(int listening)
+{
+	int fd = bound_socket(0, "127.0.0.1", "0");
+	if (listening && listen(fd, 4) == -1)
+		die("listen");
+	return fd;
+}
+
+static int cmd_try(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd;
+
+	if (strcmp(what, "socket") == 0 && argc == 5) {
+		int proto = 0;
+		fd = socket(try_value(try_domains, argv[2]), try_value(try_types, argv[3]),
+			    try_value(try_protocols, argv[4]));
+		if (fd == -1)
+			die("socket");
+		socklen_t plen = sizeof(proto);
+		if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &plen) == -1)
+			die("getsockopt");
+		const char *name = "";
+		for (const struct named *t = try_protocols; t->name; t++)
+			if (t->value == proto)
+				name = t->name;
+		printf("fd %d protocol %d%s%s\n", fd, proto, *name ? " " : "", name);
+	} else if (strcmp(what, "pton") == 0 && argc == 4) {
+		unsigned char buf[sizeof(struct in6_addr)];
+		int af = try_value(try_domains, argv[2]);
+		if (af != AF_INET && af != AF_INET6)
+			usage();
+		printf("inet_pton returned %d\n", inet_pton(af, argv[3], buf));
+	} else if (strcmp(what, "bind2") == 0 && argc == 3) {
+		fd = bound_socket(0, argv[2], "0");
+		print_name("bound", fd, 0);
+		len = make_addr(argv[2], "0", &ss);
+		if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+			die("bind");
+		print_name("bound again", fd, 0);
+	} else if (strcmp(what, "unbound") == 0 && argc == 2) {
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+			die("socket");
+		print_name("local", fd, 0);
+	} else if (strcmp(what, "accept-unlistened") == 0 && argc == 2) {
+		fd = try_local(0);
+		if (accept(fd, NULL, NULL) == -1)
+			die("accept");
+		puts("accepted");
+	} else if (strcmp(what, "accept-nonblock") == 0 && argc == 2) {
+		fd = try_local(1);
+		if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
+			die("fcntl");
+		if (accept(fd, NULL, NULL) == -1)
+			die("accept");
+		puts("accepted");
+	} else if (strcmp(what, "accept-gone") == 0 && argc == 2) {
+		fd = try_local(1);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+			die("getsockname");
+		int cfd = socket(AF_INET, SOCK_STREAM, 0);
+		if (cfd == -1)
+			die("socket");
+		if (connect(cfd, (struct sockaddr *)&ss, len) == -1)
+			die("connect");
+		close(cfd); /* the client leaves before the server accepts it */
+		int afd = accept(fd, NULL, NULL);
+		if (afd == -1)
+			die("accept");
+		printf("accepted fd %d\n", afd);
+		fflush(stdout);
+		/* The client's FIN is on its way over loopback: wait for it (bounded), then read. */
+		struct pollfd p = { .fd = afd, .events = POLLIN };
+		int n = poll(&p, 1, 3000);
+		if (n == -1)
+			die("poll");
+		if (n == 0) {
+			puts("nothing to read after 3 s");
+			return 1;
+		}
+		char c;
+		ssize_t r = read(afd, &c, 1);
+		if (r == -1)
+			die("read");
+		printf("read returned %zd\n", r);
+	} else {
+		usage();
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_term };
@@ -999,5 +1130,7 @@ int main(int argc, char **argv)
 		return cmd_gai(argc, argv);
 	if (strcmp(cmd, "unix") == 0)
 		return cmd_unix(argc, argv);
+	if (strcmp(cmd, "try") == 0)
+		return cmd_try(argc, argv);
 	usage();
 }
