@@ -54,8 +54,8 @@
  *                                      (SIGPIPE ignored; -k: default, so write 2 may kill the probe)
  *        probe pieces N                N writes of 4 bytes on a loopback connection, then one read() at
  *                                      the other end: "N writes of 4 bytes, then one read() returned R bytes"
- *        probe eintr                   a blocking read() interrupted by a handler without SA_RESTART:
- *                                      "read: -1 EINTR"
+ *        probe eintr [-r] [poll]       a blocking read() (or poll() of 2 s) that a signal interrupts, its
+ *                                      handler without SA_RESTART (-r: with it, poll only): "read: -1 EINTR"
  *
  * Errors are reported like the labs': "probe: CALL: ENAME (text)", exit 1; usage errors exit 2.
  */
@@ -87,7 +87,7 @@ static _Noreturn void usage(void)
 	      "       | reserve [-r] ADDR PORT | timewait [-r] | await FILE PID MS | sockinfo PID FD\n"
 	      "       | stream [-p|-R|-x] [-n N] HOST PORT BYTES | echo ADDR PORT\n"
 	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n"
-	      "       | afterclose [-k] HOST PORT | pieces N | eintr\n",
+	      "       | afterclose [-k] HOST PORT | pieces N | eintr [-r] [poll]\n",
 	      stderr);
 	exit(2);
 }
@@ -1029,29 +1029,40 @@ static int cmd_pieces(const char *n_s)
 	return 0;
 }
 
-/* eintr: a socket with nothing to read; a SIGALRM handler installed without SA_RESTART; the alarm
- * comes 100 ms into a blocking read(): "read: -1 ENAME" (or "read: N" if it ever returned data). */
+/* eintr [-r] [poll]: a socket with nothing to read; a SIGALRM handler, installed without SA_RESTART
+ * (-r: with it); the alarm comes 100 ms into a blocking read() (poll: into a poll() of up to 2 s):
+ * "read: -1 ENAME" or "read: N"; "poll: -1 ENAME" or "poll: N". (-r without poll would wait forever.) */
 static void on_alarm(int sig)
 {
 	(void)sig;
 }
 
-static int cmd_eintr(void)
+static int cmd_eintr(int argc, char **argv)
 {
+	int restart = argc > 1 && strcmp(argv[1], "-r") == 0;
+	int use_poll = argc == 2 + restart && strcmp(argv[1 + restart], "poll") == 0;
 	int sv[2];
 	char c;
-	struct sigaction sa = { .sa_handler = on_alarm }; /* sa_flags 0: no SA_RESTART */
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = restart ? SA_RESTART : 0 };
 	struct itimerval it = { .it_value = { .tv_usec = 100000 } };
+	ssize_t r;
 
+	if (argc != 1 + restart + use_poll || (restart && !use_poll))
+		usage();
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
 		die("socketpair");
 	sigaction(SIGALRM, &sa, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
-	ssize_t r = read(sv[0], &c, 1);
+	if (use_poll) {
+		struct pollfd p = { .fd = sv[0], .events = POLLIN };
+		r = poll(&p, 1, 2000);
+	} else {
+		r = read(sv[0], &c, 1);
+	}
 	if (r == -1)
-		printf("read: -1 %s\n", strerrorname_np(errno));
+		printf("%s: -1 %s\n", use_poll ? "poll" : "read", strerrorname_np(errno));
 	else
-		printf("read: %zd\n", r);
+		printf("%s: %zd\n", use_poll ? "poll" : "read", r);
 	return 0;
 }
 
@@ -1115,7 +1126,7 @@ int main(int argc, char **argv)
 		return cmd_afterclose(argc, argv);
 	if (strcmp(cmd, "pieces") == 0 && argc == 2)
 		return cmd_pieces(argv[1]);
-	if (strcmp(cmd, "eintr") == 0 && argc == 1)
-		return cmd_eintr();
+	if (strcmp(cmd, "eintr") == 0)
+		return cmd_eintr(argc, argv);
 	usage();
 }
