@@ -5,7 +5,7 @@
 #                  further SYNs; or, inside a test-made namespace, a NOARP link with nobody behind it
 #   unreachable    routes inside a network namespace this file creates (unshare -rn); nothing that
 #                  is not loopback is ever sent outside it
-# Only two tests wait for the kernel's SYN timeout (TCP_SYNCNT 1: about 3 s each).
+# Only three tests wait for the kernel's SYN timeout (TCP_SYNCNT 1: about 3 s each).
 load lib/socklab
 
 setup_file() { lab_setup_file 07-connect-errors; }
@@ -260,4 +260,72 @@ expect_same_client_port() {
 	done
 	run_prog "$LAB_BIN/connect_err" -x 127.0.0.1 80
 	assert_usage
+}
+
+# Predictions (labs/07-connect-errors/predictions.md): the kit's probe runs each experiment; the
+# kernel's answer in this run is the truth. sl_errno CALL: the errno name in "probe: CALL: ENAME (...)".
+sl_errno() {
+	[[ $stderr =~ :\ $1:\ (E[A-Z0-9]+)\ \( ]] && echo "${BASH_REMATCH[1]}" || echo "no error"
+}
+
+# strace_connect FILE: the result of the first connect() that strace wrote to FILE ("EINPROGRESS", "0").
+strace_connect() {
+	local l
+	l=$(grep -m1 'connect(' "$1")
+	echo "strace: $l" >&2
+	if [[ $l =~ \)\ =\ -1\ (E[A-Z0-9]+) ]]; then echo "${BASH_REMATCH[1]}"; elif [[ $l =~ \)\ =\ ([0-9]+) ]]; then
+		echo "${BASH_REMATCH[1]}"; else echo "no connect() seen"; fi
+}
+
+need_strace() {
+	command -v strace >/dev/null || skip "needs strace"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
+}
+
+@test "07-connect-errors: prediction P1: the errno of a blocking connect to a port that is bound but not listening" {
+	closed_port
+	run_prog "$PROBE" connect 127.0.0.1 "$cport"
+	local e
+	e=$(sl_errno connect)
+	expect_prediction P1 errno "$e" "the probe's blocking connect() to 127.0.0.1 port $cport (bound, not listening) got: $e" \
+		"docs/07-connect-errors.md, \"(b) An RST → ECONNREFUSED\" (中文: docs/zh/07-connect-errors.md)"
+}
+
+@test "07-connect-errors: prediction P2: what a non-blocking connect to that port returns at once" {
+	need_strace
+	closed_port
+	local trace=$BATS_TEST_TMPDIR/p2.trace e
+	run_prog strace -qq -o "$trace" -e trace=connect "$PROBE" nbconnect 127.0.0.1 "$cport" 300
+	e=$(strace_connect "$trace")
+	expect_prediction P2 errno "$e" "the probe's non-blocking connect() to 127.0.0.1 port $cport (bound, not listening) returned: $e" \
+		"docs/07-connect-errors.md, \"Bounding the wait yourself: non-blocking connect\" (中文: docs/zh/07-connect-errors.md)"
+}
+
+@test "07-connect-errors: prediction P3: what a non-blocking connect returns at once where the route is unreachable" {
+	need_ip
+	need_strace
+	local trace=$BATS_TEST_TMPDIR/p3.trace e
+	ns_prog 'ip link set lo up && ip route add unreachable 203.0.113.0/24' \
+		strace -qq -o "$trace" -e trace=connect "$PROBE" nbconnect 203.0.113.7 80 300
+	e=$(strace_connect "$trace")
+	expect_prediction P3 errno "$e" "in a namespace with an unreachable route for 203.0.113.0/24, the probe's non-blocking connect() to 203.0.113.7 port 80 returned: $e" \
+		"docs/07-connect-errors.md, \"(c) Destination unreachable → ENETUNREACH, EHOSTUNREACH, EACCES\" and \"Bounding the wait yourself: non-blocking connect\" (中文: docs/zh/07-connect-errors.md)"
+}
+
+@test "07-connect-errors: prediction P4: how many SYNs the kernel sends with TCP_SYNCNT 1 before ETIMEDOUT" {
+	need_ip
+	"${UNSHARE[@]}" -n ip link add ifb0 type ifb 2>/dev/null ||
+		skip "needs the ifb link type (kernel module ifb) inside a user namespace"
+	# A silent neighbour on a NOARP link; tcp_syn_retries 1 in the namespace is TCP_SYNCNT 1 for
+	# every socket there (the option overrides this default for one socket).
+	ns_prog -t 10 'ip link set lo up && ip link add ifb0 type ifb && ip addr add 198.51.100.1/24 dev ifb0 &&
+		ip link set ifb0 up && echo 1 >/proc/sys/net/ipv4/tcp_syn_retries' "$PROBE" connect 198.51.100.2 80
+	local e opens retrans
+	e=$(sl_errno connect)
+	opens=$(counter Tcp:ActiveOpens "$NS_STAT") retrans=$(counter TcpExt:TCPSynRetrans "$NS_STAT")
+	[[ $opens == 1 && $e == ETIMEDOUT ]] ||
+		fail "the probe's connect should be one attempt that times out: Tcp:ActiveOpens $opens, connect: $e"
+	expect_prediction P4 number $((1 + retrans)) \
+		"with TCP_SYNCNT 1, the kernel sent the SYN $((1 + retrans)) times (1 + TcpExt:TCPSynRetrans $retrans) before connect() failed with $e" \
+		"docs/07-connect-errors.md, the paragraph \"How many SYNs?\" (中文: docs/zh/07-connect-errors.md)"
 }

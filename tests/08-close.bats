@@ -240,3 +240,69 @@ client_port() {
 	[[ $status == 1 && $stderr =~ (^|$'\n')close_sv:\ send:\ (EPIPE|ECONNRESET)\ \( ]] ||
 		fail "expected exit status 1 and \"close_sv: send: EPIPE (...)\" (or ECONNRESET) on stderr; read \"## EPIPE\" in docs/errno.md"
 }
+
+# Predictions (labs/08-close/predictions.md): the kit's probe runs each experiment; the kernel's
+# answer in this run is the truth. p_closed: a probe server that closes its client at once
+# ($svport), and a probe client that keeps its socket open ($cport), in whatever state ss shows
+# once the server's FIN has come (bounded wait for CLOSE-WAIT).
+p_closed() {
+	start_bg sv "$PROBE" close 127.0.0.1 0
+	svport=$(probe_port "$line")
+	start_bg cl "$PROBE" hold 127.0.0.1 "$svport"
+	cport=$(probe_port "$line")
+	wait_until in_state close-wait "$cport" "$svport" || true
+}
+
+# The state ss shows for the socket from port $1 to port $2, or "gone".
+state_of() {
+	local st
+	st=$(ss -Htan "( sport = :$1 and dport = :$2 )" | awk '{ print $1; exit }')
+	echo "${st:-gone}"
+}
+
+tw_side() { in_state time-wait "$svport" "$cport" || in_state time-wait "$cport" "$svport"; }
+
+@test "08-close: prediction P1: the state of a client whose server closed first, while it keeps its socket open" {
+	local svport cport st
+	p_closed
+	st=$(state_of "$cport" "$svport")
+	show_pair "$cport" "$svport"
+	expect_prediction P1 word "$st" "the server closed first; the client (port $cport) that keeps its socket open is in $st" \
+		"docs/08-close.md, \"An orderly ending takes two FINs\" (中文: docs/zh/08-close.md)"
+}
+
+@test "08-close: prediction P2: which side keeps the TIME-WAIT when the server closes first" {
+	local svport cport side=neither
+	p_closed
+	stop_bg cl # SIGTERM: the probe client closes its socket now
+	wait_until tw_side || true
+	show_pair "$cport" "$svport"
+	if in_state time-wait "$svport" "$cport"; then
+		side=server
+	elif in_state time-wait "$cport" "$svport"; then
+		side=client
+	fi
+	expect_prediction P2 word "$side" "the server (port $svport) closed first, then the client (port $cport); the TIME-WAIT went to: $side" \
+		"docs/08-close.md, \"TIME_WAIT belongs to whoever closed first\" (中文: docs/zh/08-close.md)"
+}
+
+# p_afterclose: the probe reads to the EOF of a server that closed at once, then writes twice.
+p_afterclose() {
+	start_bg sv "$PROBE" close 127.0.0.1 0
+	run_prog "$PROBE" afterclose 127.0.0.1 "$(probe_port "$line")"
+	[[ $status == 0 ]] || fail "the probe's experiment failed (see above)"
+}
+
+@test "08-close: prediction P3: what the first write after the peer's close returns" {
+	p_afterclose
+	local w=${lines[2]#write 1: }
+	expect_prediction P3 number "${w% bytes}" "after read() returned 0, the probe's first write() of 5 bytes returned: $w" \
+		"docs/08-close.md, \"Writing to a connection the peer has closed: RST, EPIPE and SIGPIPE\" (中文: docs/zh/08-close.md)"
+}
+
+@test "08-close: prediction P4: the errno of the next write after the peer's close" {
+	p_afterclose
+	local w=${lines[3]#write 2: }
+	expect_prediction P4 errno "$w" "after read() returned 0, the probe's first write() returned ${lines[2]#write 1: }, its second: $w" \
+		"docs/08-close.md, \"Writing to a connection the peer has closed: RST, EPIPE and SIGPIPE\" (中文: docs/zh/08-close.md)"
+}

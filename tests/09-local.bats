@@ -348,3 +348,51 @@ pair_lines() {
 	run_prog "$LAB_BIN/local_pair" hi there
 	assert_usage
 }
+
+# Predictions (labs/09-local/predictions.md): the kit's probe runs each experiment; the kernel's
+# answer in this run is the truth. sl_errno CALL: the errno name in "probe: CALL: ENAME (...)".
+sl_errno() {
+	[[ $stderr =~ :\ $1:\ (E[A-Z0-9]+)\ \( ]] && echo "${BASH_REMATCH[1]}" || echo "no error (exit status $status)"
+}
+
+@test "09-local: prediction P1: the errno of a connect to a stale socket file" {
+	run_prog "$PROBE" unix bind "$tok.sock"
+	[[ -S $tok.sock ]] || fail "the probe should have left a socket file $tok.sock"
+	run_prog "$PROBE" unix connect "$tok.sock"
+	rm -f "$tok.sock"
+	local e
+	e=$(sl_errno connect)
+	expect_prediction P1 errno "$e" "the probe's connect() to a stale socket file (bound, the program gone) got: $e" \
+		"docs/09-local.md, \"The socket file outlives the server\" (中文: docs/zh/09-local.md)"
+}
+
+@test "09-local: prediction P2: the errno of a bind to the path of a stale socket file" {
+	run_prog "$PROBE" unix bind "$tok.sock"
+	[[ -S $tok.sock ]] || fail "the probe should have left a socket file $tok.sock"
+	run_prog "$PROBE" unix bind "$tok.sock"
+	rm -f "$tok.sock"
+	local e
+	e=$(sl_errno bind)
+	expect_prediction P2 errno "$e" "the probe's bind() to the path of a stale socket file got: $e" \
+		"docs/09-local.md, \"The socket file outlives the server\" (中文: docs/zh/09-local.md)"
+}
+
+@test "09-local: prediction P3: the errno of a connect to a path where nothing exists" {
+	run_prog "$PROBE" unix connect "$tok-none.sock"
+	local e
+	e=$(sl_errno connect)
+	expect_prediction P3 errno "$e" "the probe's connect() to a path where no file exists got: $e" \
+		"docs/09-local.md, \"Two ways connect fails: ENOENT and ECONNREFUSED\" (中文: docs/zh/09-local.md)"
+}
+
+@test "09-local: prediction P4: the address length getsockname reports for an abstract name of 20 characters" {
+	local name
+	printf -v name '%s%*s' "$tok" $((20 - ${#tok})) ''
+	name=${name// /x}
+	run_prog "$PROBE" unix bind "@$name"
+	[[ ${lines[0]:-} =~ ^bound\ @$name\ addrlen\ ([0-9]+)$ ]] ||
+		fail "the probe should have printed \"bound @$name addrlen N\""
+	expect_prediction P4 number "${BASH_REMATCH[1]}" \
+		"getsockname() of a socket bound to @$name (20 characters) reported addrlen ${BASH_REMATCH[1]}" \
+		"docs/09-local.md, \"Abstract names: no file at all\" (中文: docs/zh/09-local.md)"
+}

@@ -333,3 +333,80 @@ ns_bindv6only() {
 		assert_usage
 	done
 }
+
+# Predictions (labs/10-ipv6/predictions.md): the kit's probe runs each experiment; the kernel's
+# answer in this run is the truth. sl_errno CALL: the errno name in "probe: CALL: ENAME (...)", or
+# "none" if the probe succeeded.
+sl_errno() {
+	if [[ $stderr =~ :\ $1:\ (E[A-Z0-9]+)\ \( ]]; then echo "${BASH_REMATCH[1]}"; elif [[ $status == 0 ]]; then
+		echo none; else echo "exit status $status"; fi
+}
+
+# predict_errno PK TRUTH OBSERVED READ: an errno, or the word "none" where the call succeeded.
+predict_errno() {
+	if [[ $2 == none ]]; then expect_prediction "$1" word none "$3" "$4"; else expect_prediction "$1" errno "$2" "$3" "$4"; fi
+}
+
+@test "10-ipv6: prediction P1: the family accept reports for an IPv4 client of a server on [::]" {
+	need_ipv6
+	start_bg srv "$PROBE" serve :: 0
+	run_prog "$PROBE" connect 127.0.0.1 "$port" hello
+	local truth=refused seen=refused
+	if [[ $status == 0 ]]; then
+		wait_exit srv
+		[[ $output =~ (^|$'\n')peer\ ([^ ]+)\ [0-9]+ ]] || fail "the probe server printed no \"peer ADDR PORT\" line"
+		seen=${BASH_REMATCH[2]}
+		[[ $seen == *:* ]] && truth="AF_INET6|inet6|ipv6" || truth="AF_INET|inet|ipv4"
+	fi
+	expect_prediction P1 word "$truth" \
+		"the probe's server on [::] port $port (IPV6_V6ONLY at its default, net.ipv6.bindv6only $(cat /proc/sys/net/ipv6/bindv6only 2>/dev/null)) saw the IPv4 client 127.0.0.1 as: $seen" \
+		"docs/10-ipv6.md, \"One socket for both: IPv4-mapped addresses\" (中文: docs/zh/10-ipv6.md)"
+}
+
+@test "10-ipv6: prediction P2: the errno of an IPv4 bind to the port of a server on [::]" {
+	need_ipv6
+	start_bg srv "$PROBE" listen :: 0
+	run_prog "$PROBE" bind 127.0.0.1 "$port"
+	local e
+	e=$(sl_errno bind)
+	predict_errno P2 "$e" "while the probe listened on [::] port $port, its bind() of 127.0.0.1 port $port got: $e" \
+		"docs/10-ipv6.md, \"One socket for both: IPv4-mapped addresses\" (中文: docs/zh/10-ipv6.md)"
+}
+
+@test "10-ipv6: prediction P3: the errno of a connect to ::1 where only 127.0.0.1 listens" {
+	need_ipv6
+	start_bg srv "$PROBE" listen 127.0.0.1 0
+	run_prog "$PROBE" connect ::1 "$port"
+	local e
+	e=$(sl_errno connect)
+	predict_errno P3 "$e" "with the probe listening on 127.0.0.1 port $port only, a connect() to ::1 port $port got: $e" \
+		"docs/10-ipv6.md, the paragraph \"The mapping goes one way only\" (中文: docs/zh/10-ipv6.md)"
+}
+
+# In a namespace of its own (UNSHARE -n) with net.ipv6.bindv6only 1, so that the probe's [::]
+# listener has IPV6_V6ONLY 1: an IPv4 connect to its port.
+ns_v6only() {
+	local probe=$1 d=$2 line pid
+	ip link set lo up && echo 1 >/proc/sys/net/ipv6/bindv6only || return 3
+	timeout -k 1 8 "$probe" listen :: 0 >"$d/v6.out" &
+	pid=$!
+	line=$("$probe" await "$d/v6.out" "$pid" 5000) || return 3
+	echo "probe $line (IPV6_V6ONLY $(cat /proc/sys/net/ipv6/bindv6only), the namespace's default)"
+	"$probe" connect 127.0.0.1 "${line##* }"
+	local rc=$?
+	kill "$pid"
+	wait "$pid"
+	return $rc
+}
+
+@test "10-ipv6: prediction P4: the errno of an IPv4 connect to a server on [::] with IPV6_V6ONLY 1" {
+	need_ipv6
+	need_userns
+	command -v ip >/dev/null || skip "needs the ip command (iproute2) to set up the test's namespace"
+	run_prog -t 10 "${UNSHARE[@]}" -n bash -c "$(declare -f ns_v6only); ns_v6only \"\$@\"" _ "$PROBE" "$BATS_TEST_TMPDIR"
+	[[ $status == 0 || $status == 1 ]] || fail "the experiment in the namespace failed (see above)"
+	local e
+	e=$(sl_errno connect)
+	predict_errno P4 "$e" "a connect() from 127.0.0.1 to the probe on [::] with IPV6_V6ONLY 1 (and nothing else on the port) got: $e" \
+		"docs/10-ipv6.md, \"IPV6_V6ONLY and net.ipv6.bindv6only\" (中文: docs/zh/10-ipv6.md)"
+}

@@ -356,3 +356,73 @@ localhost_ns() {
 		assert_usage
 	done
 }
+
+# Predictions (labs/11-getaddrinfo/predictions.md): `probe gai` says what getaddrinfo returns in
+# this run. fam_words ADDR: the words an answer may use for the family of ADDR (IPv6, AF_INET6, or
+# the address as written: "::1" reads as 1, "0.0.0.0" as 0).
+fam_words() {
+	if [[ $1 == *:* ]]; then echo "IPv6|AF_INET6|inet6|${1//[!0-9a-f]/}"; else echo "IPv4|AF_INET|inet|${1%%.*}"; fi
+}
+
+# The probe's lines, joined by commas.
+joined() { printf '%s' "${lines[0]:-}" && printf ', %s' "${lines[@]:1}"; }
+
+# gai_ns: getaddrinfo("localhost") by the probe in a network and mount namespace of its own whose
+# /etc/hosts has the two lines of the questions; its lines in $output.
+gai_ns() {
+	local hosts=$BATS_TEST_TMPDIR/hosts
+	need_userns
+	printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"$hosts"
+	"${UNSHARE[@]}" -nm sh -c 'mount --bind "$1" /etc/hosts' sh "$hosts" 2>/dev/null ||
+		skip "user namespaces with a mount of their own (unshare -rnm, mount --bind) are not allowed here"
+	echo "/etc/hosts in the test's namespace:"
+	sl_indent "$(<"$hosts")"
+	run_prog "${UNSHARE[@]}" -nm sh -c 'mount --bind "$1" /etc/hosts && ip link set lo up && exec "$2" gai localhost 80' \
+		sh "$hosts" "$PROBE"
+	assert_success
+	# Where a name service daemon (nscd) answers instead of the namespace's files, the list is
+	# the machine's: not the experiment of the questions.
+	[[ $(LC_ALL=C sort <<<"$output" | tr '\n' ' ') == "127.0.0.1 80 ::1 80 " ]] ||
+		skip "getaddrinfo did not read the namespace's /etc/hosts (a name service daemon answered?)"
+}
+
+@test "11-getaddrinfo: prediction P1: how many results getaddrinfo gives for localhost with two lines in /etc/hosts" {
+	gai_ns
+	expect_prediction P1 number "${#lines[@]}" \
+		"getaddrinfo(\"localhost\") gave ${#lines[@]} results: $(joined)" \
+		"docs/11-getaddrinfo.md, \"One name, several addresses\" (中文: docs/zh/11-getaddrinfo.md)"
+}
+
+@test "11-getaddrinfo: prediction P2: which family getaddrinfo lists first for localhost" {
+	gai_ns
+	local first=${lines[0]%% *}
+	expect_prediction P2 word "$(fam_words "$first")" \
+		"getaddrinfo(\"localhost\") listed $(joined): $first first" \
+		"docs/11-getaddrinfo.md, \"The order of the list\" (中文: docs/zh/11-getaddrinfo.md)"
+}
+
+@test "11-getaddrinfo: prediction P3: which family comes first with AI_PASSIVE and no host" {
+	run_prog "$PROBE" gai -p - 80
+	assert_success
+	local first=${lines[0]%% *}
+	expect_prediction P3 word "$(fam_words "$first")" \
+		"getaddrinfo(NULL, \"80\") with AI_PASSIVE listed $(joined): $first first" \
+		"docs/11-getaddrinfo.md, \"The server: AI_PASSIVE and the wildcard\" (中文: docs/zh/11-getaddrinfo.md)"
+}
+
+@test "11-getaddrinfo: prediction P4: wildcard or loopback addresses for no host without AI_PASSIVE" {
+	run_prog "$PROBE" gai - 80
+	assert_success
+	local a kind= k
+	for a in "${lines[@]%% *}"; do
+		case $a in
+		0.0.0.0 | ::) k=wildcard ;;
+		127.* | ::1) k=loopback ;;
+		*) k=other ;;
+		esac
+		[[ -z $kind || $kind == "$k" ]] && kind=$k || kind=mixed
+	done
+	expect_prediction P4 word "${kind:-none}" \
+		"getaddrinfo(NULL, \"80\") without AI_PASSIVE listed $(joined): ${kind:-no} addresses" \
+		"docs/11-getaddrinfo.md, \"The server: AI_PASSIVE and the wildcard\" (中文: docs/zh/11-getaddrinfo.md)"
+}

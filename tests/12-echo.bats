@@ -603,3 +603,48 @@ ended() {
 	assert_success
 	[[ $(<"$BATS_TEST_TMPDIR/cl.out") == "echo: ping" ]] || fail "expected the client to print the server's answer \"echo: ping\""
 }
+
+# Predictions (labs/12-echo/predictions.md): the kit's probe runs each experiment; the kernel's
+# answer in this run is the truth.
+@test "12-echo: prediction P1: how many bytes one read returns after three writes of 4 bytes" {
+	run_prog "$PROBE" pieces 3
+	assert_success
+	[[ ${lines[0]:-} =~ returned\ ([0-9]+)\ bytes$ ]] || fail "the probe printed no \"... returned N bytes\" line"
+	expect_prediction P1 number "${BASH_REMATCH[1]}" "${lines[0]}" \
+		"docs/12-echo.md, \"A stream has no messages: short reads and short writes\" (中文: docs/zh/12-echo.md)"
+}
+
+# p_eintr ARGS...: the probe's interrupted call; $e its errno, or "none" if it returned.
+p_eintr() {
+	run_prog "$PROBE" eintr "$@"
+	assert_success
+	[[ ${lines[0]:-} =~ ^[a-z]+:\ -1\ (E[A-Z0-9]+)$ ]] && e=${BASH_REMATCH[1]} || e=none
+}
+
+@test "12-echo: prediction P2: the errno of a read that a signal interrupts, its handler without SA_RESTART" {
+	local e
+	p_eintr
+	local kind=errno
+	[[ $e == none ]] && kind=word
+	expect_prediction P2 "$kind" "$e" "SIGALRM (handler without SA_RESTART) came during a blocking read(): ${lines[0]}" \
+		"docs/12-echo.md, \"EINTR: a signal interrupts a blocking call\" (中文: docs/zh/12-echo.md)"
+}
+
+@test "12-echo: prediction P3: the errno of a poll that a signal interrupts, its handler with SA_RESTART" {
+	local e
+	p_eintr -r poll
+	local kind=errno
+	[[ $e == none ]] && kind=word
+	expect_prediction P3 "$kind" "$e" "SIGALRM (handler with SA_RESTART) came during poll() with a 2 s timeout: ${lines[0]}" \
+		"docs/12-echo.md, \"EINTR: a signal interrupts a blocking call\" (中文: docs/zh/12-echo.md)"
+}
+
+@test "12-echo: prediction P4: the signal that ends a client writing again after its server closed" {
+	start_bg sv "$PROBE" close "$LO" 0
+	run_prog --signal "$PROBE" afterclose -k "$LO" "$port"
+	local sig=none
+	((status > 128)) && sig=SIG$(kill -l $((status - 128)))
+	expect_prediction P4 word "$sig|${sig#SIG}" \
+		"the probe (SIGPIPE at its default action) read its server's EOF, wrote once, wrote again: exit status $status, ${sig/#none/no signal}" \
+		"docs/12-echo.md, \"SIGPIPE: one vanished client must not kill the server\" (中文: docs/zh/12-echo.md)"
+}

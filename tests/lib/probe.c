@@ -60,6 +60,13 @@
  *          accept-nonblock             accept() on a non-blocking listener with nobody in its queue
  *          accept-gone                 a client connects to a listener and closes before accept(); then
  *                                      accept ("accepted fd N") and read ("read returned R")
+ *        probe afterclose [-k] HOST PORT  connect, read to EOF, then write, wait for the peer's RST, write,
+ *                                      read: "read 1: 0 bytes", "write 1: 5 bytes", "write 2: EPIPE", ...
+ *                                      (SIGPIPE ignored; -k: default, so write 2 may kill the probe)
+ *        probe pieces N                N writes of 4 bytes on a loopback connection, then one read() at
+ *                                      the other end: "N writes of 4 bytes, then one read() returned R bytes"
+ *        probe eintr [-r] [poll]       a blocking read() (or poll() of 2 s) that a signal interrupts, its
+ *                                      handler without SA_RESTART (-r: with it, poll only): "read: -1 EINTR"
  *
  * Errors are reported like the labs': "probe: CALL: ENAME (text)", exit 1; usage errors exit 2.
  */
@@ -76,6 +83,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,7 +98,8 @@ static _Noreturn void usage(void)
 	      "       | reserve [-r] ADDR PORT | timewait [-r] | await FILE PID MS | sockinfo PID FD\n"
 	      "       | stream [-p|-R|-x] [-n N] HOST PORT BYTES | echo ADDR PORT\n"
 	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n"
-	      "       | try EXPERIMENT ... (see the header of tests/lib/probe.c)\n",
+	      "       | try EXPERIMENT ... (see the header of tests/lib/probe.c)\n"
+	      "       | afterclose [-k] HOST PORT | pieces N | eintr [-r] [poll]\n",
 	      stderr);
 	exit(2);
 }
@@ -1074,6 +1083,120 @@ static int cmd_try(int argc, char **argv)
 	return 0;
 }
 
+/* Predictions (issue 15): three small experiments whose outcome the student predicts.
+ *
+ * afterclose [-k] HOST PORT: connect, read to the peer's EOF, then write 5 bytes twice, waiting (up to
+ * 1 s) between them for the kernel to take the peer's answer (an RST: POLLERR/POLLHUP); then read
+ * once more. Prints "local ADDR PORT", "read 1: N bytes", "write 1: N bytes" (or the errno name),
+ * "write 2: ...", "read 2: ...". SIGPIPE is ignored unless -k: then it keeps its default action. */
+static void report_io(const char *what, ssize_t r)
+{
+	const char *name = strerrorname_np(errno);
+
+	if (r == -1)
+		printf("%s: %s\n", what, name ? name : "E?");
+	else
+		printf("%s: %zd bytes\n", what, r);
+	fflush(stdout);
+}
+
+static int cmd_afterclose(int argc, char **argv)
+{
+	int keep = argc == 4 && strcmp(argv[1], "-k") == 0;
+	char buf[512];
+	ssize_t r;
+
+	if (argc != 3 && !keep)
+		usage();
+	signal(SIGPIPE, keep ? SIG_DFL : SIG_IGN);
+	int fd = connected_socket(argv[argc - 2], argv[argc - 1]);
+	print_name("local", fd, 0);
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		;
+	report_io("read 1", r);
+	report_io("write 1", write(fd, "hello", 5));
+	struct pollfd p = { .fd = fd, .events = 0 };
+	if (poll(&p, 1, 1000) == -1)
+		die("poll");
+	report_io("write 2", write(fd, "hello", 5));
+	report_io("read 2", read(fd, buf, sizeof(buf)));
+	close(fd);
+	return 0;
+}
+
+/* pieces N: a loopback connection to itself; one end writes N pieces of 4 bytes, one write() each,
+ * and half-closes; once the FIN is there (all N pieces are too), the other end calls read() once
+ * with a 4096-byte buffer: "N writes of 4 bytes, then one read() returned R bytes". */
+static int cmd_pieces(const char *n_s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int n = atoi(n_s);
+	char buf[4096];
+
+	if (n < 1 || n > 100)
+		usage();
+	int lfd = bound_socket(0, "127.0.0.1", "0");
+	if (listen(lfd, 1) == -1 || getsockname(lfd, (struct sockaddr *)&ss, &len) == -1)
+		die("listen");
+	int cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (cfd == -1 || connect(cfd, (struct sockaddr *)&ss, len) == -1)
+		die("connect");
+	int afd = accept(lfd, NULL, NULL);
+	if (afd == -1)
+		die("accept");
+	for (int i = 0; i < n; i++)
+		if (write(afd, "abcd", 4) != 4)
+			die("write");
+	if (shutdown(afd, SHUT_WR) == -1)
+		die("shutdown");
+	struct pollfd p = { .fd = cfd, .events = POLLRDHUP };
+	if (poll(&p, 1, 2000) != 1)
+		die("poll");
+	ssize_t r = read(cfd, buf, sizeof(buf));
+	if (r == -1)
+		die("read");
+	printf("%d writes of 4 bytes, then one read() returned %zd bytes\n", n, r);
+	return 0;
+}
+
+/* eintr [-r] [poll]: a socket with nothing to read; a SIGALRM handler, installed without SA_RESTART
+ * (-r: with it); the alarm comes 100 ms into a blocking read() (poll: into a poll() of up to 2 s):
+ * "read: -1 ENAME" or "read: N"; "poll: -1 ENAME" or "poll: N". (-r without poll would wait forever.) */
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static int cmd_eintr(int argc, char **argv)
+{
+	int restart = argc > 1 && strcmp(argv[1], "-r") == 0;
+	int use_poll = argc == 2 + restart && strcmp(argv[1 + restart], "poll") == 0;
+	int sv[2];
+	char c;
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = restart ? SA_RESTART : 0 };
+	struct itimerval it = { .it_value = { .tv_usec = 100000 } };
+	ssize_t r;
+
+	if (argc != 1 + restart + use_poll || (restart && !use_poll))
+		usage();
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		die("socketpair");
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	if (use_poll) {
+		struct pollfd p = { .fd = sv[0], .events = POLLIN };
+		r = poll(&p, 1, 2000);
+	} else {
+		r = read(sv[0], &c, 1);
+	}
+	if (r == -1)
+		printf("%s: -1 %s\n", use_poll ? "poll" : "read", strerrorname_np(errno));
+	else
+		printf("%s: %zd\n", use_poll ? "poll" : "read", r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_term };
@@ -1132,5 +1255,11 @@ int main(int argc, char **argv)
 		return cmd_unix(argc, argv);
 	if (strcmp(cmd, "try") == 0)
 		return cmd_try(argc, argv);
+	if (strcmp(cmd, "afterclose") == 0)
+		return cmd_afterclose(argc, argv);
+	if (strcmp(cmd, "pieces") == 0 && argc == 2)
+		return cmd_pieces(argv[1]);
+	if (strcmp(cmd, "eintr") == 0)
+		return cmd_eintr(argc, argv);
 	usage();
 }
