@@ -369,7 +369,9 @@ expect_prediction() {
 	number) [[ $answer =~ (^|[^0-9])([0-9]+) ]] && got=${BASH_REMATCH[2]} ;;
 	errno) [[ ${answer^^} =~ (^|[^A-Z0-9])(E[A-Z0-9]+) ]] && got=${BASH_REMATCH[2]} ;;
 	word)
+		# the first word that is not an article or "it is": "the server", "it is SYN-SENT" say one word
 		got=${answer,,} got=${got//[-_]/}
+		while [[ $got =~ ^[^a-z0-9]*(the|a|an|it|its|is|in)([^a-z0-9]+)(.*)$ ]]; do got=${BASH_REMATCH[3]}; done
 		[[ $got =~ ^[^a-z0-9]*([a-z0-9]+) ]] && got=${BASH_REMATCH[1]}
 		;;
 	esac
