@@ -314,3 +314,26 @@ render_check() {
 	done < <(grep -nE '课程讲义|接口编号' docs/zh/*.md README.zh-CN.md | sed 's/$/ (use 课程笔记 for the course notes, 作用域编号 for the scope id)/')
 	done_checking
 }
+
+# todo_texts: "FILE:LINE<TAB>text" for every line of every TODO text of the solutions (the starter
+# comment of a marked region, which make starters turns into the student's TODO).
+todo_texts() {
+	awk 'FNR == 1 { t = 0 } /BEGIN SOLUTION TODO\(/ { t = 1 }
+		t { print FILENAME ":" FNR "\t" $0 } t && /\*\// { t = 0 }' solutions/*/*.c
+}
+
+@test "docs: no TODO text spells a call with its arguments: it names the man page, connect(2), and the hints give the how" {
+	local where line rest n=0
+	# An identifier right before "(" is a call (bind(fd, ...), die("bind"), sizeof(addr), even
+	# getsockname()), unless what the parentheses hold is a man page section (connect(2), tcp(7))
+	# or it is the TODO's own id.
+	while IFS=$'\t' read -r where line; do
+		n=$((n + 1))
+		rest=$(sed -E 's/TODO\([0-9]{2}\.[0-9]+\)//g; s/\b[A-Za-z_][A-Za-z0-9_]*\([0-9][a-z]*\)//g' <<<"$line")
+		if [[ $rest =~ [A-Za-z_][A-Za-z0-9_]*\( ]]; then
+			problem "$where: \"${BASH_REMATCH[0]}...\" spells a call: say what to achieve and why, name the man page; the call goes to the handout's Hints"
+		fi
+	done < <(todo_texts)
+	((n > 0)) || problem "no TODO text found in solutions/"
+	done_checking
+}
