@@ -337,3 +337,32 @@ todo_texts() {
 	((n > 0)) || problem "no TODO text found in solutions/"
 	done_checking
 }
+
+# hints FILE: the "- " bullets of the "## Hints" section, one a line (continuation lines joined).
+hint_bullets() {
+	awk '/^## / { if (inh) exit; inh = ($0 ~ /^## Hints/); next }
+		inh && /^- / { if (h != "") print h; h = $0; next }
+		inh && h != "" && /^[ \t]+[^ \t]/ { sub(/^[ \t]+/, " "); h = h $0; next }
+		END { if (h != "") print h }' "$1"
+}
+
+@test "docs: every TODO has hints in both languages (make hint), and both handouts give the same number of hints" {
+	local lab nn id d en zh
+	for lab in "${LABS[@]}"; do
+		[[ -d solutions/$lab && -f docs/$lab.md && -f docs/zh/$lab.md ]] || continue
+		nn=${lab%%-*}
+		en=$(hint_bullets "docs/$lab.md")
+		zh=$(hint_bullets "docs/zh/$lab.md")
+		[[ -n $en ]] || problem "docs/$lab.md has no hints under \"## Hints\""
+		(($(grep -c . <<<"$en") == $(grep -c . <<<"$zh"))) ||
+			problem "docs/$lab.md has $(grep -c . <<<"$en") hints, docs/zh/$lab.md $(grep -c . <<<"$zh"): make hint must show the same ones in both languages"
+		for id in $(cat solutions/"$lab"/*.c | grep -o "TODO($nn\.[0-9]*)" | sort -u); do
+			grep -qF -- "$id" <<<"$en" || problem "docs/$lab.md: no hint names $id"
+			grep -qF -- "$id" <<<"$zh" || problem "docs/zh/$lab.md: no hint names $id"
+		done
+		# The hints of one TODO in the same order in both languages.
+		[[ $(grep -o "TODO($nn\.[0-9]*)" <<<"$en" | tr '\n' ' ') == $(grep -o "TODO($nn\.[0-9]*)" <<<"$zh" | tr '\n' ' ') ]] ||
+			problem "docs/$lab.md and docs/zh/$lab.md name the TODOs in their hints in a different order"
+	done
+	done_checking
+}

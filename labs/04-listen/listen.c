@@ -140,8 +140,8 @@ int main(int argc, char **argv)
 
 	/* TODO(04.3): Turn fd into a passive socket: one that takes connections
 	 * instead of making them, with a queue for the connections the kernel completes before
-	 * anyone accepts them (BACKLOG long). A failure is fatal (die, naming the call). See
-	 * listen(2), tcp(7). */
+	 * anyone accepts them (backlog long, from the command line). A failure is fatal (die,
+	 * naming the call). See listen(2), tcp(7). */
 	(void)backlog;
 
 	/* TODO(04.4): Learn from the kernel which address and port fd really has

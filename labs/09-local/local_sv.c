@@ -75,7 +75,8 @@ static void on_term(int sig)
 {
 	(void)sig;
 	/* TODO(09.3): A server that ends cleanly removes the socket file it created:
-	 * if own_path is not empty, remove that file. See unlink(2), unix(7). */
+	 * if own_path is not empty, remove that file. This runs in a signal handler, where only
+	 * async-signal-safe functions may be called. See unlink(2), signal-safety(7). */
 	if (write(STDOUT_FILENO, bye, bye_len) == -1) {
 		/* nothing to do: we are leaving anyway */
 	}

@@ -148,8 +148,8 @@ int main(int argc, char **argv)
 
 	/* BEGIN SOLUTION TODO(04.3): Turn fd into a passive socket: one that takes connections
 	 * instead of making them, with a queue for the connections the kernel completes before
-	 * anyone accepts them (BACKLOG long). A failure is fatal (die, naming the call). See
-	 * listen(2), tcp(7). */
+	 * anyone accepts them (backlog long, from the command line). A failure is fatal (die,
+	 * naming the call). See listen(2), tcp(7). */
 	/* From now on the kernel completes handshakes for us: a client that finishes the three-way
 	 * handshake waits in the accept queue until accept() takes it. Linux lets backlog + 1 of them
 	 * wait there (the backlog is first cut down to net.core.somaxconn); a SYN that arrives while

@@ -91,7 +91,8 @@ static void on_term(int sig)
 {
 	(void)sig;
 	/* BEGIN SOLUTION TODO(09.3): A server that ends cleanly removes the socket file it created:
-	 * if own_path is not empty, remove that file. See unlink(2), unix(7). */
+	 * if own_path is not empty, remove that file. This runs in a signal handler, where only
+	 * async-signal-safe functions may be called. See unlink(2), signal-safety(7). */
 	/* Closing the socket does not remove the file: the name in the file system lives on
 	 * until someone unlinks it, like any file. Only own_path is removed: it is set after our
 	 * bind succeeded, so a server whose bind failed never deletes another server's file. */
