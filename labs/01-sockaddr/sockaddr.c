@@ -76,7 +76,7 @@ static int fill_in(struct sockaddr_in *in, const char *addr, unsigned short port
 	 * network byte order (big-endian, whatever this CPU is). Let the C library turn the text
 	 * ADDR into its four bytes; return -1 when ADDR is not a dotted-quad IPv4 address. See
 	 * ip(7), byteorder(3), inet_pton(3). */
-	memset(in, 0, sizeof(*in)); (void)addr; (void)port;
+	memset(in, 0, sizeof(*in)); (void)addr; (void)port; // placeholder: replace this line
 	return 0;
 }
 
@@ -87,7 +87,7 @@ static int fill_in6(struct sockaddr_in6 *in6, const char *addr, unsigned short p
 	 * the port in network byte order, and the 16 bytes of the text ADDR in sin6_addr (-1 when
 	 * ADDR is not an IPv6 address); flow info and scope id stay 0. See ipv6(7),
 	 * inet_pton(3). */
-	memset(in6, 0, sizeof(*in6)); (void)addr; (void)port;
+	memset(in6, 0, sizeof(*in6)); (void)addr; (void)port; // placeholder: replace this line
 	return 0;
 }
 

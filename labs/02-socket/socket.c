@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 	 * given, and keep its descriptor in fd. The kernel may refuse, and why it refused (the
 	 * errno) is what this lab is about: a failure must be reported by its errno name (die,
 	 * naming the call). See socket(2). */
-	fd = -1;
+	fd = -1; // placeholder: replace this line
 
 	char b1[16], b2[16], b3[16];
 	printf("socket(%s, %s, %s) = fd %d\n", show(domains, domain, b1, sizeof(b1)), show(types, type, b2, sizeof(b2)),
@@ -145,7 +145,7 @@ int main(int argc, char **argv)
 	 * (protocol 0 means "the usual one", and the socket remembers which one that was) and put
 	 * it into chosen. A failure is fatal (die, naming the call). See getsockopt(2), socket(7)
 	 * (SO_PROTOCOL). */
-	chosen = protocol;
+	chosen = protocol; // placeholder: replace this line
 	const char *pname = show(protocols, chosen, b3, sizeof(b3));
 	if (pname == b3) /* no name: just the number, e.g. 0 for an AF_UNIX socket */
 		printf("SO_PROTOCOL = %d\n", chosen);

@@ -58,7 +58,7 @@ static int make_socket(unsigned short port)
 	 * anywhere, the IPv4 family, the address -a gave (opt_addr, already in network byte order)
 	 * or, without -a, the wildcard address that means every address of this host, and the port;
 	 * the address and the port in network byte order. See ip(7), byteorder(3). */
-	memset(&addr, 0, sizeof(addr)); (void)port;
+	memset(&addr, 0, sizeof(addr)); (void)port; // placeholder: replace this line
 	/* TODO(03.2): With -r (opt_reuse), allow this bind to reuse a port that
 	 * TIME_WAIT sockets still hold. That is a socket option, and it counts only if it is set
 	 * before the bind. A failure is fatal (die, naming the call). See socket(7),
@@ -67,7 +67,7 @@ static int make_socket(unsigned short port)
 	 * address through one generic pointer type, plus the real length of the structure behind
 	 * it. A failure is what the tests look for: die, naming the call, so that the errno is
 	 * shown. See bind(2), ip(7). */
-	(void)addr;
+	(void)addr; // placeholder: replace this line
 	return fd;
 }
 
@@ -83,7 +83,7 @@ static void report(int fd, const char *what)
 	 * for (port 0 and the forgotten conversion are the cases where they differ): ask the
 	 * kernel, into addr; len says how big addr is, and comes back as the real length. A failure
 	 * is fatal (die, naming the call). See getsockname(2). */
-	memset(&addr, 0, sizeof(addr)); (void)fd; (void)len;
+	memset(&addr, 0, sizeof(addr)); (void)fd; (void)len; // placeholder: replace this line
 	if (inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof(ip)) == NULL)
 		die("inet_ntop");
 	printf("%s %s port %u\n", what, ip, ntohs(addr.sin_port));

@@ -128,26 +128,26 @@ int main(int argc, char **argv)
 	 * or with -u (udp set) an IPv4 datagram (UDP) socket, to see what listen says to a socket
 	 * that has no connections. A failure is fatal (die, naming the call). See socket(2),
 	 * ip(7). */
-	int fd = -1; (void)udp;
+	int fd = -1; (void)udp; // placeholder: replace this line
 
 	if (!autobind) {
 		/* TODO(04.2): Give fd its local name, addr (ADDR and PORT, already
 		 * filled in). With -A this step is skipped on purpose, to see what listen does with
 		 * a socket that has no name. A failure is fatal (die, naming the call). See
 		 * bind(2). */
-		(void)addr;
+		(void)addr; // placeholder: replace this line
 	}
 
 	/* TODO(04.3): Turn fd into a passive socket: one that takes connections
 	 * instead of making them, with a queue for the connections the kernel completes before
 	 * anyone accepts them (backlog long, from the command line). A failure is fatal (die,
 	 * naming the call). See listen(2), tcp(7). */
-	(void)backlog;
+	(void)backlog; // placeholder: replace this line
 
 	/* TODO(04.4): Learn from the kernel which address and port fd really has
 	 * (with port 0 or -A only the kernel knows), into addr. A failure is fatal (die, naming the
 	 * call). See getsockname(2). */
-	(void)fd;
+	(void)fd; // placeholder: replace this line
 
 	char host[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &addr.sin_addr, host, sizeof(host));
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
 		 * and port, and close the connection. A failure to take a connection is fatal (die,
 		 * naming the call). Until you write it, the starter only waits for SIGTERM, as -n
 		 * does. See accept(2). */
-		wait_for_client(-1);
+		wait_for_client(-1); // placeholder: replace this line
 	}
 	close(fd);
 	return 0;

@@ -131,14 +131,14 @@ int main(int argc, char **argv)
 	/* TODO(05.1): Unless -L (no_listen) asks to leave it out, make lfd a
 	 * listening socket; a short queue (8) is plenty for a server that serves one client at a
 	 * time. A failure is fatal (die, naming the call). See listen(2). */
-	(void)no_listen;
+	(void)no_listen; // placeholder: replace this line
 
 	/* TODO(05.2): With -N (nonblock), make lfd non-blocking, so that taking a
 	 * connection when none is waiting fails at once (EAGAIN) instead of waiting: the
 	 * non-blocking flag is one of the descriptor's file status flags, and the others must stay
 	 * as they are. A failure is fatal (die, naming the call). See fcntl(2), open(2)
 	 * (O_NONBLOCK). */
-	(void)nonblock;
+	(void)nonblock; // placeholder: replace this line
 
 	socklen_t len = sizeof(addr);
 	if (getsockname(lfd, (struct sockaddr *)&addr, &len) == -1)
@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 		 * connected descriptor in cfd and have the kernel write the client's address into
 		 * peer (peerlen says how big peer is). Do not stop on a failure here: the given
 		 * code right after reports it. See accept(2). */
-		cfd = -1; errno = ENOSYS; (void)peerlen;
+		cfd = -1; errno = ENOSYS; (void)peerlen; // placeholder: replace this line
 		if (cfd == -1)
 			die("accept");
 
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
 		 * greeting: the IPv4 address as a dotted quad in peer_ip (a failure is fatal: die,
 		 * naming the call) and the port, in host byte order, in peer_port. See
 		 * inet_ntop(3), byteorder(3). */
-		(void)peer;
+		(void)peer; // placeholder: replace this line
 
 		struct sockaddr_in local;
 		socklen_t locallen = sizeof(local);
@@ -186,7 +186,7 @@ int main(int argc, char **argv)
 		 * and port, into local (locallen says how big it is): they show that the connection
 		 * lives on a new descriptor with the listener's port. A failure is fatal (die,
 		 * naming the call). See getsockname(2). */
-		memset(&local, 0, sizeof(local)); (void)locallen;
+		memset(&local, 0, sizeof(local)); (void)locallen; // placeholder: replace this line
 		char local_ip[INET_ADDRSTRLEN];
 		if (inet_ntop(AF_INET, &local.sin_addr, local_ip, sizeof(local_ip)) == NULL)
 			die("inet_ntop");
@@ -199,7 +199,7 @@ int main(int argc, char **argv)
 		 * with SIGPIPE; then close cfd. A failure of the read or the send costs this client
 		 * only: report it with report_errno, naming the call, and go on. See read(2),
 		 * send(2) (MSG_NOSIGNAL), close(2). */
-		(void)cfd;
+		(void)cfd; // placeholder: replace this line
 	}
 
 	printf("served %ld clients, closing the listening socket\n", max_clients);

@@ -62,7 +62,7 @@ static socklen_t fill_server(struct sockaddr_storage *ss, const char *host, unsi
 	 * HOST as IPv4 first, as IPv6 next, and return the size of the structure filled (0 if HOST
 	 * is neither). The port goes in network byte order. One sockaddr_storage holds either
 	 * family. See ip(7), ipv6(7), inet_pton(3). */
-	(void)host; (void)port; return 0;
+	(void)host; (void)port; return 0; // placeholder: replace this line
 }
 
 /* Write all n bytes of buf to fd: a stream socket may accept fewer bytes than asked. */
@@ -112,17 +112,17 @@ int main(int argc, char **argv)
 	 * connect it to the server (server, server_len). Do not name the socket first: the kernel
 	 * picks our address and port at connect time. A failure is fatal (die, naming the call).
 	 * See socket(2), connect(2). */
-	(void)server_len;
+	(void)server_len; // placeholder: replace this line
 
 	/* TODO(06.3): Learn which local address and port the kernel gave the socket
 	 * when it connected, into local (len says how big local is). A failure is fatal (die,
 	 * naming the call). See getsockname(2). */
-	memset(&local, 0, sizeof(local)); (void)len;
+	memset(&local, 0, sizeof(local)); (void)len; // placeholder: replace this line
 	print_addr("local", &local);
 
 	/* TODO(06.4): Learn from the kernel who is at the other end of the
 	 * connection, into peer. A failure is fatal (die, naming the call). See getpeername(2). */
-	memset(&peer, 0, sizeof(peer));
+	memset(&peer, 0, sizeof(peer)); // placeholder: replace this line
 	print_addr("peer", &peer);
 
 	if (again) {
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 	 * write_all sends every byte), then copy the server's reply to stdout until the server
 	 * closes its side (the end of the stream). A read error is fatal (die, naming the call).
 	 * See read(2), write(2). */
-	(void)line; (void)write_all;
+	(void)line; (void)write_all; // placeholder: replace this line
 
 	if (close(fd) == -1)
 		die("close");

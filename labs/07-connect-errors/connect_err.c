@@ -65,7 +65,7 @@ static int connect_blocking(int fd, const struct sockaddr_in *sa)
 	/* TODO(07.1): Connect fd to sa and report how it went: 0 on success,
 	 * otherwise the errno it failed with. Do not die here: main classifies the error. See
 	 * connect(2). */
-	(void)fd; (void)sa; return ENOSYS;
+	(void)fd; (void)sa; return ENOSYS; // placeholder: replace this line
 }
 
 /* Non-blocking connect bounded by ms milliseconds. Returns 0, the errno of the failed handshake,
@@ -77,13 +77,13 @@ static int connect_within(int fd, const struct sockaddr_in *sa, int ms)
 	 * failure other than "in progress": return its errno; in progress: print "connect:
 	 * EINPROGRESS: SYN sent, waiting at most MS ms" and go on. See connect(2) (EINPROGRESS),
 	 * fcntl(2). */
-	(void)sa;
+	(void)sa; // placeholder: replace this line
 
 	/* TODO(07.5): Wait at most ms milliseconds for the handshake to end: the
 	 * socket becomes writable when it does. If the time runs out, return OWN_LIMIT; otherwise
 	 * ask the socket for the handshake's result (its pending error) and return it, 0 meaning
 	 * connected. See poll(2), connect(2) (EINPROGRESS), socket(7) (SO_ERROR). */
-	(void)fd; (void)ms; return ENOSYS;
+	(void)fd; (void)ms; return ENOSYS; // placeholder: replace this line
 }
 
 /* One line on stdout: what the errno means on the wire, and the usual cause. */
@@ -94,7 +94,7 @@ static void explain(int err)
 	 * for ENETUNREACH and EHOSTUNREACH with "destination unreachable", for EACCES and EPERM
 	 * with "destination unreachable" too (a prohibit route or a firewall); anything else:
 	 * "connect failed". See connect(2), docs/errno.md. */
-	(void)err;
+	(void)err; // placeholder: replace this line
 }
 
 int main(int argc, char **argv)
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 		 * TCP-level option that tells the kernel how many times to send the SYN again on
 		 * this socket to syncnt, instead of the machine-wide default of tcp_syn_retries
 		 * (about two minutes). See tcp(7), setsockopt(2). */
-		(void)syncnt;
+		(void)syncnt; // placeholder: replace this line
 	}
 
 	int err = ms > 0 ? connect_within(fd, &sa, ms) : connect_blocking(fd, &sa);

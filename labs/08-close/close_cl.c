@@ -109,7 +109,7 @@ static void write_after_close(int fd, int nosignal)
 	 * failure is fatal (die, naming the call). In mode epipe (nosignal set) the send must not
 	 * raise SIGPIPE; in mode sigpipe it may. See send(2) (MSG_NOSIGNAL), signal(7)
 	 * (SIGPIPE). */
-	(void)fd; (void)nosignal;
+	(void)fd; (void)nosignal; // placeholder: replace this line
 }
 
 /* reset: close abortively. */

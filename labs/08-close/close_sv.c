@@ -74,7 +74,7 @@ static void serve_upper(int cfd)
 	 * allocated), at most CHUNK bytes at a time, growing data as needed, until the client's end
 	 * of stream: the request has no length, its end is the client's FIN. A read error is fatal
 	 * (die, naming the call). See read(2), realloc(3). */
-	(void)cfd; (void)cap;
+	(void)cfd; (void)cap; // placeholder: replace this line
 	printf("read returned 0 (EOF) after %zu bytes\n", len);
 
 	/* Half-closed is only one direction: the server can still send. */
@@ -102,7 +102,7 @@ static void serve_hold(int cfd, const sigset_t *waitmask)
 	 * (EOF), CLOSE-WAIT until SIGUSR1" and wait for SIGUSR1 with the signal mask waitmask. Do
 	 * not close the socket here: the caller does, afterwards, so that CLOSE-WAIT can be seen
 	 * meanwhile. See read(2), sigsuspend(2), tcp(7). */
-	(void)cfd; (void)waitmask;
+	(void)cfd; (void)waitmask; // placeholder: replace this line
 	/* Now our FIN goes out; the client, which closed first, takes the TIME_WAIT. */
 	if (close(cfd) == -1)
 		die("close");

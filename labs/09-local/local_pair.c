@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 	/* TODO(09.8): Create two local stream sockets already connected to each
 	 * other, in sv: no name, no listener, no accept. A failure is fatal (die, naming the call).
 	 * See socketpair(2), unix(7). */
-	sv[0] = sv[1] = -1;
+	sv[0] = sv[1] = -1; // placeholder: replace this line
 	printf("socketpair: fd %d and fd %d\n", sv[0], sv[1]);
 
 	/* The child gets copies of both descriptors: both ends are now open in two processes. */
@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 		 * naming the call), print "child C: got "LINE" on fd B", and send back the line in
 		 * upper case followed by " from child C" with send_line. See close(2),
 		 * toupper(3). */
-		(void)line;
+		(void)line; // placeholder: replace this line
 		/* Wait for the parent to close its end: read() returns 0 (end of file) only when no
 		 * process holds sv[0] open any more. */
 		ssize_t r;
@@ -144,7 +144,7 @@ int main(int argc, char **argv)
 	 * read_line (a read error is fatal: die, naming the call; 0 bytes means the child closed
 	 * without answering: say so on stderr and return 1) and print "parent P: got "REPLY" on fd
 	 * A". See close(2), socketpair(2). */
-	(void)reply; (void)read_line; (void)send_line;
+	(void)reply; (void)read_line; (void)send_line; // placeholder: replace this line
 
 	if (hold) {
 		printf("parent %d: holding fd %d until SIGTERM\n", (int)getpid(), sv[0]);

@@ -53,14 +53,14 @@ static socklen_t make_addr(const char *name, struct sockaddr_un *addr)
 		 * it and its terminating NUL do not fit in sun_path; otherwise store it, NUL
 		 * included, and return the address length: where sun_path starts in the structure,
 		 * plus the bytes used. See unix(7) (Address format). */
-		return 0;
+		return 0; // placeholder: replace this line
 	}
 	/* TODO(09.2): An abstract name "@NAME": the first byte of sun_path stays NUL
 	 * (that NUL is what makes the name abstract) and the bytes after the @ follow it. Refuse it
 	 * (return 0) if there are none or too many to fit; otherwise return the length: where
 	 * sun_path starts, plus the bytes used, with no terminating NUL counted. See unix(7)
 	 * (Abstract sockets). */
-	(void)n; return 0;
+	(void)n; return 0; // placeholder: replace this line
 }
 
 /* The path this server created, for the SIGTERM handler; empty until bind() succeeded, and for an
@@ -152,12 +152,12 @@ int main(int argc, char **argv)
 	 * at name before binding, since a path that exists makes bind fail with EADDRINUSE. A file
 	 * that is not there is fine; any other failure is fatal (die, naming the call). See
 	 * unlink(2), unix(7). */
-	(void)unlink_first;
+	(void)unlink_first; // placeholder: replace this line
 
 	/* TODO(09.5): Give lfd its name, addr, with the length make_addr returned:
 	 * for a local address the length says where the name ends, so the size of the whole
 	 * structure is wrong. A failure is fatal (die, naming the call). See bind(2), unix(7). */
-	(void)len;
+	(void)len; // placeholder: replace this line
 	/* The file is ours from now on: the SIGTERM handler removes it. */
 	if (is_path)
 		memcpy(own_path, name, strlen(name) + 1);

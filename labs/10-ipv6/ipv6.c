@@ -80,12 +80,12 @@ static int convert(const char *text)
 	/* TODO(10.1): Turn text into the address's bytes in bin: try it as IPv4
 	 * first (then family is AF_INET and size 4), as IPv6 next (AF_INET6, 16); if it is neither,
 	 * it is a usage error. See inet_pton(3). */
-	(void)text; family = AF_INET; size = 4;
+	(void)text; family = AF_INET; size = 4; // placeholder: replace this line
 
 	/* TODO(10.2): Turn the bytes in bin back into text, for that family, into
 	 * canon: the C library writes the one canonical spelling of the address. A failure is fatal
 	 * (die, naming the call). See inet_ntop(3), RFC 5952. */
-	(void)family;
+	(void)family; // placeholder: replace this line
 
 	printf("family %s, %zu bytes\nbytes", family == AF_INET ? "AF_INET" : "AF_INET6", size);
 	const unsigned char *b = (const unsigned char *)&bin;
@@ -121,7 +121,7 @@ static int serve(int argc, char **argv)
 	 * network byte order, and the address: addr_text converted from text (not an IPv6 address:
 	 * a usage error), or the IPv6 wildcard address when addr_text is NULL. The flow label and
 	 * the scope id stay 0. See ipv6(7), inet_pton(3). */
-	memset(&addr, 0, sizeof(addr)); (void)addr_text;
+	memset(&addr, 0, sizeof(addr)); (void)addr_text; // placeholder: replace this line
 
 	setvbuf(stdout, NULL, _IOLBF, 0); /* every line must leave at once: the tests wait for them */
 	struct sigaction sa = { .sa_handler = on_term };
@@ -141,7 +141,7 @@ static int serve(int argc, char **argv)
 	 * explicitly in both cases (1 with -6, 0 without), since the machine's default is a sysctl
 	 * anyone may have changed. A failure is fatal (die, naming the call). See ipv6(7)
 	 * (IPV6_V6ONLY), setsockopt(2). */
-	(void)v6only;
+	(void)v6only; // placeholder: replace this line
 
 	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) == -1)
 		die("bind");
@@ -170,7 +170,7 @@ static int serve(int argc, char **argv)
 		 * connected descriptor in cfd and have the kernel write the client's address into
 		 * peer (peerlen says how big peer is). Do not stop on a failure here: the given
 		 * code right after reports it. See accept(2). */
-		cfd = -1; errno = ENOSYS; (void)peerlen;
+		cfd = -1; errno = ENOSYS; (void)peerlen; // placeholder: replace this line
 		if (cfd == -1)
 			die("accept");
 
@@ -179,14 +179,14 @@ static int serve(int argc, char **argv)
 		/* TODO(10.6): Turn the client's address in peer into text: the IPv6
 		 * address in peer_ip (a failure is fatal: die, naming the call) and the port, in
 		 * host byte order, in peer_port. See inet_ntop(3), byteorder(3). */
-		(void)peer;
+		(void)peer; // placeholder: replace this line
 
 		char v4[INET_ADDRSTRLEN] = "";
 		/* TODO(10.7): If the client's address is an IPv4-mapped one (an IPv4
 		 * client on this IPv6 socket), write the IPv4 address it carries, its last 4 bytes,
 		 * into v4 as a dotted quad (a failure is fatal: die, naming the call). Leave v4
 		 * empty for a real IPv6 client. See ipv6(7), inet_ntop(3). */
-		(void)v4;
+		(void)v4; // placeholder: replace this line
 
 		struct sockaddr_in6 local;
 		socklen_t locallen = sizeof(local);

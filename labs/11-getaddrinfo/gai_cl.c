@@ -71,7 +71,7 @@ static _Noreturn void die_gai(const char *call, int rc)
 	 * resolver's own message table, since errno's knows nothing of these codes. One exception:
 	 * EAI_SYSTEM means "a system call failed, see errno", so for it report errno as die does.
 	 * PROG is program_invocation_short_name. See getaddrinfo(3) (RETURN VALUE). */
-	(void)gai_name; (void)rc; die(call);
+	(void)gai_name; (void)rc; die(call); // placeholder: replace this line
 }
 
 /* Write "ADDR port N" for the socket address sa (len bytes, any family) into buf. */
@@ -81,7 +81,7 @@ static void addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t
 	 * resolver call that does it for every family (no switch on the family): host and port as
 	 * numbers, never names looked up, in buffers of the resolver's maximum sizes. A failure is
 	 * reported with die_gai, naming the call. See getnameinfo(3). */
-	(void)sa; (void)len; snprintf(buf, size, "? port 0");
+	(void)sa; (void)len; snprintf(buf, size, "? port 0"); // placeholder: replace this line
 }
 
 /* Write all n bytes of p to fd: a stream socket may take fewer than asked. */
@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 	 * number too. Do not ask for addresses of configured families only: on a machine whose only
 	 * IPv6 address is ::1 that would hide ::1. A failure is reported with die_gai, naming the
 	 * call. See getaddrinfo(3). */
-	(void)hints; (void)host; (void)service; (void)numeric; (void)die_gai;
+	(void)hints; (void)host; (void)service; (void)numeric; (void)die_gai; // placeholder: replace this line
 
 	int fd = -1, err = 0;
 	const char *failed = "connect";
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 	 * "trying ADDR port N: CALL: ENAME (text)" (addr_str; the errno's name and text), close the
 	 * socket and go on with the next result. After the loop ai is NULL if none connected. See
 	 * getaddrinfo(3), socket(2), connect(2). */
-	ai = NULL; (void)failed; (void)where;
+	ai = NULL; (void)failed; (void)where; // placeholder: replace this line
 	if (ai == NULL) {
 		/* Every address failed: the last error stands for them all, reported like die(). */
 		/* err is still 0 only if nothing was tried: getaddrinfo() never returns an empty list,

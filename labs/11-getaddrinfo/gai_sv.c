@@ -68,7 +68,7 @@ static _Noreturn void die_gai(const char *call, int rc)
 	/* TODO(11.5): Report rc as gai_cl.c's die_gai does (TODO 11.1): "PROG: CALL:
 	 * EAI_NAME (text)" on stderr and exit 1; for EAI_SYSTEM report errno as die does. See
 	 * getaddrinfo(3). */
-	(void)gai_name; (void)rc; die(call);
+	(void)gai_name; (void)rc; die(call); // placeholder: replace this line
 }
 
 /* Write "ADDR port N" for the socket address sa (len bytes, any family) into buf. */
@@ -76,7 +76,7 @@ static void addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t
 {
 	/* TODO(11.6): Turn sa into "HOST port PORT" as gai_cl.c's addr_str does
 	 * (TODO 11.2), numbers only. See getnameinfo(3). */
-	(void)sa; (void)len; snprintf(buf, size, "? port 0");
+	(void)sa; (void)len; snprintf(buf, size, "? port 0"); // placeholder: replace this line
 }
 
 /* Serve one client on cfd: read one line (up to '\n' or EOF) and answer "echo: LINE". A client
@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 	 * family, TCP, a port given as a number, a host given as a number with -n (numeric), and
 	 * the flag that makes a NULL host mean the wildcard addresses. A failure is reported with
 	 * die_gai, naming the call. See getaddrinfo(3) (AI_PASSIVE). */
-	(void)hints; (void)host; (void)service; (void)numeric; (void)die_gai;
+	(void)hints; (void)host; (void)service; (void)numeric; (void)die_gai; // placeholder: replace this line
 
 	int lfd = -1, err = 0;
 	const char *failed = "bind";
@@ -144,7 +144,7 @@ int main(int argc, char **argv)
 	 * "trying ADDR port N: CALL: ENAME (text)" as the client does, close the socket and go on.
 	 * After the loop ai is NULL if no result worked. See getaddrinfo(3), bind(2), listen(2),
 	 * socket(7). */
-	ai = NULL; (void)failed; (void)where;
+	ai = NULL; (void)failed; (void)where; // placeholder: replace this line
 	if (ai == NULL) {
 		/* err is still 0 only if nothing was tried: getaddrinfo() never returns an empty list,
 		 * so an exercise above is unfinished. Say so as every starter does: ENOSYS. */

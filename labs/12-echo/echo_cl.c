@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 
 	/* TODO(12.6): Connect to the server: an IPv4 stream socket in fd, connected
 	 * to srv. A failure is fatal (die, naming the call). See socket(2), connect(2). */
-	int fd = -1; (void)srv;
+	int fd = -1; (void)srv; // placeholder: replace this line
 
 	/* The loop's whole state: out holds a piece of input, of which out[out_off..out_len) is not
 	 * sent yet; in takes the echo; in_eof: stdin has ended; shut: we have half-closed; done: the
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 		/* TODO(12.7): Wait, with no time limit, until one of the two entries
 		 * of p has an event. If a signal interrupts the wait (EINTR), start the loop again;
 		 * any other failure is fatal (die, naming the call). See poll(2). */
-		(void)p; errno = ENOSYS; die("poll");
+		(void)p; errno = ENOSYS; die("poll"); // placeholder: replace this line
 
 		/* TODO(12.8): Standard input to the socket. If p[0] has an event
 		 * (data, or a pipe whose writer has gone), read up to BUF_SIZE bytes into out: 0 is
@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 		 * empty out (out_off = out_len = 0). EAGAIN (also spelled EWOULDBLOCK) and EINTR
 		 * mean "nothing taken, try later"; any other failure is fatal. See poll(2),
 		 * read(2), send(2) (MSG_DONTWAIT, MSG_NOSIGNAL). */
-		in_eof = 1; (void)out;
+		in_eof = 1; (void)out; // placeholder: replace this line
 
 		/* TODO(12.9): Once the input has ended (in_eof) and all of it has
 		 * been sent (out_len == 0), and only once (shut), half-close: send our FIN, keep
@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 		 * (die, naming the call). Write all n bytes to standard output: a write may take
 		 * fewer (go on with the rest), EINTR (write again); other failures are fatal. See
 		 * poll(2), read(2), write(2). */
-		done = 1; (void)in;
+		done = 1; (void)in; // placeholder: replace this line
 	}
 	/* Both directions are done: all input went out, then our FIN; the server's EOF came. (A
 	 * server that closed before reading all of our input makes a later send() fail with EPIPE

@@ -68,7 +68,7 @@ static int write_all(int fd, const char *p, size_t len)
 	 * than asked (a short write), so go on with the rest until none is left. A write
 	 * interrupted by a signal (EINTR) wrote nothing: try it again. Any other failure: return -1
 	 * (errno tells why). See write(2), signal(7) (EINTR). */
-	(void)fd; (void)p; (void)len; errno = ENOSYS; return -1;
+	(void)fd; (void)p; (void)len; errno = ENOSYS; return -1; // placeholder: replace this line
 	return 0;
 }
 
@@ -83,7 +83,7 @@ static void serve(int cfd, long k)
 	 * A read interrupted by a signal is tried again. Any other failure of the read or the write
 	 * ends this client only: report_errno, naming the call, print "client K: dropped after
 	 * TOTAL bytes" and return. See read(2), signal(7). */
-	(void)cfd; (void)buf; (void)write_all;
+	(void)cfd; (void)buf; (void)write_all; // placeholder: replace this line
 	printf("client %ld: echoed %llu bytes, then EOF\n", k, total);
 }
 
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 		 * interrupts the wait (EINTR), or the client was gone before we took it
 		 * (ECONNABORTED), wait again; any other failure is fatal (die, naming the call).
 		 * See accept(2). */
-		cfd = -1; errno = ENOSYS; (void)plen; die("accept");
+		cfd = -1; errno = ENOSYS; (void)plen; die("accept"); // placeholder: replace this line
 		char host[INET_ADDRSTRLEN] = "?";
 		inet_ntop(AF_INET, &peer.sin_addr, host, sizeof(host));
 		printf("client %ld: peer %s port %u\n", k, host, ntohs(peer.sin_port));

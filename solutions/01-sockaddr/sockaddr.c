@@ -113,7 +113,7 @@ static int fill_in(struct sockaddr_in *in, const char *addr, unsigned short port
 	 * a string that is not an address (it does not set errno then). */
 	if (inet_pton(AF_INET, addr, &in->sin_addr) != 1)
 		return -1;
-	/* STUB: memset(in, 0, sizeof(*in)); (void)addr; (void)port; */
+	/* STUB: memset(in, 0, sizeof(*in)); (void)addr; (void)port; // placeholder: replace this line */
 	/* END SOLUTION */
 	return 0;
 }
@@ -130,7 +130,7 @@ static int fill_in6(struct sockaddr_in6 *in6, const char *addr, unsigned short p
 	in6->sin6_port = htons(port);
 	if (inet_pton(AF_INET6, addr, &in6->sin6_addr) != 1)
 		return -1;
-	/* STUB: memset(in6, 0, sizeof(*in6)); (void)addr; (void)port; */
+	/* STUB: memset(in6, 0, sizeof(*in6)); (void)addr; (void)port; // placeholder: replace this line */
 	/* END SOLUTION */
 	return 0;
 }

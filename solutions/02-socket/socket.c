@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 	fd = socket(domain, type, protocol);
 	if (fd == -1)
 		die("socket");
-	/* STUB: fd = -1; */
+	/* STUB: fd = -1; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	char b1[16], b2[16], b3[16];
@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 	socklen_t len = sizeof(chosen);
 	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &chosen, &len) == -1)
 		die("getsockopt");
-	/* STUB: chosen = protocol; */
+	/* STUB: chosen = protocol; // placeholder: replace this line */
 	/* END SOLUTION */
 	const char *pname = show(protocols, chosen, b3, sizeof(b3));
 	if (pname == b3) /* no name: just the number, e.g. 0 for an AF_UNIX socket */

@@ -68,7 +68,7 @@ static int make_socket(unsigned short port)
 	else
 		addr.sin_addr.s_addr = htonl(INADDR_ANY);
 	addr.sin_port = htons(port); /* network byte order: big-endian on every CPU */
-	/* STUB: memset(&addr, 0, sizeof(addr)); (void)port; */
+	/* STUB: memset(&addr, 0, sizeof(addr)); (void)port; // placeholder: replace this line */
 	/* END SOLUTION */
 	/* BEGIN SOLUTION TODO(03.2): With -r (opt_reuse), allow this bind to reuse a port that
 	 * TIME_WAIT sockets still hold. That is a socket option, and it counts only if it is set
@@ -87,7 +87,7 @@ static int make_socket(unsigned short port)
 	 * reads them, which checks the length, then the family field. */
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == -1)
 		die("bind");
-	/* STUB: (void)addr; */
+	/* STUB: (void)addr; // placeholder: replace this line */
 	/* END SOLUTION */
 	return fd;
 }
@@ -107,7 +107,7 @@ static void report(int fd, const char *what)
 	/* len is in and out: our buffer's size going in, the size of the real address coming back. */
 	if (getsockname(fd, (struct sockaddr *)&addr, &len) == -1)
 		die("getsockname");
-	/* STUB: memset(&addr, 0, sizeof(addr)); (void)fd; (void)len; */
+	/* STUB: memset(&addr, 0, sizeof(addr)); (void)fd; (void)len; // placeholder: replace this line */
 	/* END SOLUTION */
 	if (inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof(ip)) == NULL)
 		die("inet_ntop");

@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 	int fd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
 	if (fd == -1)
 		die("socket");
-	/* STUB: int fd = -1; (void)udp; */
+	/* STUB: int fd = -1; (void)udp; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	if (!autobind) {
@@ -142,7 +142,7 @@ int main(int argc, char **argv)
 		/* A server binds so that clients know where to find it; port 0 lets the kernel choose. */
 		if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == -1)
 			die("bind");
-		/* STUB: (void)addr; */
+		/* STUB: (void)addr; // placeholder: replace this line */
 		/* END SOLUTION */
 	}
 
@@ -158,7 +158,7 @@ int main(int argc, char **argv)
 	 * and a free ephemeral port, as connect() would do. */
 	if (listen(fd, backlog) == -1)
 		die("listen");
-	/* STUB: (void)backlog; */
+	/* STUB: (void)backlog; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	/* BEGIN SOLUTION TODO(04.4): Learn from the kernel which address and port fd really has
@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 	socklen_t len = sizeof(addr);
 	if (getsockname(fd, (struct sockaddr *)&addr, &len) == -1)
 		die("getsockname");
-	/* STUB: (void)fd; */
+	/* STUB: (void)fd; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	char host[INET_ADDRSTRLEN];
@@ -198,7 +198,7 @@ int main(int argc, char **argv)
 			printf("accepted %s port %u\n", phost, ntohs(peer.sin_port));
 			close(cfd); /* the client sees our FIN: its read returns 0 */
 		}
-		/* STUB: wait_for_client(-1); */
+		/* STUB: wait_for_client(-1); // placeholder: replace this line */
 		/* END SOLUTION */
 	}
 	close(fd);

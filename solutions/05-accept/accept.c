@@ -135,7 +135,7 @@ int main(int argc, char **argv)
 	 * accept() only takes them out of that queue, one at a time. */
 	if (!no_listen && listen(lfd, 8) == -1)
 		die("listen");
-	/* STUB: (void)no_listen; */
+	/* STUB: (void)no_listen; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	/* BEGIN SOLUTION TODO(05.2): With -N (nonblock), make lfd non-blocking, so that taking a
@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 		if (flags == -1 || fcntl(lfd, F_SETFL, flags | O_NONBLOCK) == -1)
 			die("fcntl");
 	}
-	/* STUB: (void)nonblock; */
+	/* STUB: (void)nonblock; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	socklen_t len = sizeof(addr);
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 		 * returns a NEW descriptor, connected to that one client; lfd is left as it was. The
 		 * kernel writes the client's address into peer and its real length into peerlen. */
 		cfd = accept(lfd, (struct sockaddr *)&peer, &peerlen);
-		/* STUB: cfd = -1; errno = ENOSYS; (void)peerlen; */
+		/* STUB: cfd = -1; errno = ENOSYS; (void)peerlen; // placeholder: replace this line */
 		/* END SOLUTION */
 		if (cfd == -1)
 			die("accept");
@@ -201,7 +201,7 @@ int main(int argc, char **argv)
 		if (inet_ntop(AF_INET, &peer.sin_addr, peer_ip, sizeof(peer_ip)) == NULL)
 			die("inet_ntop");
 		peer_port = ntohs(peer.sin_port);
-		/* STUB: (void)peer; */
+		/* STUB: (void)peer; // placeholder: replace this line */
 		/* END SOLUTION */
 
 		struct sockaddr_in local;
@@ -215,7 +215,7 @@ int main(int argc, char **argv)
 		 * is the one the client reached, even when lfd is bound to the wildcard 0.0.0.0. */
 		if (getsockname(cfd, (struct sockaddr *)&local, &locallen) == -1)
 			die("getsockname");
-		/* STUB: memset(&local, 0, sizeof(local)); (void)locallen; */
+		/* STUB: memset(&local, 0, sizeof(local)); (void)locallen; // placeholder: replace this line */
 		/* END SOLUTION */
 		char local_ip[INET_ADDRSTRLEN];
 		if (inet_ntop(AF_INET, &local.sin_addr, local_ip, sizeof(local_ip)) == NULL)
@@ -245,7 +245,7 @@ int main(int argc, char **argv)
 		/* Closing the connected socket ends this one connection; lfd goes on listening. */
 		if (close(cfd) == -1)
 			report_errno("close", errno);
-		/* STUB: (void)cfd; */
+		/* STUB: (void)cfd; // placeholder: replace this line */
 		/* END SOLUTION */
 	}
 

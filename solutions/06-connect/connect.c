@@ -78,7 +78,7 @@ static socklen_t fill_server(struct sockaddr_storage *ss, const char *host, unsi
 		return sizeof(*in6);
 	}
 	return 0;
-	/* STUB: (void)host; (void)port; return 0; */
+	/* STUB: (void)host; (void)port; return 0; // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 	 * only when the three-way handshake is done (0) or has failed (-1: ECONNREFUSED, ETIMEDOUT...). */
 	if (connect(fd, (struct sockaddr *)&server, server_len) == -1)
 		die("connect");
-	/* STUB: (void)server_len; */
+	/* STUB: (void)server_len; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	/* BEGIN SOLUTION TODO(06.3): Learn which local address and port the kernel gave the socket
@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 	/* len is in/out: in, the room we have; out, the size of the address the kernel wrote. */
 	if (getsockname(fd, (struct sockaddr *)&local, &len) == -1)
 		die("getsockname");
-	/* STUB: memset(&local, 0, sizeof(local)); (void)len; */
+	/* STUB: memset(&local, 0, sizeof(local)); (void)len; // placeholder: replace this line */
 	/* END SOLUTION */
 	print_addr("local", &local);
 
@@ -158,7 +158,7 @@ int main(int argc, char **argv)
 	 * port as the kernel knows them, the other half of the connection's four-tuple. */
 	if (getpeername(fd, (struct sockaddr *)&peer, &len) == -1)
 		die("getpeername");
-	/* STUB: memset(&peer, 0, sizeof(peer)); */
+	/* STUB: memset(&peer, 0, sizeof(peer)); // placeholder: replace this line */
 	/* END SOLUTION */
 	print_addr("peer", &peer);
 
@@ -193,7 +193,7 @@ int main(int argc, char **argv)
 		fwrite(buf, 1, (size_t)r, stdout);
 	if (r == -1)
 		die("read");
-	/* STUB: (void)line; (void)write_all; */
+	/* STUB: (void)line; (void)write_all; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	if (close(fd) == -1)

@@ -71,7 +71,7 @@ static int connect_blocking(int fd, const struct sockaddr_in *sa)
 	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == -1)
 		return errno;
 	return 0;
-	/* STUB: (void)fd; (void)sa; return ENOSYS; */
+	/* STUB: (void)fd; (void)sa; return ENOSYS; // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -96,7 +96,7 @@ static int connect_within(int fd, const struct sockaddr_in *sa, int ms)
 	if (errno != EINPROGRESS)
 		return errno;
 	printf("connect: %s: SYN sent, waiting at most %d ms\n", strerrorname_np(errno), ms);
-	/* STUB: (void)sa; */
+	/* STUB: (void)sa; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	/* BEGIN SOLUTION TODO(07.5): Wait at most ms milliseconds for the handshake to end: the
@@ -116,7 +116,7 @@ static int connect_within(int fd, const struct sockaddr_in *sa, int ms)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		die("getsockopt");
 	return err;
-	/* STUB: (void)fd; (void)ms; return ENOSYS; */
+	/* STUB: (void)fd; (void)ms; return ENOSYS; // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -148,7 +148,7 @@ static void explain(int err)
 		break;
 	default: puts("connect failed for another reason (see errno below)"); break;
 	}
-	/* STUB: (void)err; */
+	/* STUB: (void)err; // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 		 * and answers EINVAL above that. */
 		if (setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &syncnt, sizeof(syncnt)) == -1)
 			die("setsockopt");
-		/* STUB: (void)syncnt; */
+		/* STUB: (void)syncnt; // placeholder: replace this line */
 		/* END SOLUTION */
 	}
 

@@ -93,7 +93,7 @@ static void serve_upper(int cfd)
 			break;
 		len += (size_t)n;
 	}
-	/* STUB: (void)cfd; (void)cap; */
+	/* STUB: (void)cfd; (void)cap; // placeholder: replace this line */
 	/* END SOLUTION */
 	printf("read returned 0 (EOF) after %zu bytes\n", len);
 
@@ -135,7 +135,7 @@ static void serve_hold(int cfd, const sigset_t *waitmask)
 	/* SIGUSR1 has been blocked since start-up, so one sent before this point is pending, not
 	 * lost: sigsuspend unblocks it and returns once it has been delivered. */
 	sigsuspend(waitmask);
-	/* STUB: (void)cfd; (void)waitmask; */
+	/* STUB: (void)cfd; (void)waitmask; // placeholder: replace this line */
 	/* END SOLUTION */
 	/* Now our FIN goes out; the client, which closed first, takes the TIME_WAIT. */
 	if (close(cfd) == -1)

@@ -58,7 +58,7 @@ static socklen_t make_addr(const char *name, struct sockaddr_un *addr)
 		return 0;
 	memcpy(addr->sun_path, name, n + 1);
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
-	/* STUB: (void)n; return 0; */
+	/* STUB: (void)n; return 0; // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	 * first: the client stays unnamed, and the server's accept() sees no address. */
 	if (connect(fd, (struct sockaddr *)&addr, len) == -1)
 		die("connect");
-	/* STUB: (void)len; */
+	/* STUB: (void)len; // placeholder: replace this line */
 	/* END SOLUTION */
 	printf("connected to %s (addrlen %u)\n", name, (unsigned)len);
 

@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 	 * has pairs (AF_INET: EOPNOTSUPP). Unlike a pipe, each end can both read and write. */
 	if (socketpair(AF_LOCAL, SOCK_STREAM, 0, sv) == -1)
 		die("socketpair");
-	/* STUB: sv[0] = sv[1] = -1; */
+	/* STUB: sv[0] = sv[1] = -1; // placeholder: replace this line */
 	/* END SOLUTION */
 	printf("socketpair: fd %d and fd %d\n", sv[0], sv[1]);
 
@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 			reply[i] = (char)toupper((unsigned char)line[i]);
 		snprintf(reply + i, sizeof(reply) - i, " from child %d", (int)getpid());
 		send_line(sv[1], reply);
-		/* STUB: (void)line; */
+		/* STUB: (void)line; // placeholder: replace this line */
 		/* END SOLUTION */
 		/* Wait for the parent to close its end: read() returns 0 (end of file) only when no
 		 * process holds sv[0] open any more. */
@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("parent %d: got \"%s\" on fd %d\n", (int)getpid(), reply, sv[0]);
-	/* STUB: (void)reply; (void)read_line; (void)send_line; */
+	/* STUB: (void)reply; (void)read_line; (void)send_line; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	if (hold) {

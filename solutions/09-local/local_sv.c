@@ -60,7 +60,7 @@ static socklen_t make_addr(const char *name, struct sockaddr_un *addr)
 			return 0;
 		memcpy(addr->sun_path, name, n + 1);
 		return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
-		/* STUB: return 0; */
+		/* STUB: return 0; // placeholder: replace this line */
 		/* END SOLUTION */
 	}
 	/* BEGIN SOLUTION TODO(09.2): An abstract name "@NAME": the first byte of sun_path stays NUL
@@ -75,7 +75,7 @@ static socklen_t make_addr(const char *name, struct sockaddr_un *addr)
 		return 0;
 	memcpy(addr->sun_path + 1, name + 1, n - 1);
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (n - 1));
-	/* STUB: (void)n; return 0; */
+	/* STUB: (void)n; return 0; // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 	 * kernel frees them when the last socket holding them is closed. */
 	if (unlink_first && is_path && unlink(name) == -1 && errno != ENOENT)
 		die("unlink");
-	/* STUB: (void)unlink_first; */
+	/* STUB: (void)unlink_first; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	/* BEGIN SOLUTION TODO(09.5): Give lfd its name, addr, with the length make_addr returned:
@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 	 * from the one the client asks for, which then gets ECONNREFUSED. */
 	if (bind(lfd, (struct sockaddr *)&addr, len) == -1)
 		die("bind");
-	/* STUB: (void)len; */
+	/* STUB: (void)len; // placeholder: replace this line */
 	/* END SOLUTION */
 	/* The file is ours from now on: the SIGTERM handler removes it. */
 	if (is_path)

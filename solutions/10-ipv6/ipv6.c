@@ -92,7 +92,7 @@ static int convert(const char *text)
 	} else {
 		usage();
 	}
-	/* STUB: (void)text; family = AF_INET; size = 4; */
+	/* STUB: (void)text; family = AF_INET; size = 4; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	/* BEGIN SOLUTION TODO(10.2): Turn the bytes in bin back into text, for that family, into
@@ -102,7 +102,7 @@ static int convert(const char *text)
 	 * the longest run of zero groups as "::", and the IPv4-mapped form as ::ffff:a.b.c.d. */
 	if (inet_ntop(family, &bin, canon, sizeof(canon)) == NULL)
 		die("inet_ntop");
-	/* STUB: (void)family; */
+	/* STUB: (void)family; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	printf("family %s, %zu bytes\nbytes", family == AF_INET ? "AF_INET" : "AF_INET6", size);
@@ -150,7 +150,7 @@ static int serve(int argc, char **argv)
 		addr.sin6_addr = in6addr_any; /* ::, all zeros: the IPv6 wildcard (IN6ADDR_ANY_INIT) */
 	else if (inet_pton(AF_INET6, addr_text, &addr.sin6_addr) != 1)
 		usage(); /* inet_pton returns 0 for text that is not an address (errno is not set) */
-	/* STUB: memset(&addr, 0, sizeof(addr)); (void)addr_text; */
+	/* STUB: memset(&addr, 0, sizeof(addr)); (void)addr_text; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	setvbuf(stdout, NULL, _IOLBF, 0); /* every line must leave at once: the tests wait for them */
@@ -176,7 +176,7 @@ static int serve(int argc, char **argv)
 	 * at bind time whether the port is taken for IPv4 too (after bind, setsockopt gives EINVAL). */
 	if (setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) == -1)
 		die("setsockopt");
-	/* STUB: (void)v6only; */
+	/* STUB: (void)v6only; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) == -1)
@@ -210,7 +210,7 @@ static int serve(int argc, char **argv)
 		 * IPv4-mapped address ::ffff:a.b.c.d, so a struct sockaddr_in6 is big enough for
 		 * every client of this socket (for any family at all, use struct sockaddr_storage). */
 		cfd = accept(lfd, (struct sockaddr *)&peer, &peerlen);
-		/* STUB: cfd = -1; errno = ENOSYS; (void)peerlen; */
+		/* STUB: cfd = -1; errno = ENOSYS; (void)peerlen; // placeholder: replace this line */
 		/* END SOLUTION */
 		if (cfd == -1)
 			die("accept");
@@ -224,7 +224,7 @@ static int serve(int argc, char **argv)
 		if (inet_ntop(AF_INET6, &peer.sin6_addr, peer_ip, sizeof(peer_ip)) == NULL)
 			die("inet_ntop");
 		peer_port = ntohs(peer.sin6_port);
-		/* STUB: (void)peer; */
+		/* STUB: (void)peer; // placeholder: replace this line */
 		/* END SOLUTION */
 
 		char v4[INET_ADDRSTRLEN] = "";
@@ -237,7 +237,7 @@ static int serve(int argc, char **argv)
 		if (IN6_IS_ADDR_V4MAPPED(&peer.sin6_addr) &&
 		    inet_ntop(AF_INET, &peer.sin6_addr.s6_addr[12], v4, sizeof(v4)) == NULL)
 			die("inet_ntop");
-		/* STUB: (void)v4; */
+		/* STUB: (void)v4; // placeholder: replace this line */
 		/* END SOLUTION */
 
 		struct sockaddr_in6 local;

@@ -77,7 +77,7 @@ static _Noreturn void die_gai(const char *call, int rc)
 		die(call);
 	fprintf(stderr, "%s: %s: %s (%s)\n", program_invocation_short_name, call, gai_name(rc), gai_strerror(rc));
 	exit(1);
-	/* STUB: (void)gai_name; (void)rc; die(call); */
+	/* STUB: (void)gai_name; (void)rc; die(call); // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -95,7 +95,7 @@ static void addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t
 	if (rc != 0)
 		die_gai("getnameinfo", rc);
 	snprintf(buf, size, "%s port %s", host, serv);
-	/* STUB: (void)sa; (void)len; snprintf(buf, size, "? port 0"); */
+	/* STUB: (void)sa; (void)len; snprintf(buf, size, "? port 0"); // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 	int rc = getaddrinfo(host, service, &hints, &res);
 	if (rc != 0)
 		die_gai("getaddrinfo", rc);
-	/* STUB: (void)hints; (void)host; (void)service; (void)numeric; (void)die_gai; */
+	/* STUB: (void)hints; (void)host; (void)service; (void)numeric; (void)die_gai; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	int fd = -1, err = 0;
@@ -183,7 +183,7 @@ int main(int argc, char **argv)
 			close(fd);
 		fd = -1;
 	}
-	/* STUB: ai = NULL; (void)failed; (void)where; */
+	/* STUB: ai = NULL; (void)failed; (void)where; // placeholder: replace this line */
 	/* END SOLUTION */
 	if (ai == NULL) {
 		/* Every address failed: the last error stands for them all, reported like die(). */

@@ -72,7 +72,7 @@ static _Noreturn void die_gai(const char *call, int rc)
 		die(call);
 	fprintf(stderr, "%s: %s: %s (%s)\n", program_invocation_short_name, call, gai_name(rc), gai_strerror(rc));
 	exit(1);
-	/* STUB: (void)gai_name; (void)rc; die(call); */
+	/* STUB: (void)gai_name; (void)rc; die(call); // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -86,7 +86,7 @@ static void addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t
 	if (rc != 0)
 		die_gai("getnameinfo", rc);
 	snprintf(buf, size, "%s port %s", host, serv);
-	/* STUB: (void)sa; (void)len; snprintf(buf, size, "? port 0"); */
+	/* STUB: (void)sa; (void)len; snprintf(buf, size, "? port 0"); // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 	int rc = getaddrinfo(host, service, &hints, &res);
 	if (rc != 0)
 		die_gai("getaddrinfo", rc);
-	/* STUB: (void)hints; (void)host; (void)service; (void)numeric; (void)die_gai; */
+	/* STUB: (void)hints; (void)host; (void)service; (void)numeric; (void)die_gai; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	int lfd = -1, err = 0;
@@ -187,7 +187,7 @@ int main(int argc, char **argv)
 			close(lfd);
 		lfd = -1;
 	}
-	/* STUB: ai = NULL; (void)failed; (void)where; */
+	/* STUB: ai = NULL; (void)failed; (void)where; // placeholder: replace this line */
 	/* END SOLUTION */
 	if (ai == NULL) {
 		/* err is still 0 only if nothing was tried: getaddrinfo() never returns an empty list,

@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 		die("socket");
 	if (connect(fd, (struct sockaddr *)&srv, sizeof(srv)) == -1)
 		die("connect");
-	/* STUB: int fd = -1; (void)srv; */
+	/* STUB: int fd = -1; (void)srv; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	/* The loop's whole state: out holds a piece of input, of which out[out_off..out_len) is not
@@ -103,7 +103,7 @@ int main(int argc, char **argv)
 				continue;
 			die("poll");
 		}
-		/* STUB: (void)p; errno = ENOSYS; die("poll"); */
+		/* STUB: (void)p; errno = ENOSYS; die("poll"); // placeholder: replace this line */
 		/* END SOLUTION */
 
 		/* BEGIN SOLUTION TODO(12.8): Standard input to the socket. If p[0] has an event
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 			if (out_off == out_len)
 				out_off = out_len = 0;
 		}
-		/* STUB: in_eof = 1; (void)out; */
+		/* STUB: in_eof = 1; (void)out; // placeholder: replace this line */
 		/* END SOLUTION */
 
 		/* BEGIN SOLUTION TODO(12.9): Once the input has ended (in_eof) and all of it has
@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		/* STUB: done = 1; (void)in; */
+		/* STUB: done = 1; (void)in; // placeholder: replace this line */
 		/* END SOLUTION */
 	}
 	/* Both directions are done: all input went out, then our FIN; the server's EOF came. (A

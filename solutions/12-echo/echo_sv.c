@@ -81,7 +81,7 @@ static int write_all(int fd, const char *p, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
-	/* STUB: (void)fd; (void)p; (void)len; errno = ENOSYS; return -1; */
+	/* STUB: (void)fd; (void)p; (void)len; errno = ENOSYS; return -1; // placeholder: replace this line */
 	/* END SOLUTION */
 	return 0;
 }
@@ -121,7 +121,7 @@ static void serve(int cfd, long k)
 		}
 		total += (unsigned long long)n;
 	}
-	/* STUB: (void)cfd; (void)buf; (void)write_all; */
+	/* STUB: (void)cfd; (void)buf; (void)write_all; // placeholder: replace this line */
 	/* END SOLUTION */
 	printf("client %ld: echoed %llu bytes, then EOF\n", k, total);
 }
@@ -195,7 +195,7 @@ int main(int argc, char **argv)
 				die("accept");
 			plen = sizeof(peer);
 		}
-		/* STUB: cfd = -1; errno = ENOSYS; (void)plen; die("accept"); */
+		/* STUB: cfd = -1; errno = ENOSYS; (void)plen; die("accept"); // placeholder: replace this line */
 		/* END SOLUTION */
 		char host[INET_ADDRSTRLEN] = "?";
 		inet_ntop(AF_INET, &peer.sin_addr, host, sizeof(host));
