@@ -307,11 +307,11 @@ render_check() {
 		{ s = $0; n = gsub(/`/, "`", s); if (n % 2) next; gsub(/`[^`]*`/, "", s)
 		  if (s ~ /"/) print FILENAME ":" FNR ": ASCII quotes \"...\" in prose: write “...”"
 		  t = s; gsub(/——/, "", t); if (t ~ /—/) print FILENAME ":" FNR ": a single — : write ——" }' \
-		docs/zh/*.md README.zh-CN.md)
+		docs/zh/*.md README.zh-CN.md docs/student/README.zh-CN.md)
 	# One term per idea: the course notes are 课程笔记, sin6_scope_id is the 作用域编号.
 	while IFS= read -r line; do
 		problem "$line"
-	done < <(grep -nE '课程讲义|接口编号' docs/zh/*.md README.zh-CN.md | sed 's/$/ (use 课程笔记 for the course notes, 作用域编号 for the scope id)/')
+	done < <(grep -nE '课程讲义|接口编号' docs/zh/*.md README.zh-CN.md docs/student/README.zh-CN.md | sed 's/$/ (use 课程笔记 for the course notes, 作用域编号 for the scope id)/')
 	done_checking
 }
 
