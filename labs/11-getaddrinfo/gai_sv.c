@@ -65,8 +65,8 @@ static const char *gai_name(int rc)
 /* getaddrinfo() (or getnameinfo()) failed with code rc: report it and exit 1. */
 static _Noreturn void die_gai(const char *call, int rc)
 {
-	/* TODO(11.5): Report rc as gai_cl.c's die_gai does (TODO 11.1): "PROG: CALL:
-	 * EAI_NAME (text)" on stderr and exit 1; for EAI_SYSTEM report errno as die does. See
+	/* TODO(11.5): Report rc as gai_cl.c's die_gai does (exercise 11.1): "PROG:
+	 * CALL: EAI_NAME (text)" on stderr and exit 1; for EAI_SYSTEM report errno as die does. See
 	 * getaddrinfo(3). */
 	(void)gai_name; (void)rc; die(call); // placeholder: replace this line
 }
@@ -75,7 +75,7 @@ static _Noreturn void die_gai(const char *call, int rc)
 static void addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 {
 	/* TODO(11.6): Turn sa into "HOST port PORT" as gai_cl.c's addr_str does
-	 * (TODO 11.2), numbers only. See getnameinfo(3). */
+	 * (exercise 11.2), numbers only. See getnameinfo(3). */
 	(void)sa; (void)len; snprintf(buf, size, "? port 0"); // placeholder: replace this line
 }
 

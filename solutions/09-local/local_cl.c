@@ -43,9 +43,9 @@ static socklen_t make_addr(const char *name, struct sockaddr_un *addr)
 
 	memset(addr, 0, sizeof(*addr));
 	addr->sun_family = AF_LOCAL;
-	/* BEGIN SOLUTION TODO(09.6): Build the address exactly as local_sv.c does (TODO 09.1 and
-	 * 09.2): for "@NAME" an abstract name, for anything else a path; return the address length,
-	 * or 0 if the name is empty or does not fit. See unix(7). */
+	/* BEGIN SOLUTION TODO(09.6): Build the address exactly as local_sv.c does (exercises 09.1
+	 * and 09.2): for "@NAME" an abstract name, for anything else a path; return the address
+	 * length, or 0 if the name is empty or does not fit. See unix(7). */
 	/* An abstract name's length is part of the name: a client that pads it to sizeof(*addr)
 	 * asks for another name and gets ECONNREFUSED. */
 	if (name[0] == '@') {

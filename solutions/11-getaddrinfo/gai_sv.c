@@ -65,8 +65,8 @@ static const char *gai_name(int rc)
 /* getaddrinfo() (or getnameinfo()) failed with code rc: report it and exit 1. */
 static _Noreturn void die_gai(const char *call, int rc)
 {
-	/* BEGIN SOLUTION TODO(11.5): Report rc as gai_cl.c's die_gai does (TODO 11.1): "PROG: CALL:
-	 * EAI_NAME (text)" on stderr and exit 1; for EAI_SYSTEM report errno as die does. See
+	/* BEGIN SOLUTION TODO(11.5): Report rc as gai_cl.c's die_gai does (exercise 11.1): "PROG:
+	 * CALL: EAI_NAME (text)" on stderr and exit 1; for EAI_SYSTEM report errno as die does. See
 	 * getaddrinfo(3). */
 	if (rc == EAI_SYSTEM)
 		die(call);
@@ -80,7 +80,7 @@ static _Noreturn void die_gai(const char *call, int rc)
 static void addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 {
 	/* BEGIN SOLUTION TODO(11.6): Turn sa into "HOST port PORT" as gai_cl.c's addr_str does
-	 * (TODO 11.2), numbers only. See getnameinfo(3). */
+	 * (exercise 11.2), numbers only. See getnameinfo(3). */
 	char host[NI_MAXHOST], serv[NI_MAXSERV];
 	int rc = getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV);
 	if (rc != 0)
