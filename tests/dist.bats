@@ -118,6 +118,29 @@ valid_results() {
 	done
 }
 
+@test "dist: the student copy's README speaks to students, in English and Chinese: no maintainer content" {
+	local s=$D/socklab f word target
+	cmp "$SOCKLAB_TOP/docs/student/README.md" "$s/README.md" || fail "README.md is not docs/student/README.md"
+	cmp "$SOCKLAB_TOP/docs/student/README.zh-CN.md" "$s/README.zh-CN.md" || fail "README.zh-CN.md is not docs/student/README.zh-CN.md"
+	[[ ! -e $s/docs/student ]] || fail "the student copy has docs/student/ (its READMEs are the copy's README*.md)"
+	for f in README.md README.zh-CN.md; do
+		# What a student needs: how to work, the commands, predictions, where to read, grading.
+		local own=(skipped sandbox)
+		[[ $f == README.zh-CN.md ]] && own=(跳过 沙箱)
+		for word in "make check" "make next" "make hint" "make watch" "make trace" "make reset" predictions.md \
+			docs/errno.md "TODO(NN.k)" "${own[@]}"; do
+			grep -qF -- "$word" "$s/$f" || fail "the student copy's $f does not mention $word"
+		done
+		# Nothing for maintainers or instructors: the self-test, the reference, the builders.
+		run_prog grep -nE 'make (test|test-full|lint|starters|pics|dist|gradescope|grade)\b|TREE=solutions|solutions/|mkstarter|selftest|For (maintainers|instructors)|SUBMISSIONS=' "$s/$f"
+		assert_output ""
+		# Every relative link leads to a file of the student copy.
+		while read -r target; do
+			[[ -e $s/${target%%#*} ]] || fail "the student copy's $f links $target, which it does not have"
+		done < <(grep -oE '\]\([^)[:space:]]+\)' "$s/$f" | sed -E 's/^\]\(//; s/\)$//' | grep -vE '^[a-z]+:')
+	done
+}
+
 @test "dist: make dist refuses to ship a starter that is not what its solution generates" {
 	local k=$BATS_TEST_TMPDIR/kit
 	# What dist.sh reads before it writes anything: the manifest, the starters, the solutions.

@@ -307,10 +307,62 @@ render_check() {
 		{ s = $0; n = gsub(/`/, "`", s); if (n % 2) next; gsub(/`[^`]*`/, "", s)
 		  if (s ~ /"/) print FILENAME ":" FNR ": ASCII quotes \"...\" in prose: write “...”"
 		  t = s; gsub(/——/, "", t); if (t ~ /—/) print FILENAME ":" FNR ": a single — : write ——" }' \
-		docs/zh/*.md README.zh-CN.md)
+		docs/zh/*.md README.zh-CN.md docs/student/README.zh-CN.md)
 	# One term per idea: the course notes are 课程笔记, sin6_scope_id is the 作用域编号.
 	while IFS= read -r line; do
 		problem "$line"
-	done < <(grep -nE '课程讲义|接口编号' docs/zh/*.md README.zh-CN.md | sed 's/$/ (use 课程笔记 for the course notes, 作用域编号 for the scope id)/')
+	done < <(grep -nE '课程讲义|接口编号' docs/zh/*.md README.zh-CN.md docs/student/README.zh-CN.md | sed 's/$/ (use 课程笔记 for the course notes, 作用域编号 for the scope id)/')
+	done_checking
+}
+
+# todo_texts: "FILE:LINE<TAB>text" for every line of every TODO text of the solutions (the starter
+# comment of a marked region, which make starters turns into the student's TODO).
+todo_texts() {
+	awk 'FNR == 1 { t = 0 } /BEGIN SOLUTION TODO\(/ { t = 1 }
+		t { print FILENAME ":" FNR "\t" $0 } t && /\*\// { t = 0 }' solutions/*/*.c
+}
+
+@test "docs: no TODO text spells a call with its arguments: it names the man page, connect(2), and the hints give the how" {
+	local where line rest n=0
+	# An identifier right before "(" is a call (bind(fd, ...), die("bind"), sizeof(addr), even
+	# getsockname()), unless what the parentheses hold is a man page section (connect(2), tcp(7))
+	# or it is the TODO's own id.
+	while IFS=$'\t' read -r where line; do
+		n=$((n + 1))
+		rest=$(sed -E 's/TODO\([0-9]{2}\.[0-9]+\)//g; s/\b[A-Za-z_][A-Za-z0-9_]*\([0-9][a-z]*\)//g' <<<"$line")
+		if [[ $rest =~ [A-Za-z_][A-Za-z0-9_]*\( ]]; then
+			problem "$where: \"${BASH_REMATCH[0]}...\" spells a call: say what to achieve and why, name the man page; the call goes to the handout's Hints"
+		fi
+	done < <(todo_texts)
+	((n > 0)) || problem "no TODO text found in solutions/"
+	done_checking
+}
+
+# hints FILE: the "- " bullets of the "## Hints" section, one a line (continuation lines joined).
+hint_bullets() {
+	awk '/^## / { if (inh) exit; inh = ($0 ~ /^## Hints/); next }
+		inh && /^- / { if (h != "") print h; h = $0; next }
+		inh && h != "" && /^[ \t]+[^ \t]/ { sub(/^[ \t]+/, " "); h = h $0; next }
+		END { if (h != "") print h }' "$1"
+}
+
+@test "docs: every TODO has hints in both languages (make hint), and both handouts give the same number of hints" {
+	local lab nn id d en zh
+	for lab in "${LABS[@]}"; do
+		[[ -d solutions/$lab && -f docs/$lab.md && -f docs/zh/$lab.md ]] || continue
+		nn=${lab%%-*}
+		en=$(hint_bullets "docs/$lab.md")
+		zh=$(hint_bullets "docs/zh/$lab.md")
+		[[ -n $en ]] || problem "docs/$lab.md has no hints under \"## Hints\""
+		(($(grep -c . <<<"$en") == $(grep -c . <<<"$zh"))) ||
+			problem "docs/$lab.md has $(grep -c . <<<"$en") hints, docs/zh/$lab.md $(grep -c . <<<"$zh"): make hint must show the same ones in both languages"
+		for id in $(cat solutions/"$lab"/*.c | grep -o "TODO($nn\.[0-9]*)" | sort -u); do
+			grep -qF -- "$id" <<<"$en" || problem "docs/$lab.md: no hint names $id"
+			grep -qF -- "$id" <<<"$zh" || problem "docs/zh/$lab.md: no hint names $id"
+		done
+		# The hints of one TODO in the same order in both languages.
+		[[ $(grep -o "TODO($nn\.[0-9]*)" <<<"$en" | tr '\n' ' ') == $(grep -o "TODO($nn\.[0-9]*)" <<<"$zh" | tr '\n' ' ') ]] ||
+			problem "docs/$lab.md and docs/zh/$lab.md name the TODOs in their hints in a different order"
+	done
 	done_checking
 }

@@ -39,18 +39,25 @@ static void print_layout(void)
 	printf("sockaddr %zu\n", sizeof(struct sockaddr));
 	FIELD(sockaddr, sa_family);
 	FIELD(sockaddr, sa_data);
-	/* TODO(01.1): Print the size of struct sockaddr_in and a FIELD() line for each of
-	 * its fields (sin_family, sin_port, sin_addr, sin_zero); then the same for struct sockaddr_in6
-	 * (sin6_family, sin6_port, sin6_flowinfo, sin6_addr, sin6_scope_id). */
-	/* TODO(01.2): Print the size of struct sockaddr_un with FIELD() lines for
-	 * sun_family and sun_path; then the size of struct sockaddr_storage, a FIELD() line for
-	 * ss_family and a line "sockaddr_storage align N" with N = _Alignof(struct sockaddr_storage). */
+	/* TODO(01.1): Show how struct sockaddr_in is laid out: a line "sockaddr_in
+	 * SIZE", then one FIELD line (offset and size, as for sockaddr above) for each of its
+	 * fields sin_family, sin_port, sin_addr, sin_zero; then the same for struct sockaddr_in6
+	 * and sin6_family, sin6_port, sin6_flowinfo, sin6_addr, sin6_scope_id. Let the compiler
+	 * give every number: the layout is a contract between the C library and the kernel, not
+	 * something to remember. See ip(7), ipv6(7). */
+	/* TODO(01.2): The same for the local address, struct sockaddr_un
+	 * (sun_family, sun_path), and for struct sockaddr_storage: its size, the FIELD line of
+	 * ss_family, and a line "sockaddr_storage align N" with the alignment the compiler gives
+	 * it. sockaddr_storage is the buffer big and aligned enough for any family's address, which
+	 * is why its size and alignment matter. See unix(7), socket(7). */
 }
 
 static void print_families(void)
 {
 	/* TODO(01.3): Print one line "NAME VALUE" for each of AF_UNIX, AF_LOCAL,
-	 * AF_INET, AF_INET6, then PF_UNIX, PF_LOCAL, PF_INET, PF_INET6, in that order. */
+	 * AF_INET, AF_INET6, then PF_UNIX, PF_LOCAL, PF_INET, PF_INET6, in that order. The output
+	 * shows which names are one number: address families and protocol families were meant to
+	 * differ and never did. See address_families(7). */
 }
 
 static void print_bytes(const void *p, size_t n)
@@ -64,18 +71,23 @@ static void print_bytes(const void *p, size_t n)
 /* Fill *in with ADDR and PORT. Returns 0, or -1 if ADDR is not a dotted-quad IPv4 address. */
 static int fill_in(struct sockaddr_in *in, const char *addr, unsigned short port)
 {
-	/* TODO(01.4): Zero *in, set the family to AF_INET and the port in network byte
-	 * order (htons), and convert ADDR with inet_pton(); return -1 if it is not an IPv4 address. */
-	memset(in, 0, sizeof(*in)); (void)addr; (void)port;
+	/* TODO(01.4): Fill *in so that it names ADDR and PORT exactly as the kernel
+	 * will read it: no stray byte anywhere, the IPv4 family, and the port and address in
+	 * network byte order (big-endian, whatever this CPU is). Let the C library turn the text
+	 * ADDR into its four bytes; return -1 when ADDR is not a dotted-quad IPv4 address. See
+	 * ip(7), byteorder(3), inet_pton(3). */
+	memset(in, 0, sizeof(*in)); (void)addr; (void)port; // placeholder: replace this line
 	return 0;
 }
 
 /* Fill *in6 with ADDR and PORT. Returns 0, or -1 if ADDR is not an IPv6 address. */
 static int fill_in6(struct sockaddr_in6 *in6, const char *addr, unsigned short port)
 {
-	/* TODO(01.5): The same for IPv6: zero *in6, family AF_INET6, port with htons,
-	 * ADDR with inet_pton(AF_INET6, ...) into sin6_addr; flow info and scope id stay 0. */
-	memset(in6, 0, sizeof(*in6)); (void)addr; (void)port;
+	/* TODO(01.5): The same for IPv6 into *in6: no stray byte, the IPv6 family,
+	 * the port in network byte order, and the 16 bytes of the text ADDR in sin6_addr (-1 when
+	 * ADDR is not an IPv6 address); flow info and scope id stay 0. See ipv6(7),
+	 * inet_pton(3). */
+	memset(in6, 0, sizeof(*in6)); (void)addr; (void)port; // placeholder: replace this line
 	return 0;
 }
 

@@ -44,22 +44,25 @@ struct name {
 /* Each table ends with a NULL word. Where two words give the same value, the first one's name is
  * the one printed (AF_LOCAL and AF_UNIX are the same number: one family, two names). */
 static const struct name domains[] = {
-	/* TODO(02.1): Fill in the domains: "inet" -> PF_INET, "inet6" -> PF_INET6,
-	 * "unix" -> PF_UNIX, "local" -> PF_LOCAL (in that order), each with the name to print
-	 * ("AF_INET", "AF_INET6", "AF_UNIX", "AF_LOCAL": strace prints the AF_ names, and lab 01
-	 * showed why AF_x == PF_x). */
+	/* TODO(02.1): Complete the table of domains so that the program accepts the
+	 * words "inet", "inet6", "unix" and "local" (in that order), each printed by its AF_ name
+	 * ("AF_INET", "AF_INET6", "AF_UNIX", "AF_LOCAL"), as strace prints them: lab 01 showed that
+	 * each AF_ name and its PF_ twin are one number. See socket(2), address_families(7). */
 	{ NULL, NULL, 0 },
 };
 
 static const struct name types[] = {
-	/* TODO(02.2): Fill in the types: "stream" -> SOCK_STREAM, "dgram" ->
-	 * SOCK_DGRAM, "raw" -> SOCK_RAW, "seqpacket" -> SOCK_SEQPACKET, with their names. */
+	/* TODO(02.2): Complete the table of types: the words "stream", "dgram",
+	 * "raw" and "seqpacket", each with the name of its constant. The type says how data moves:
+	 * a byte stream, separate datagrams, whole packets, or records on a connection. See
+	 * socket(2). */
 	{ NULL, NULL, 0 },
 };
 
 static const struct name protocols[] = {
-	/* TODO(02.3): Fill in the protocols: "tcp" -> IPPROTO_TCP, "udp" ->
-	 * IPPROTO_UDP, "icmp" -> IPPROTO_ICMP, "icmpv6" -> IPPROTO_ICMPV6, with their names. */
+	/* TODO(02.3): Complete the table of protocols: the words "tcp", "udp",
+	 * "icmp" and "icmpv6", each with the name of its constant, the number the IP header carries
+	 * in its protocol field. See socket(2), ip(7), protocols(5). */
 	{ NULL, NULL, 0 },
 };
 
@@ -119,9 +122,11 @@ int main(int argc, char **argv)
 		die("sigprocmask");
 
 	int fd;
-	/* TODO(02.4): Create the socket with socket(domain, type, protocol) and keep
-	 * the descriptor in fd; if it returns -1, die("socket") so that the errno is reported. */
-	fd = -1;
+	/* TODO(02.4): Ask the kernel for a socket of the domain, type and protocol
+	 * given, and keep its descriptor in fd. The kernel may refuse, and why it refused (the
+	 * errno) is what this lab is about: a failure must be reported by its errno name (die,
+	 * naming the call). See socket(2). */
+	fd = -1; // placeholder: replace this line
 
 	char b1[16], b2[16], b3[16];
 	printf("socket(%s, %s, %s) = fd %d\n", show(domains, domain, b1, sizeof(b1)), show(types, type, b2, sizeof(b2)),
@@ -129,14 +134,18 @@ int main(int argc, char **argv)
 
 	char path[64], link[256] = "";
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	/* TODO(02.5): Read the symbolic link /proc/self/fd/N (path) into link with
-	 * readlink(); die("readlink") on failure. readlink() does not add the '\0': add it. */
+	/* TODO(02.5): Find out what the kernel says the descriptor is:
+	 * /proc/self/fd/N (path) is a symbolic link whose target describes it; put that target into
+	 * link, as a C string. A failure is fatal (die, naming the call). See readlink(2),
+	 * proc(5). */
 	printf("%s -> %s\n", path, link);
 
 	int chosen;
-	/* TODO(02.6): Ask the kernel which protocol the socket really has:
-	 * getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, ...) into chosen; die("getsockopt") on failure. */
-	chosen = protocol;
+	/* TODO(02.6): Ask the socket itself which protocol the kernel chose for it
+	 * (protocol 0 means "the usual one", and the socket remembers which one that was) and put
+	 * it into chosen. A failure is fatal (die, naming the call). See getsockopt(2), socket(7)
+	 * (SO_PROTOCOL). */
+	chosen = protocol; // placeholder: replace this line
 	const char *pname = show(protocols, chosen, b3, sizeof(b3));
 	if (pname == b3) /* no name: just the number, e.g. 0 for an AF_UNIX socket */
 		printf("SO_PROTOCOL = %d\n", chosen);

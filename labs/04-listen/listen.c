@@ -124,23 +124,30 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_term };
 	sigaction(SIGTERM, &sa, NULL);
 
-	/* TODO(04.1): Create the socket: an IPv4 stream (TCP) socket, or with -u
-	 * (udp != 0) an IPv4 datagram (UDP) socket; on failure die("socket"). */
-	int fd = -1; (void)udp;
+	/* TODO(04.1): Get the socket this server needs: an IPv4 stream (TCP) socket,
+	 * or with -u (udp set) an IPv4 datagram (UDP) socket, to see what listen says to a socket
+	 * that has no connections. A failure is fatal (die, naming the call). See socket(2),
+	 * ip(7). */
+	int fd = -1; (void)udp; // placeholder: replace this line
 
 	if (!autobind) {
-		/* TODO(04.2): Bind fd to addr (ADDR and PORT, already filled in); on
-		 * failure die("bind"). With -A this is skipped on purpose. */
-		(void)addr;
+		/* TODO(04.2): Give fd its local name, addr (ADDR and PORT, already
+		 * filled in). With -A this step is skipped on purpose, to see what listen does with
+		 * a socket that has no name. A failure is fatal (die, naming the call). See
+		 * bind(2). */
+		(void)addr; // placeholder: replace this line
 	}
 
-	/* TODO(04.3): Make fd a passive socket with listen(), passing BACKLOG;
-	 * on failure die("listen"). */
-	(void)backlog;
+	/* TODO(04.3): Turn fd into a passive socket: one that takes connections
+	 * instead of making them, with a queue for the connections the kernel completes before
+	 * anyone accepts them (backlog long, from the command line). A failure is fatal (die,
+	 * naming the call). See listen(2), tcp(7). */
+	(void)backlog; // placeholder: replace this line
 
-	/* TODO(04.4): Ask the kernel which address and port fd really has
-	 * (getsockname) and store them in addr; on failure die("getsockname"). */
-	(void)fd;
+	/* TODO(04.4): Learn from the kernel which address and port fd really has
+	 * (with port 0 or -A only the kernel knows), into addr. A failure is fatal (die, naming the
+	 * call). See getsockname(2). */
+	(void)fd; // placeholder: replace this line
 
 	char host[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &addr.sin_addr, host, sizeof(host));
@@ -150,11 +157,13 @@ int main(int argc, char **argv)
 		/* -n: leave every connection in the accept queue, to watch it fill. */
 		wait_for_client(-1);
 	} else {
-		/* TODO(04.5): Serve clients one by one until SIGTERM: while
-		 * wait_for_client(fd) returns 1, accept() the next connection (die("accept") on failure),
-		 * print "accepted ADDR port N" with the client's address and port, and close it.
-		 * (Until you do, the starter just waits for SIGTERM, as -n does.) */
-		wait_for_client(-1);
+		/* TODO(04.5): Serve clients one by one until SIGTERM: as long as
+		 * wait_for_client says a client is waiting (it returns 1), take the next completed
+		 * connection off the queue, print "accepted ADDR port N" with the client's address
+		 * and port, and close the connection. A failure to take a connection is fatal (die,
+		 * naming the call). Until you write it, the starter only waits for SIGTERM, as -n
+		 * does. See accept(2). */
+		wait_for_client(-1); // placeholder: replace this line
 	}
 	close(fd);
 	return 0;

@@ -128,14 +128,17 @@ int main(int argc, char **argv)
 		die("bind");
 	listen_fd = lfd;
 
-	/* TODO(05.1): Unless no_listen is set (-L), make lfd a listening socket with
-	 * listen(); a backlog of 8 is plenty for an iterative server. On failure die("listen"). */
-	(void)no_listen;
+	/* TODO(05.1): Unless -L (no_listen) asks to leave it out, make lfd a
+	 * listening socket; a short queue (8) is plenty for a server that serves one client at a
+	 * time. A failure is fatal (die, naming the call). See listen(2). */
+	(void)no_listen; // placeholder: replace this line
 
-	/* TODO(05.2): If nonblock is set (-N), turn on O_NONBLOCK on lfd: read its
-	 * file status flags with fcntl(F_GETFL) and write them back with O_NONBLOCK added (F_SETFL);
-	 * die("fcntl") on failure. */
-	(void)nonblock;
+	/* TODO(05.2): With -N (nonblock), make lfd non-blocking, so that taking a
+	 * connection when none is waiting fails at once (EAGAIN) instead of waiting: the
+	 * non-blocking flag is one of the descriptor's file status flags, and the others must stay
+	 * as they are. A failure is fatal (die, naming the call). See fcntl(2), open(2)
+	 * (O_NONBLOCK). */
+	(void)nonblock; // placeholder: replace this line
 
 	socklen_t len = sizeof(addr);
 	if (getsockname(lfd, (struct sockaddr *)&addr, &len) == -1)
@@ -161,37 +164,42 @@ int main(int argc, char **argv)
 		socklen_t peerlen = sizeof(peer);
 		int cfd;
 
-		/* TODO(05.3): Take the next client off lfd's queue with accept(), asking
-		 * for its address in peer (peerlen holds peer's size); keep the new descriptor in cfd
-		 * (on failure accept returns -1 and sets errno: the code right after reports it). */
-		cfd = -1; errno = ENOSYS; (void)peerlen;
+		/* TODO(05.3): Take the next client off lfd's queue: keep the new,
+		 * connected descriptor in cfd and have the kernel write the client's address into
+		 * peer (peerlen says how big peer is). Do not stop on a failure here: the given
+		 * code right after reports it. See accept(2). */
+		cfd = -1; errno = ENOSYS; (void)peerlen; // placeholder: replace this line
 		if (cfd == -1)
 			die("accept");
 
 		char peer_ip[INET_ADDRSTRLEN] = "?";
 		unsigned peer_port = 0;
-		/* TODO(05.4): Turn the client's address in peer into text: the IPv4
-		 * address into peer_ip with inet_ntop() (die("inet_ntop") on failure) and the port, in
-		 * host byte order, into peer_port with ntohs(). */
-		(void)peer;
+		/* TODO(05.4): Turn the client's address in peer into text for the
+		 * greeting: the IPv4 address as a dotted quad in peer_ip (a failure is fatal: die,
+		 * naming the call) and the port, in host byte order, in peer_port. See
+		 * inet_ntop(3), byteorder(3). */
+		(void)peer; // placeholder: replace this line
 
 		struct sockaddr_in local;
 		socklen_t locallen = sizeof(local);
 		/* TODO(05.5): Ask the kernel for the connected socket's own address
-		 * with getsockname() on cfd into local (locallen holds its size); die("getsockname")
-		 * on failure. */
-		memset(&local, 0, sizeof(local)); (void)locallen;
+		 * and port, into local (locallen says how big it is): they show that the connection
+		 * lives on a new descriptor with the listener's port. A failure is fatal (die,
+		 * naming the call). See getsockname(2). */
+		memset(&local, 0, sizeof(local)); (void)locallen; // placeholder: replace this line
 		char local_ip[INET_ADDRSTRLEN];
 		if (inet_ntop(AF_INET, &local.sin_addr, local_ip, sizeof(local_ip)) == NULL)
 			die("inet_ntop");
 		printf("client %ld: listening fd %d, connected fd %d, peer %s port %u, local %s port %u\n", k, lfd, cfd,
 		       peer_ip, peer_port, local_ip, ntohs(local.sin_port));
 
-		/* TODO(05.6): Serve the client on cfd: read() once into buf and print
-		 * "client K: read returned R" (on -1, report the errno with report_errno("read", errno)
-		 * and go on); send() it the greeting "hello PEER_IP port PEER_PORT, you are client K\n"
-		 * with MSG_NOSIGNAL (report a failure the same way); then close cfd. */
-		(void)cfd;
+		/* TODO(05.6): Serve the client on cfd: read once what it sent and
+		 * print "client K: read returned R"; send it the greeting "hello PEER_IP port
+		 * PEER_PORT, you are client K\n" without letting a vanished client kill the server
+		 * with SIGPIPE; then close cfd. A failure of the read or the send costs this client
+		 * only: report it with report_errno, naming the call, and go on. See read(2),
+		 * send(2) (MSG_NOSIGNAL), close(2). */
+		(void)cfd; // placeholder: replace this line
 	}
 
 	printf("served %ld clients, closing the listening socket\n", max_clients);

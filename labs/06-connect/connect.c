@@ -58,10 +58,11 @@ static void print_addr(const char *what, const struct sockaddr_storage *ss)
 static socklen_t fill_server(struct sockaddr_storage *ss, const char *host, unsigned short port)
 {
 	memset(ss, 0, sizeof(*ss));
-	/* TODO(06.1): Try HOST as IPv4 first: fill a sockaddr_in inside *ss (family
-	 * AF_INET, port with htons, address with inet_pton) and return its size. Else try it as IPv6
-	 * the same way (sockaddr_in6) and return that size. Return 0 if it is neither. */
-	(void)host; (void)port; return 0;
+	/* TODO(06.1): Turn HOST and the port into a server address inside *ss: try
+	 * HOST as IPv4 first, as IPv6 next, and return the size of the structure filled (0 if HOST
+	 * is neither). The port goes in network byte order. One sockaddr_storage holds either
+	 * family. See ip(7), ipv6(7), inet_pton(3). */
+	(void)host; (void)port; return 0; // placeholder: replace this line
 }
 
 /* Write all n bytes of buf to fd: a stream socket may accept fewer bytes than asked. */
@@ -107,32 +108,36 @@ int main(int argc, char **argv)
 	/* Line-buffered: each line reaches a pipe or file at once, even while we wait for the reply. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	/* TODO(06.2): Create a TCP socket of the server address's family and connect it
-	 * to the server (server, server_len). No bind(): the kernel picks our address and port.
-	 * On failure die("socket") or die("connect"). */
-	(void)server_len;
+	/* TODO(06.2): Make a TCP socket of the server address's own family and
+	 * connect it to the server (server, server_len). Do not name the socket first: the kernel
+	 * picks our address and port at connect time. A failure is fatal (die, naming the call).
+	 * See socket(2), connect(2). */
+	(void)server_len; // placeholder: replace this line
 
-	/* TODO(06.3): Ask the kernel which local address and port it gave the socket:
-	 * getsockname() into local (set len to its size first); on failure die("getsockname"). */
-	memset(&local, 0, sizeof(local)); (void)len;
+	/* TODO(06.3): Learn which local address and port the kernel gave the socket
+	 * when it connected, into local (len says how big local is). A failure is fatal (die,
+	 * naming the call). See getsockname(2). */
+	memset(&local, 0, sizeof(local)); (void)len; // placeholder: replace this line
 	print_addr("local", &local);
 
-	/* TODO(06.4): Ask the kernel who is at the other end: getpeername() into peer;
-	 * on failure die("getpeername"). */
-	memset(&peer, 0, sizeof(peer));
+	/* TODO(06.4): Learn from the kernel who is at the other end of the
+	 * connection, into peer. A failure is fatal (die, naming the call). See getpeername(2). */
+	memset(&peer, 0, sizeof(peer)); // placeholder: replace this line
 	print_addr("peer", &peer);
 
 	if (again) {
-		/* TODO(06.5): With -2, call connect() again on the same, already connected
-		 * socket, with the same server address, and die("connect") when it fails (it must). */
+		/* TODO(06.5): With -2, try to connect the same, already connected
+		 * socket to the same server again; the kernel refuses (which errno?), and that
+		 * refusal is the point: die, naming the call. See connect(2). */
 		fprintf(stderr, "%s: the second connect() did not fail\n", program_invocation_short_name);
 		return 1;
 	}
 
-	/* TODO(06.6): Send line followed by '\n' to the server (write_all), then read()
-	 * the reply and copy it to stdout until read() returns 0 (EOF: the server closed); on a read
-	 * error die("read"). */
-	(void)line; (void)write_all;
+	/* TODO(06.6): Send line, followed by a newline, to the server (the given
+	 * write_all sends every byte), then copy the server's reply to stdout until the server
+	 * closes its side (the end of the stream). A read error is fatal (die, naming the call).
+	 * See read(2), write(2). */
+	(void)line; (void)write_all; // placeholder: replace this line
 
 	if (close(fd) == -1)
 		die("close");

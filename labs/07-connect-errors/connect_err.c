@@ -62,35 +62,39 @@ static int parse_num(const char *s, int lo, int hi)
  * Returns 0, or the errno connect() failed with. */
 static int connect_blocking(int fd, const struct sockaddr_in *sa)
 {
-	/* TODO(07.1): Call connect() on fd with the address sa. Return 0 if it
-	 * succeeds, otherwise the errno it failed with (do not die here: main classifies it). */
-	(void)fd; (void)sa; return ENOSYS;
+	/* TODO(07.1): Connect fd to sa and report how it went: 0 on success,
+	 * otherwise the errno it failed with. Do not die here: main classifies the error. See
+	 * connect(2). */
+	(void)fd; (void)sa; return ENOSYS; // placeholder: replace this line
 }
 
 /* Non-blocking connect bounded by ms milliseconds. Returns 0, the errno of the failed handshake,
  * or OWN_LIMIT if the time ran out first. */
 static int connect_within(int fd, const struct sockaddr_in *sa, int ms)
 {
-	/* TODO(07.4): Make fd non-blocking (fcntl F_GETFL, then F_SETFL with
-	 * O_NONBLOCK added) and call connect(). If it succeeds at once return 0; if it fails with
-	 * anything but EINPROGRESS return that errno; on EINPROGRESS print the line
-	 * "connect: EINPROGRESS: SYN sent, waiting at most MS ms" and go on. */
-	(void)sa;
+	/* TODO(07.4): Start a connect that does not wait for the handshake: make fd
+	 * non-blocking (its other file status flags kept) and connect. Success at once: return 0; a
+	 * failure other than "in progress": return its errno; in progress: print "connect:
+	 * EINPROGRESS: SYN sent, waiting at most MS ms" and go on. See connect(2) (EINPROGRESS),
+	 * fcntl(2). */
+	(void)sa; // placeholder: replace this line
 
-	/* TODO(07.5): poll() fd for POLLOUT at most ms milliseconds. If poll times
-	 * out, return OWN_LIMIT. Otherwise the handshake is over: read its result with
-	 * getsockopt(SOL_SOCKET, SO_ERROR) and return it (0 means connected). */
-	(void)fd; (void)ms; return ENOSYS;
+	/* TODO(07.5): Wait at most ms milliseconds for the handshake to end: the
+	 * socket becomes writable when it does. If the time runs out, return OWN_LIMIT; otherwise
+	 * ask the socket for the handshake's result (its pending error) and return it, 0 meaning
+	 * connected. See poll(2), connect(2) (EINPROGRESS), socket(7) (SO_ERROR). */
+	(void)fd; (void)ms; return ENOSYS; // placeholder: replace this line
 }
 
 /* One line on stdout: what the errno means on the wire, and the usual cause. */
 static void explain(int err)
 {
-	/* TODO(07.3): Print one line on stdout explaining err: for ECONNREFUSED
-	 * start it with "RST received", for ETIMEDOUT with "no answer to the SYN", for ENETUNREACH
-	 * and EHOSTUNREACH with "destination unreachable", for EACCES and EPERM with "destination
-	 * unreachable" too (a prohibit route or a firewall); anything else: "connect failed". */
-	(void)err;
+	/* TODO(07.3): Print one line on stdout that says what err means on the wire:
+	 * for ECONNREFUSED start it with "RST received", for ETIMEDOUT with "no answer to the SYN",
+	 * for ENETUNREACH and EHOSTUNREACH with "destination unreachable", for EACCES and EPERM
+	 * with "destination unreachable" too (a prohibit route or a firewall); anything else:
+	 * "connect failed". See connect(2), docs/errno.md. */
+	(void)err; // placeholder: replace this line
 }
 
 int main(int argc, char **argv)
@@ -120,10 +124,11 @@ int main(int argc, char **argv)
 	if (fd == -1)
 		die("socket");
 	if (syncnt > 0) {
-		/* TODO(07.2): Set the TCP-level option TCP_SYNCNT on fd to syncnt, so
-		 * that the kernel computes its time limit for an unanswered SYN from syncnt instead of
-		 * the default /proc/sys/net/ipv4/tcp_syn_retries (about two minutes). */
-		(void)syncnt;
+		/* TODO(07.2): Bound the time an unanswered SYN may take: set the
+		 * TCP-level option that tells the kernel how many times to send the SYN again on
+		 * this socket to syncnt, instead of the machine-wide default of tcp_syn_retries
+		 * (about two minutes). See tcp(7), setsockopt(2). */
+		(void)syncnt; // placeholder: replace this line
 	}
 
 	int err = ms > 0 ? connect_within(fd, &sa, ms) : connect_blocking(fd, &sa);

@@ -71,9 +71,10 @@ static void serve_upper(int cfd)
 	size_t len = 0, cap = 0;
 
 	/* TODO(08.4): Read the whole request into data (len bytes so far, cap bytes
-	 * allocated): read() at most CHUNK bytes at a time, growing data with realloc() as needed,
-	 * until read() returns 0. On -1, die("read"). */
-	(void)cfd; (void)cap;
+	 * allocated), at most CHUNK bytes at a time, growing data as needed, until the client's end
+	 * of stream: the request has no length, its end is the client's FIN. A read error is fatal
+	 * (die, naming the call). See read(2), realloc(3). */
+	(void)cfd; (void)cap; // placeholder: replace this line
 	printf("read returned 0 (EOF) after %zu bytes\n", len);
 
 	/* Half-closed is only one direction: the server can still send. */
@@ -96,11 +97,12 @@ static void serve_upper(int cfd)
 /* hold: the client has closed, we have not: the connection stays half-closed (CLOSE-WAIT). */
 static void serve_hold(int cfd, const sigset_t *waitmask)
 {
-	/* TODO(08.5): Wait for the client's FIN: read() until it returns 0 (die("read")
-	 * on -1), then print "peer closed: read returned 0 (EOF), CLOSE-WAIT until SIGUSR1" and wait
-	 * with sigsuspend(waitmask) until SIGUSR1 arrives. Do not close the socket here:
-	 * the caller does that afterwards. */
-	(void)cfd; (void)waitmask;
+	/* TODO(08.5): Wait for the client's FIN: read until the end of the stream (a
+	 * read error is fatal: die, naming the call), then print "peer closed: read returned 0
+	 * (EOF), CLOSE-WAIT until SIGUSR1" and wait for SIGUSR1 with the signal mask waitmask. Do
+	 * not close the socket here: the caller does, afterwards, so that CLOSE-WAIT can be seen
+	 * meanwhile. See read(2), sigsuspend(2), tcp(7). */
+	(void)cfd; (void)waitmask; // placeholder: replace this line
 	/* Now our FIN goes out; the client, which closed first, takes the TIME_WAIT. */
 	if (close(cfd) == -1)
 		die("close");

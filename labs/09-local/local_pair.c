@@ -107,9 +107,10 @@ int main(int argc, char **argv)
 		die("sigaction");
 
 	int sv[2];
-	/* TODO(09.8): Create a pair of connected AF_LOCAL stream sockets in sv with
-	 * socketpair(); on failure die("socketpair"). */
-	sv[0] = sv[1] = -1;
+	/* TODO(09.8): Create two local stream sockets already connected to each
+	 * other, in sv: no name, no listener, no accept. A failure is fatal (die, naming the call).
+	 * See socketpair(2), unix(7). */
+	sv[0] = sv[1] = -1; // placeholder: replace this line
 	printf("socketpair: fd %d and fd %d\n", sv[0], sv[1]);
 
 	/* The child gets copies of both descriptors: both ends are now open in two processes. */
@@ -120,11 +121,12 @@ int main(int argc, char **argv)
 		/* The child ends when the parent closes its end, not on SIGTERM. */
 		signal(SIGTERM, SIG_IGN);
 		char line[256];
-		/* TODO(09.9): The child keeps sv[1]: close sv[0], read the parent's line
-		 * from sv[1] with read_line() (die("read") on -1), print
-		 * "child C: got "LINE" on fd B", and send back the line in upper case followed by
-		 * " from child C" with send_line(). */
-		(void)line;
+		/* TODO(09.9): The child keeps sv[1]: close the end it does not use,
+		 * read the parent's line from sv[1] with read_line (a read error is fatal: die,
+		 * naming the call), print "child C: got "LINE" on fd B", and send back the line in
+		 * upper case followed by " from child C" with send_line. See close(2),
+		 * toupper(3). */
+		(void)line; // placeholder: replace this line
 		/* Wait for the parent to close its end: read() returns 0 (end of file) only when no
 		 * process holds sv[0] open any more. */
 		ssize_t r;
@@ -137,11 +139,12 @@ int main(int argc, char **argv)
 	}
 
 	char reply[512];
-	/* TODO(09.10): The parent keeps sv[0]: close sv[1], print
-	 * "parent P: sending "MSG" on fd A", send msg with send_line(), read the child's answer
-	 * with read_line() (die("read") on -1; 0 bytes means the child closed without answering:
-	 * report it on stderr and return 1) and print "parent P: got "REPLY" on fd A". */
-	(void)reply; (void)read_line; (void)send_line;
+	/* TODO(09.10): The parent keeps sv[0]: close the end it does not use, print
+	 * "parent P: sending "MSG" on fd A", send msg with send_line, read the child's answer with
+	 * read_line (a read error is fatal: die, naming the call; 0 bytes means the child closed
+	 * without answering: say so on stderr and return 1) and print "parent P: got "REPLY" on fd
+	 * A". See close(2), socketpair(2). */
+	(void)reply; (void)read_line; (void)send_line; // placeholder: replace this line
 
 	if (hold) {
 		printf("parent %d: holding fd %d until SIGTERM\n", (int)getpid(), sv[0]);

@@ -49,16 +49,18 @@ static socklen_t make_addr(const char *name, struct sockaddr_un *addr)
 	memset(addr, 0, sizeof(*addr));
 	addr->sun_family = AF_LOCAL;
 	if (name[0] != '@') {
-		/* TODO(09.1): A path: return 0 if it is empty or if it and its
-		 * terminating NUL do not fit in sun_path (n >= sizeof(addr->sun_path)); else copy it,
-		 * NUL included, into sun_path and return offsetof(struct sockaddr_un, sun_path) + n + 1. */
-		return 0;
+		/* TODO(09.1): A path name: refuse it (return 0) if it is empty or if
+		 * it and its terminating NUL do not fit in sun_path; otherwise store it, NUL
+		 * included, and return the address length: where sun_path starts in the structure,
+		 * plus the bytes used. See unix(7) (Address format). */
+		return 0; // placeholder: replace this line
 	}
-	/* TODO(09.2): An abstract name "@NAME": sun_path[0] stays '\0' (that NUL is
-	 * what makes the name abstract), the n - 1 bytes after the @ go from sun_path[1] on. Return
-	 * 0 if there are none or more than sizeof(sun_path) - 1; else the length:
-	 * offsetof(struct sockaddr_un, sun_path) + 1 + (n - 1), with no terminating NUL counted. */
-	(void)n; return 0;
+	/* TODO(09.2): An abstract name "@NAME": the first byte of sun_path stays NUL
+	 * (that NUL is what makes the name abstract) and the bytes after the @ follow it. Refuse it
+	 * (return 0) if there are none or too many to fit; otherwise return the length: where
+	 * sun_path starts, plus the bytes used, with no terminating NUL counted. See unix(7)
+	 * (Abstract sockets). */
+	(void)n; return 0; // placeholder: replace this line
 }
 
 /* The path this server created, for the SIGTERM handler; empty until bind() succeeded, and for an
@@ -72,8 +74,9 @@ static size_t bye_len;
 static void on_term(int sig)
 {
 	(void)sig;
-	/* TODO(09.3): If own_path is not empty, unlink() it: a server that ends
-	 * cleanly removes its own socket file. */
+	/* TODO(09.3): A server that ends cleanly removes the socket file it created:
+	 * if own_path is not empty, remove that file. This runs in a signal handler, where only
+	 * async-signal-safe functions may be called. See unlink(2), signal-safety(7). */
 	if (write(STDOUT_FILENO, bye, bye_len) == -1) {
 		/* nothing to do: we are leaving anyway */
 	}
@@ -145,14 +148,16 @@ int main(int argc, char **argv)
 	if (lfd == -1)
 		die("socket");
 
-	/* TODO(09.4): With -u (unlink_first) and a path (is_path), remove the file at
-	 * name with unlink() before bind. A file that is not there (ENOENT) is fine; any other
-	 * failure: die("unlink"). */
-	(void)unlink_first;
+	/* TODO(09.4): With -u (unlink_first) and a path (is_path), remove the file
+	 * at name before binding, since a path that exists makes bind fail with EADDRINUSE. A file
+	 * that is not there is fine; any other failure is fatal (die, naming the call). See
+	 * unlink(2), unix(7). */
+	(void)unlink_first; // placeholder: replace this line
 
-	/* TODO(09.5): Bind lfd to addr with the length make_addr() returned (len,
-	 * not sizeof(addr)); on failure die("bind"). */
-	(void)len;
+	/* TODO(09.5): Give lfd its name, addr, with the length make_addr returned:
+	 * for a local address the length says where the name ends, so the size of the whole
+	 * structure is wrong. A failure is fatal (die, naming the call). See bind(2), unix(7). */
+	(void)len; // placeholder: replace this line
 	/* The file is ours from now on: the SIGTERM handler removes it. */
 	if (is_path)
 		memcpy(own_path, name, strlen(name) + 1);

@@ -77,14 +77,15 @@ static int convert(const char *text)
 	char canon[INET6_ADDRSTRLEN] = "";
 
 	memset(&bin, 0, sizeof(bin));
-	/* TODO(10.1): Convert text with inet_pton(): first as AF_INET into bin.v4
-	 * (then family = AF_INET, size = 4), else as AF_INET6 into bin.v6 (family = AF_INET6,
-	 * size = 16); if it is neither, usage(). */
-	(void)text; family = AF_INET; size = 4;
+	/* TODO(10.1): Turn text into the address's bytes in bin: try it as IPv4
+	 * first (then family is AF_INET and size 4), as IPv6 next (AF_INET6, 16); if it is neither,
+	 * it is a usage error. See inet_pton(3). */
+	(void)text; family = AF_INET; size = 4; // placeholder: replace this line
 
-	/* TODO(10.2): Convert the bytes in bin back to text with inet_ntop() for
-	 * that family, into canon; die("inet_ntop") on failure. */
-	(void)family;
+	/* TODO(10.2): Turn the bytes in bin back into text, for that family, into
+	 * canon: the C library writes the one canonical spelling of the address. A failure is fatal
+	 * (die, naming the call). See inet_ntop(3), RFC 5952. */
+	(void)family; // placeholder: replace this line
 
 	printf("family %s, %zu bytes\nbytes", family == AF_INET ? "AF_INET" : "AF_INET6", size);
 	const unsigned char *b = (const unsigned char *)&bin;
@@ -116,11 +117,11 @@ static int serve(int argc, char **argv)
 		usage();
 
 	struct sockaddr_in6 addr;
-	/* TODO(10.3): Fill addr by hand: zero it all, set the family to AF_INET6 and
-	 * the port in network byte order (htons); the address is addr_text converted with
-	 * inet_pton(AF_INET6, ...) (not an IPv6 address: usage()), or in6addr_any when addr_text is
-	 * NULL. The flow label (sin6_flowinfo) and the scope id (sin6_scope_id) stay 0. */
-	memset(&addr, 0, sizeof(addr)); (void)addr_text;
+	/* TODO(10.3): Fill addr by hand: no stray byte, the IPv6 family, the port in
+	 * network byte order, and the address: addr_text converted from text (not an IPv6 address:
+	 * a usage error), or the IPv6 wildcard address when addr_text is NULL. The flow label and
+	 * the scope id stay 0. See ipv6(7), inet_pton(3). */
+	memset(&addr, 0, sizeof(addr)); (void)addr_text; // placeholder: replace this line
 
 	setvbuf(stdout, NULL, _IOLBF, 0); /* every line must leave at once: the tests wait for them */
 	struct sigaction sa = { .sa_handler = on_term };
@@ -135,10 +136,12 @@ static int serve(int argc, char **argv)
 	if (setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
 		die("setsockopt");
 
-	/* TODO(10.4): Before bind(), set the IPPROTO_IPV6 option IPV6_V6ONLY of lfd to
-	 * v6only with setsockopt() (an int: 1 with -6, and 0 without it, set explicitly); on failure
-	 * die("setsockopt"). */
-	(void)v6only;
+	/* TODO(10.4): Decide, before the bind, whether this IPv6 socket also takes
+	 * IPv4 clients (as IPv4-mapped addresses): set lfd's IPv6-level option for that to v6only,
+	 * explicitly in both cases (1 with -6, 0 without), since the machine's default is a sysctl
+	 * anyone may have changed. A failure is fatal (die, naming the call). See ipv6(7)
+	 * (IPV6_V6ONLY), setsockopt(2). */
+	(void)v6only; // placeholder: replace this line
 
 	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) == -1)
 		die("bind");
@@ -163,26 +166,27 @@ static int serve(int argc, char **argv)
 		socklen_t peerlen = sizeof(peer);
 		int cfd;
 
-		/* TODO(10.5): Take the next client off lfd's queue with accept(), asking
-		 * for its address in peer (peerlen holds peer's size); keep the new descriptor in cfd
-		 * (on failure accept returns -1 and sets errno: the code right after reports it). */
-		cfd = -1; errno = ENOSYS; (void)peerlen;
+		/* TODO(10.5): Take the next client off lfd's queue: keep the
+		 * connected descriptor in cfd and have the kernel write the client's address into
+		 * peer (peerlen says how big peer is). Do not stop on a failure here: the given
+		 * code right after reports it. See accept(2). */
+		cfd = -1; errno = ENOSYS; (void)peerlen; // placeholder: replace this line
 		if (cfd == -1)
 			die("accept");
 
 		char peer_ip[INET6_ADDRSTRLEN] = "?";
 		unsigned peer_port = 0;
 		/* TODO(10.6): Turn the client's address in peer into text: the IPv6
-		 * address into peer_ip with inet_ntop() (die("inet_ntop") on failure) and the port, in
-		 * host byte order, into peer_port with ntohs(). */
-		(void)peer;
+		 * address in peer_ip (a failure is fatal: die, naming the call) and the port, in
+		 * host byte order, in peer_port. See inet_ntop(3), byteorder(3). */
+		(void)peer; // placeholder: replace this line
 
 		char v4[INET_ADDRSTRLEN] = "";
-		/* TODO(10.7): If peer's address is IPv4-mapped (IN6_IS_ADDR_V4MAPPED),
-		 * write the IPv4 address it carries (its last 4 bytes) into v4 as a dotted quad with
-		 * inet_ntop(AF_INET, ...); die("inet_ntop") on failure. Leave v4 empty for a real IPv6
-		 * client. */
-		(void)v4;
+		/* TODO(10.7): If the client's address is an IPv4-mapped one (an IPv4
+		 * client on this IPv6 socket), write the IPv4 address it carries, its last 4 bytes,
+		 * into v4 as a dotted quad (a failure is fatal: die, naming the call). Leave v4
+		 * empty for a real IPv6 client. See ipv6(7), inet_ntop(3). */
+		(void)v4; // placeholder: replace this line
 
 		struct sockaddr_in6 local;
 		socklen_t locallen = sizeof(local);

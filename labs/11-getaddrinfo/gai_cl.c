@@ -66,21 +66,22 @@ static const char *gai_name(int rc)
 /* getaddrinfo() (or getnameinfo()) failed with code rc: report it and exit 1. */
 static _Noreturn void die_gai(const char *call, int rc)
 {
-	/* TODO(11.1): Report rc on stderr as "PROG: CALL: EAI_NAME (text)" and exit 1:
-	 * the name from gai_name(rc), the text from gai_strerror(rc) — NOT strerror(errno), which
-	 * knows nothing of these codes. One exception: EAI_SYSTEM means "a system call failed, see
-	 * errno", so for it die(call) reports errno as usual. PROG is program_invocation_short_name. */
-	(void)gai_name; (void)rc; die(call);
+	/* TODO(11.1): Report the resolver error rc on stderr as "PROG: CALL:
+	 * EAI_NAME (text)" and exit 1: the name from the given gai_name, the text from the
+	 * resolver's own message table, since errno's knows nothing of these codes. One exception:
+	 * EAI_SYSTEM means "a system call failed, see errno", so for it report errno as die does.
+	 * PROG is program_invocation_short_name. See getaddrinfo(3) (RETURN VALUE). */
+	(void)gai_name; (void)rc; die(call); // placeholder: replace this line
 }
 
 /* Write "ADDR port N" for the socket address sa (len bytes, any family) into buf. */
 static void addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 {
-	/* TODO(11.2): Turn sa into text with getnameinfo(): the numeric host
-	 * (NI_NUMERICHOST) into a char[NI_MAXHOST], the numeric port (NI_NUMERICSERV) into a
-	 * char[NI_MAXSERV]; on failure die_gai("getnameinfo", rc). Then snprintf "HOST port PORT"
-	 * into buf. One call for IPv4 and IPv6: no switch on the family, no inet_ntop. */
-	(void)sa; (void)len; snprintf(buf, size, "? port 0");
+	/* TODO(11.2): Turn sa into text, "HOST port PORT" in buf, with the one
+	 * resolver call that does it for every family (no switch on the family): host and port as
+	 * numbers, never names looked up, in buffers of the resolver's maximum sizes. A failure is
+	 * reported with die_gai, naming the call. See getnameinfo(3). */
+	(void)sa; (void)len; snprintf(buf, size, "? port 0"); // placeholder: replace this line
 }
 
 /* Write all n bytes of p to fd: a stream socket may take fewer than asked. */
@@ -120,24 +121,25 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0); /* each line leaves at once: the tests read them as they come */
 
 	struct addrinfo hints, *res = NULL;
-	/* TODO(11.3): Ask getaddrinfo() for host and service into res. Zero hints
-	 * first, then: any family (AF_UNSPEC), TCP (SOCK_STREAM), a numeric port (AI_NUMERICSERV),
-	 * plus AI_NUMERICHOST when numeric is set (-n). No AI_ADDRCONFIG: on a machine whose only
-	 * IPv6 address is ::1 it would hide ::1. On failure die_gai("getaddrinfo", rc). */
-	(void)hints; (void)host; (void)service; (void)numeric; (void)die_gai;
+	/* TODO(11.3): Ask the resolver for the addresses of host and service, into
+	 * res: any family, TCP, a port given as a number, and with -n (numeric) a host given as a
+	 * number too. Do not ask for addresses of configured families only: on a machine whose only
+	 * IPv6 address is ::1 that would hide ::1. A failure is reported with die_gai, naming the
+	 * call. See getaddrinfo(3). */
+	(void)hints; (void)host; (void)service; (void)numeric; (void)die_gai; // placeholder: replace this line
 
 	int fd = -1, err = 0;
 	const char *failed = "connect";
 	char where[ADDR_STR];
 	struct addrinfo *ai;
-	/* TODO(11.4): Try the results in order (ai = res, then ai->ai_next...). For
-	 * each: fd = socket() with the result's own ai_family, ai_socktype, ai_protocol; connect()
-	 * it to ai_addr (ai_addrlen bytes). On success stop (break) with fd connected. On failure
-	 * remember the call ("socket" or "connect") in failed and errno in err, print
-	 * "trying ADDR port N: CALL: ENAME (text)" (addr_str; strerrorname_np and strerror of err),
-	 * close() the socket, and go on with the next result. After the loop, ai is NULL if none
-	 * connected. */
-	ai = NULL; (void)failed; (void)where;
+	/* TODO(11.4): Try the results in the resolver's order (ai from res along the
+	 * list). For each: a socket of that result's own family, type and protocol, connected to
+	 * that result's address. The first that connects ends the search (fd connected). On a
+	 * failure remember the call ("socket" or "connect") in failed and errno in err, print
+	 * "trying ADDR port N: CALL: ENAME (text)" (addr_str; the errno's name and text), close the
+	 * socket and go on with the next result. After the loop ai is NULL if none connected. See
+	 * getaddrinfo(3), socket(2), connect(2). */
+	ai = NULL; (void)failed; (void)where; // placeholder: replace this line
 	if (ai == NULL) {
 		/* Every address failed: the last error stands for them all, reported like die(). */
 		/* err is still 0 only if nothing was tried: getaddrinfo() never returns an empty list,

@@ -65,18 +65,18 @@ static const char *gai_name(int rc)
 /* getaddrinfo() (or getnameinfo()) failed with code rc: report it and exit 1. */
 static _Noreturn void die_gai(const char *call, int rc)
 {
-	/* TODO(11.5): Report rc as in gai_cl.c's die_gai():
-	 * "PROG: CALL: EAI_NAME (gai_strerror text)" on stderr and exit 1; for EAI_SYSTEM die(call)
-	 * (errno). The same as exercise 11.1. */
-	(void)gai_name; (void)rc; die(call);
+	/* TODO(11.5): Report rc as gai_cl.c's die_gai does (exercise 11.1): "PROG:
+	 * CALL: EAI_NAME (text)" on stderr and exit 1; for EAI_SYSTEM report errno as die does. See
+	 * getaddrinfo(3). */
+	(void)gai_name; (void)rc; die(call); // placeholder: replace this line
 }
 
 /* Write "ADDR port N" for the socket address sa (len bytes, any family) into buf. */
 static void addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 {
-	/* TODO(11.6): Turn sa into "HOST port PORT" as in gai_cl.c's addr_str():
-	 * getnameinfo() with NI_NUMERICHOST | NI_NUMERICSERV. The same as exercise 11.2. */
-	(void)sa; (void)len; snprintf(buf, size, "? port 0");
+	/* TODO(11.6): Turn sa into "HOST port PORT" as gai_cl.c's addr_str does
+	 * (exercise 11.2), numbers only. See getnameinfo(3). */
+	(void)sa; (void)len; snprintf(buf, size, "? port 0"); // placeholder: replace this line
 }
 
 /* Serve one client on cfd: read one line (up to '\n' or EOF) and answer "echo: LINE". A client
@@ -127,23 +127,24 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0); /* each line leaves at once: the tests read them as they come */
 
 	struct addrinfo hints, *res = NULL;
-	/* TODO(11.7): Ask getaddrinfo() for addresses to LISTEN on: zero hints, then
-	 * AF_UNSPEC, SOCK_STREAM, and the flags AI_PASSIVE | AI_NUMERICSERV (| AI_NUMERICHOST when
-	 * numeric is set). host may be NULL: that, with AI_PASSIVE, gives the wildcard addresses.
-	 * On failure die_gai("getaddrinfo", rc). */
-	(void)hints; (void)host; (void)service; (void)numeric; (void)die_gai;
+	/* TODO(11.7): Ask the resolver for addresses to LISTEN on, into res: any
+	 * family, TCP, a port given as a number, a host given as a number with -n (numeric), and
+	 * the flag that makes a NULL host mean the wildcard addresses. A failure is reported with
+	 * die_gai, naming the call. See getaddrinfo(3) (AI_PASSIVE). */
+	(void)hints; (void)host; (void)service; (void)numeric; (void)die_gai; // placeholder: replace this line
 
 	int lfd = -1, err = 0;
 	const char *failed = "bind";
 	char where[ADDR_STR];
 	struct addrinfo *ai;
-	/* TODO(11.8): Take the first result that works, in order: for each, lfd =
-	 * socket() with its ai_family, ai_socktype, ai_protocol; turn on SO_REUSEADDR (setsockopt);
-	 * bind() it to ai_addr, ai_addrlen; listen(lfd, SOMAXCONN). All done: break. If a call fails:
-	 * remember its name in failed and errno in err, print "trying ADDR port N: CALL: ENAME
-	 * (text)" as the client does, close() the socket and go on. After the loop, ai is NULL if no
-	 * result worked. */
-	ai = NULL; (void)failed; (void)where;
+	/* TODO(11.8): Take the first result that works, in order: for each, a socket
+	 * of its own family, type and protocol, allowed to reuse a port that TIME_WAIT sockets
+	 * hold, named with its address, and listening with the largest queue the system allows; all
+	 * done: stop there. If a call fails: remember its name in failed and errno in err, print
+	 * "trying ADDR port N: CALL: ENAME (text)" as the client does, close the socket and go on.
+	 * After the loop ai is NULL if no result worked. See getaddrinfo(3), bind(2), listen(2),
+	 * socket(7). */
+	ai = NULL; (void)failed; (void)where; // placeholder: replace this line
 	if (ai == NULL) {
 		/* err is still 0 only if nothing was tried: getaddrinfo() never returns an empty list,
 		 * so an exercise above is unfinished. Say so as every starter does: ENOSYS. */

@@ -66,9 +66,9 @@ int main(int argc, char **argv)
 	if (sigaction(SIGUSR1, &sa, NULL) == -1)
 		die("sigaction");
 
-	/* TODO(12.6): Connect to the server: an IPv4 stream socket() in fd
-	 * (die("socket") on failure), then connect() it to srv (die("connect") on failure). */
-	int fd = -1; (void)srv;
+	/* TODO(12.6): Connect to the server: an IPv4 stream socket in fd, connected
+	 * to srv. A failure is fatal (die, naming the call). See socket(2), connect(2). */
+	int fd = -1; (void)srv; // placeholder: replace this line
 
 	/* The loop's whole state: out holds a piece of input, of which out[out_off..out_len) is not
 	 * sent yet; in takes the echo; in_eof: stdin has ended; shut: we have half-closed; done: the
@@ -88,31 +88,33 @@ int main(int argc, char **argv)
 			{ .fd = done && out_off == out_len ? -1 : fd,
 			  .events = (short)((done ? 0 : POLLIN) | (out_off < out_len ? POLLOUT : 0)) },
 		};
-		/* TODO(12.7): Wait with poll() on the two entries of p, without a timeout
-		 * (-1). If a signal interrupts it (EINTR), start the loop again (continue); any other
-		 * failure: die("poll"). */
-		(void)p; errno = ENOSYS; die("poll");
+		/* TODO(12.7): Wait, with no time limit, until one of the two entries
+		 * of p has an event. If a signal interrupts the wait (EINTR), start the loop again;
+		 * any other failure is fatal (die, naming the call). See poll(2). */
+		(void)p; errno = ENOSYS; die("poll"); // placeholder: replace this line
 
-		/* TODO(12.8): Standard input to the socket. If p[0] has an event (POLLIN,
-		 * or POLLHUP: a pipe whose writer has gone), read() up to BUF_SIZE bytes into out: 0 is
-		 * the end of input (set in_eof), n > 0 makes out[0..n) the piece to send (out_off = 0,
-		 * out_len = n); a failure other than EINTR: die("read"). If p[1] has POLLOUT, send() the
-		 * unsent part out[out_off..out_len) with MSG_DONTWAIT | MSG_NOSIGNAL and move out_off by
-		 * what it took; once all is sent, empty out (out_off = out_len = 0). EAGAIN (also spelled
-		 * EWOULDBLOCK) and EINTR from send() mean "nothing taken, try later"; any other failure:
-		 * die("send"). */
-		in_eof = 1; (void)out;
+		/* TODO(12.8): Standard input to the socket. If p[0] has an event
+		 * (data, or a pipe whose writer has gone), read up to BUF_SIZE bytes into out: 0 is
+		 * the end of input (set in_eof), n > 0 makes out[0..n) the piece to send (out_off =
+		 * 0, out_len = n); a failure other than EINTR is fatal (die, naming the call). If
+		 * p[1] is writable, send the unsent part out[out_off..out_len) without blocking and
+		 * without SIGPIPE, and move out_off by what the kernel took; once all is sent,
+		 * empty out (out_off = out_len = 0). EAGAIN (also spelled EWOULDBLOCK) and EINTR
+		 * mean "nothing taken, try later"; any other failure is fatal. See poll(2),
+		 * read(2), send(2) (MSG_DONTWAIT, MSG_NOSIGNAL). */
+		in_eof = 1; (void)out; // placeholder: replace this line
 
-		/* TODO(12.9): Once the input has ended (in_eof) and all of it has been sent
-		 * (out_len == 0), and only once (shut), half-close: shutdown() the sending direction
-		 * (SHUT_WR); on failure die("shutdown"). */
+		/* TODO(12.9): Once the input has ended (in_eof) and all of it has
+		 * been sent (out_len == 0), and only once (shut), half-close: send our FIN, keep
+		 * reading the echo. A failure is fatal (die, naming the call). See shutdown(2). */
 
-		/* TODO(12.10): The socket to standard output. If p[1] has POLLIN, POLLHUP
-		 * or POLLERR, read() up to BUF_SIZE bytes from fd into in: 0 is the server's EOF (set
-		 * done); -1 with EINTR: continue; other failures: die("read"). Write all n bytes to
-		 * STDOUT_FILENO: write() may take fewer (loop on), EINTR (write again); other failures:
-		 * die("write"). */
-		done = 1; (void)in;
+		/* TODO(12.10): The socket to standard output. If p[1] has data, a
+		 * hang-up or an error, read up to BUF_SIZE bytes from fd into in: 0 is the server's
+		 * end of stream (set done); EINTR: start the loop again; other failures are fatal
+		 * (die, naming the call). Write all n bytes to standard output: a write may take
+		 * fewer (go on with the rest), EINTR (write again); other failures are fatal. See
+		 * poll(2), read(2), write(2). */
+		done = 1; (void)in; // placeholder: replace this line
 	}
 	/* Both directions are done: all input went out, then our FIN; the server's EOF came. (A
 	 * server that closed before reading all of our input makes a later send() fail with EPIPE

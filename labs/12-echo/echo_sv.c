@@ -64,10 +64,11 @@ static void on_usr1(int sig)
 /* Write all len bytes of p to fd. Returns 0, or -1 with errno set (EPIPE, ECONNRESET...). */
 static int write_all(int fd, const char *p, size_t len)
 {
-	/* TODO(12.1): Write all len bytes of p to fd: write() may take fewer bytes than
-	 * asked (a short write): go on with the rest until none is left. A write() that fails with
-	 * EINTR wrote nothing: try it again. Any other failure: return -1 (errno tells why). */
-	(void)fd; (void)p; (void)len; errno = ENOSYS; return -1;
+	/* TODO(12.1): Write all len bytes of p to fd: a write may take fewer bytes
+	 * than asked (a short write), so go on with the rest until none is left. A write
+	 * interrupted by a signal (EINTR) wrote nothing: try it again. Any other failure: return -1
+	 * (errno tells why). See write(2), signal(7) (EINTR). */
+	(void)fd; (void)p; (void)len; errno = ENOSYS; return -1; // placeholder: replace this line
 	return 0;
 }
 
@@ -77,12 +78,12 @@ static void serve(int cfd, long k)
 	char buf[BUF_SIZE];
 	unsigned long long total = 0;
 
-	/* TODO(12.2): The echo loop. read() up to BUF_SIZE bytes from cfd into buf and
-	 * write_all() them back; count them in total; stop when read() returns 0 (the client's EOF).
-	 * A read() interrupted by a signal (EINTR) is tried again. Any other failure of read() or
-	 * write_all() ends this client only: report_errno("read" or "write", errno), print
-	 * "client K: dropped after TOTAL bytes" and return. */
-	(void)cfd; (void)buf; (void)write_all;
+	/* TODO(12.2): The echo loop: read up to BUF_SIZE bytes from cfd into buf and
+	 * write them all back (write_all); count them in total; stop at the client's end of stream.
+	 * A read interrupted by a signal is tried again. Any other failure of the read or the write
+	 * ends this client only: report_errno, naming the call, print "client K: dropped after
+	 * TOTAL bytes" and return. See read(2), signal(7). */
+	(void)cfd; (void)buf; (void)write_all; // placeholder: replace this line
 	printf("client %ld: echoed %llu bytes, then EOF\n", k, total);
 }
 
@@ -105,14 +106,17 @@ int main(int argc, char **argv)
 	if (sigaction(SIGUSR1, &sa, NULL) == -1)
 		die("sigaction");
 
-	/* TODO(12.3): Ignore SIGPIPE for the whole process (signal() with SIG_IGN, or
-	 * sigaction()); on failure die("signal"). */
+	/* TODO(12.3): A client that vanishes while the server writes to it must not
+	 * kill the server: make the whole process ignore SIGPIPE, so that such a write fails with
+	 * EPIPE instead. A failure is fatal (die, naming "signal"). See signal(7), sigaction(2). */
 
 	int lfd = socket(AF_INET, SOCK_STREAM, 0);
 	if (lfd == -1)
 		die("socket");
-	/* TODO(12.4): Before bind(), turn on SO_REUSEADDR on lfd with setsockopt()
-	 * (an int 1, level SOL_SOCKET); on failure die("setsockopt"). */
+	/* TODO(12.4): Before the bind, allow lfd to reuse a port that TIME_WAIT
+	 * sockets of an earlier run still hold, so that a restarted server gets its port back at
+	 * once. A failure is fatal (die, naming the call). See socket(7) (SO_REUSEADDR),
+	 * setsockopt(2). */
 	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) == -1)
 		die("bind");
 	if (listen(lfd, 16) == -1)
@@ -128,11 +132,12 @@ int main(int argc, char **argv)
 		socklen_t plen = sizeof(peer);
 		int cfd;
 
-		/* TODO(12.5): Take the next client with accept() into cfd (its address
-		 * into peer, plen holds peer's size). If a signal interrupts the wait (EINTR), or the
-		 * client was gone before we took it (ECONNABORTED), wait again (plen must be reset to
-		 * sizeof(peer) before each try); any other failure: die("accept"). */
-		cfd = -1; errno = ENOSYS; (void)plen; die("accept");
+		/* TODO(12.5): Take the next client into cfd (its address into peer;
+		 * plen says how big peer is, and must be reset before each try). If a signal
+		 * interrupts the wait (EINTR), or the client was gone before we took it
+		 * (ECONNABORTED), wait again; any other failure is fatal (die, naming the call).
+		 * See accept(2). */
+		cfd = -1; errno = ENOSYS; (void)plen; die("accept"); // placeholder: replace this line
 		char host[INET_ADDRSTRLEN] = "?";
 		inet_ntop(AF_INET, &peer.sin_addr, host, sizeof(host));
 		printf("client %ld: peer %s port %u\n", k, host, ntohs(peer.sin_port));

@@ -44,10 +44,10 @@ struct name {
 /* Each table ends with a NULL word. Where two words give the same value, the first one's name is
  * the one printed (AF_LOCAL and AF_UNIX are the same number: one family, two names). */
 static const struct name domains[] = {
-	/* BEGIN SOLUTION TODO(02.1): Fill in the domains: "inet" -> PF_INET, "inet6" -> PF_INET6,
-	 * "unix" -> PF_UNIX, "local" -> PF_LOCAL (in that order), each with the name to print
-	 * ("AF_INET", "AF_INET6", "AF_UNIX", "AF_LOCAL": strace prints the AF_ names, and lab 01
-	 * showed why AF_x == PF_x). */
+	/* BEGIN SOLUTION TODO(02.1): Complete the table of domains so that the program accepts the
+	 * words "inet", "inet6", "unix" and "local" (in that order), each printed by its AF_ name
+	 * ("AF_INET", "AF_INET6", "AF_UNIX", "AF_LOCAL"), as strace prints them: lab 01 showed that
+	 * each AF_ name and its PF_ twin are one number. See socket(2), address_families(7). */
 	/* socket() takes a protocol family (PF_); Linux defines PF_x as AF_x, so either works. */
 	{ "inet", "AF_INET", PF_INET },
 	{ "inet6", "AF_INET6", PF_INET6 },
@@ -58,8 +58,10 @@ static const struct name domains[] = {
 };
 
 static const struct name types[] = {
-	/* BEGIN SOLUTION TODO(02.2): Fill in the types: "stream" -> SOCK_STREAM, "dgram" ->
-	 * SOCK_DGRAM, "raw" -> SOCK_RAW, "seqpacket" -> SOCK_SEQPACKET, with their names. */
+	/* BEGIN SOLUTION TODO(02.2): Complete the table of types: the words "stream", "dgram",
+	 * "raw" and "seqpacket", each with the name of its constant. The type says how data moves:
+	 * a byte stream, separate datagrams, whole packets, or records on a connection. See
+	 * socket(2). */
 	/* The type says how data moves: a byte stream (TCP in the inet families), separate
 	 * datagrams (UDP), whole IP packets we build and parse ourselves (raw), or records on a
 	 * connection (seqpacket, which TCP/IP offers only through SCTP). */
@@ -72,8 +74,9 @@ static const struct name types[] = {
 };
 
 static const struct name protocols[] = {
-	/* BEGIN SOLUTION TODO(02.3): Fill in the protocols: "tcp" -> IPPROTO_TCP, "udp" ->
-	 * IPPROTO_UDP, "icmp" -> IPPROTO_ICMP, "icmpv6" -> IPPROTO_ICMPV6, with their names. */
+	/* BEGIN SOLUTION TODO(02.3): Complete the table of protocols: the words "tcp", "udp",
+	 * "icmp" and "icmpv6", each with the name of its constant, the number the IP header carries
+	 * in its protocol field. See socket(2), ip(7), protocols(5). */
 	/* These are the numbers in the IP header's protocol field (and in /etc/protocols). */
 	{ "tcp", "IPPROTO_TCP", IPPROTO_TCP },
 	{ "udp", "IPPROTO_UDP", IPPROTO_UDP },
@@ -139,15 +142,17 @@ int main(int argc, char **argv)
 		die("sigprocmask");
 
 	int fd;
-	/* BEGIN SOLUTION TODO(02.4): Create the socket with socket(domain, type, protocol) and keep
-	 * the descriptor in fd; if it returns -1, die("socket") so that the errno is reported. */
+	/* BEGIN SOLUTION TODO(02.4): Ask the kernel for a socket of the domain, type and protocol
+	 * given, and keep its descriptor in fd. The kernel may refuse, and why it refused (the
+	 * errno) is what this lab is about: a failure must be reported by its errno name (die,
+	 * naming the call). See socket(2). */
 	/* The kernel checks the arguments in order: the family (EAFNOSUPPORT), the type (EINVAL
 	 * for a value that is no type at all, ESOCKTNOSUPPORT for one this family does not offer),
 	 * then the protocol (EPROTONOSUPPORT), then the permission (EPERM for raw sockets). */
 	fd = socket(domain, type, protocol);
 	if (fd == -1)
 		die("socket");
-	/* STUB: fd = -1; */
+	/* STUB: fd = -1; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	char b1[16], b2[16], b3[16];
@@ -156,8 +161,10 @@ int main(int argc, char **argv)
 
 	char path[64], link[256] = "";
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	/* BEGIN SOLUTION TODO(02.5): Read the symbolic link /proc/self/fd/N (path) into link with
-	 * readlink(); die("readlink") on failure. readlink() does not add the '\0': add it. */
+	/* BEGIN SOLUTION TODO(02.5): Find out what the kernel says the descriptor is:
+	 * /proc/self/fd/N (path) is a symbolic link whose target describes it; put that target into
+	 * link, as a C string. A failure is fatal (die, naming the call). See readlink(2),
+	 * proc(5). */
 	/* The kernel's own description of the descriptor: "socket:[INODE]" for a socket, a path for
 	 * a file. The inode names this socket in /proc/net/tcp, /proc/net/unix and in `ss -e`. */
 	ssize_t n = readlink(path, link, sizeof(link) - 1);
@@ -168,14 +175,16 @@ int main(int argc, char **argv)
 	printf("%s -> %s\n", path, link);
 
 	int chosen;
-	/* BEGIN SOLUTION TODO(02.6): Ask the kernel which protocol the socket really has:
-	 * getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, ...) into chosen; die("getsockopt") on failure. */
+	/* BEGIN SOLUTION TODO(02.6): Ask the socket itself which protocol the kernel chose for it
+	 * (protocol 0 means "the usual one", and the socket remembers which one that was) and put
+	 * it into chosen. A failure is fatal (die, naming the call). See getsockopt(2), socket(7)
+	 * (SO_PROTOCOL). */
 	/* Protocol 0 means "the usual protocol for this domain and type"; the socket remembers the
 	 * one the kernel picked (TCP for an inet stream socket, UDP for an inet datagram socket). */
 	socklen_t len = sizeof(chosen);
 	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &chosen, &len) == -1)
 		die("getsockopt");
-	/* STUB: chosen = protocol; */
+	/* STUB: chosen = protocol; // placeholder: replace this line */
 	/* END SOLUTION */
 	const char *pname = show(protocols, chosen, b3, sizeof(b3));
 	if (pname == b3) /* no name: just the number, e.g. 0 for an AF_UNIX socket */

@@ -48,9 +48,16 @@ static int make_socket(unsigned short port)
 
 	if (fd == -1)
 		die("socket");
-	/* BEGIN SOLUTION TODO(03.1): Fill addr: zero it all, family AF_INET, the address opt_addr points
-	 * to (already in network byte order) or, when opt_addr is NULL, the wildcard INADDR_ANY through
-	 * htonl(), and the port through htons(). */
+	/* -H, the forgotten-htons bug: the port's two bytes are swapped here, before you fill addr, so
+	 * that your conversion to network byte order swaps them back and sin_port ends up holding the
+	 * port in host byte order, as if the conversion had been forgotten. (Given code: wherever you
+	 * put your lines below, -H keeps working.) */
+	if (opt_no_htons)
+		port = ntohs(port);
+	/* BEGIN SOLUTION TODO(03.1): Fill addr with the name the socket should get: no stray byte
+	 * anywhere, the IPv4 family, the address -a gave (opt_addr, already in network byte order)
+	 * or, without -a, the wildcard address that means every address of this host, and the port;
+	 * the address and the port in network byte order. See ip(7), byteorder(3). */
 	/* Zero first: sin_zero must be zero, and the kernel reads the whole structure. */
 	memset(&addr, 0, sizeof(addr));
 	addr.sin_family = AF_INET;
@@ -61,24 +68,26 @@ static int make_socket(unsigned short port)
 	else
 		addr.sin_addr.s_addr = htonl(INADDR_ANY);
 	addr.sin_port = htons(port); /* network byte order: big-endian on every CPU */
-	/* STUB: memset(&addr, 0, sizeof(addr)); (void)port; */
+	/* STUB: memset(&addr, 0, sizeof(addr)); (void)port; // placeholder: replace this line */
 	/* END SOLUTION */
-	if (opt_no_htons)
-		addr.sin_port = port; /* the bug -H shows: the kernel reads these two bytes big-endian */
-	/* BEGIN SOLUTION TODO(03.2): If opt_reuse is set, turn on SO_REUSEADDR on fd with setsockopt()
-	 * before bind, so that bind may reuse a port that a TIME_WAIT still holds; die on failure. */
+	/* BEGIN SOLUTION TODO(03.2): With -r (opt_reuse), allow this bind to reuse a port that
+	 * TIME_WAIT sockets still hold. That is a socket option, and it counts only if it is set
+	 * before the bind. A failure is fatal (die, naming the call). See socket(7),
+	 * setsockopt(2). */
 	/* It must come before bind: bind is where the kernel decides whether the port is free. */
 	int one = 1;
 	if (opt_reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
 		die("setsockopt");
 	/* END SOLUTION */
-	/* BEGIN SOLUTION TODO(03.3): Bind fd to addr. bind() takes the generic struct sockaddr * and
-	 * the real length of the structure; on failure die("bind"). */
+	/* BEGIN SOLUTION TODO(03.3): Give fd its name, addr. The socket calls take every family's
+	 * address through one generic pointer type, plus the real length of the structure behind
+	 * it. A failure is what the tests look for: die, naming the call, so that the errno is
+	 * shown. See bind(2), ip(7). */
 	/* The length tells the kernel how many bytes to read; the socket's family chose the code that
 	 * reads them, which checks the length, then the family field. */
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == -1)
 		die("bind");
-	/* STUB: (void)addr; */
+	/* STUB: (void)addr; // placeholder: replace this line */
 	/* END SOLUTION */
 	return fd;
 }
@@ -91,12 +100,14 @@ static void report(int fd, const char *what)
 	socklen_t len = sizeof(addr);
 	char ip[INET_ADDRSTRLEN];
 
-	/* BEGIN SOLUTION TODO(03.4): Ask the kernel for the address and port fd is bound to, with
-	 * getsockname() into addr (len holds its size); on failure die("getsockname"). */
+	/* BEGIN SOLUTION TODO(03.4): Report the name the kernel really gave fd, not the one asked
+	 * for (port 0 and the forgotten conversion are the cases where they differ): ask the
+	 * kernel, into addr; len says how big addr is, and comes back as the real length. A failure
+	 * is fatal (die, naming the call). See getsockname(2). */
 	/* len is in and out: our buffer's size going in, the size of the real address coming back. */
 	if (getsockname(fd, (struct sockaddr *)&addr, &len) == -1)
 		die("getsockname");
-	/* STUB: memset(&addr, 0, sizeof(addr)); (void)fd; (void)len; */
+	/* STUB: memset(&addr, 0, sizeof(addr)); (void)fd; (void)len; // placeholder: replace this line */
 	/* END SOLUTION */
 	if (inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof(ip)) == NULL)
 		die("inet_ntop");

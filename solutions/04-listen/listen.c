@@ -124,26 +124,32 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_term };
 	sigaction(SIGTERM, &sa, NULL);
 
-	/* BEGIN SOLUTION TODO(04.1): Create the socket: an IPv4 stream (TCP) socket, or with -u
-	 * (udp != 0) an IPv4 datagram (UDP) socket; on failure die("socket"). */
+	/* BEGIN SOLUTION TODO(04.1): Get the socket this server needs: an IPv4 stream (TCP) socket,
+	 * or with -u (udp set) an IPv4 datagram (UDP) socket, to see what listen says to a socket
+	 * that has no connections. A failure is fatal (die, naming the call). See socket(2),
+	 * ip(7). */
 	int fd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
 	if (fd == -1)
 		die("socket");
-	/* STUB: int fd = -1; (void)udp; */
+	/* STUB: int fd = -1; (void)udp; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	if (!autobind) {
-		/* BEGIN SOLUTION TODO(04.2): Bind fd to addr (ADDR and PORT, already filled in); on
-		 * failure die("bind"). With -A this is skipped on purpose. */
+		/* BEGIN SOLUTION TODO(04.2): Give fd its local name, addr (ADDR and PORT, already
+		 * filled in). With -A this step is skipped on purpose, to see what listen does with
+		 * a socket that has no name. A failure is fatal (die, naming the call). See
+		 * bind(2). */
 		/* A server binds so that clients know where to find it; port 0 lets the kernel choose. */
 		if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == -1)
 			die("bind");
-		/* STUB: (void)addr; */
+		/* STUB: (void)addr; // placeholder: replace this line */
 		/* END SOLUTION */
 	}
 
-	/* BEGIN SOLUTION TODO(04.3): Make fd a passive socket with listen(), passing BACKLOG;
-	 * on failure die("listen"). */
+	/* BEGIN SOLUTION TODO(04.3): Turn fd into a passive socket: one that takes connections
+	 * instead of making them, with a queue for the connections the kernel completes before
+	 * anyone accepts them (backlog long, from the command line). A failure is fatal (die,
+	 * naming the call). See listen(2), tcp(7). */
 	/* From now on the kernel completes handshakes for us: a client that finishes the three-way
 	 * handshake waits in the accept queue until accept() takes it. Linux lets backlog + 1 of them
 	 * wait there (the backlog is first cut down to net.core.somaxconn); a SYN that arrives while
@@ -152,16 +158,17 @@ int main(int argc, char **argv)
 	 * and a free ephemeral port, as connect() would do. */
 	if (listen(fd, backlog) == -1)
 		die("listen");
-	/* STUB: (void)backlog; */
+	/* STUB: (void)backlog; // placeholder: replace this line */
 	/* END SOLUTION */
 
-	/* BEGIN SOLUTION TODO(04.4): Ask the kernel which address and port fd really has
-	 * (getsockname) and store them in addr; on failure die("getsockname"). */
+	/* BEGIN SOLUTION TODO(04.4): Learn from the kernel which address and port fd really has
+	 * (with port 0 or -A only the kernel knows), into addr. A failure is fatal (die, naming the
+	 * call). See getsockname(2). */
 	/* With port 0 or -A only the kernel knows the port: ask it, never print the request. */
 	socklen_t len = sizeof(addr);
 	if (getsockname(fd, (struct sockaddr *)&addr, &len) == -1)
 		die("getsockname");
-	/* STUB: (void)fd; */
+	/* STUB: (void)fd; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	char host[INET_ADDRSTRLEN];
@@ -172,10 +179,12 @@ int main(int argc, char **argv)
 		/* -n: leave every connection in the accept queue, to watch it fill. */
 		wait_for_client(-1);
 	} else {
-		/* BEGIN SOLUTION TODO(04.5): Serve clients one by one until SIGTERM: while
-		 * wait_for_client(fd) returns 1, accept() the next connection (die("accept") on failure),
-		 * print "accepted ADDR port N" with the client's address and port, and close it.
-		 * (Until you do, the starter just waits for SIGTERM, as -n does.) */
+		/* BEGIN SOLUTION TODO(04.5): Serve clients one by one until SIGTERM: as long as
+		 * wait_for_client says a client is waiting (it returns 1), take the next completed
+		 * connection off the queue, print "accepted ADDR port N" with the client's address
+		 * and port, and close the connection. A failure to take a connection is fatal (die,
+		 * naming the call). Until you write it, the starter only waits for SIGTERM, as -n
+		 * does. See accept(2). */
 		while (wait_for_client(fd)) {
 			struct sockaddr_in peer;
 			socklen_t plen = sizeof(peer);
@@ -189,7 +198,7 @@ int main(int argc, char **argv)
 			printf("accepted %s port %u\n", phost, ntohs(peer.sin_port));
 			close(cfd); /* the client sees our FIN: its read returns 0 */
 		}
-		/* STUB: wait_for_client(-1); */
+		/* STUB: wait_for_client(-1); // placeholder: replace this line */
 		/* END SOLUTION */
 	}
 	close(fd);

@@ -128,18 +128,21 @@ int main(int argc, char **argv)
 		die("bind");
 	listen_fd = lfd;
 
-	/* BEGIN SOLUTION TODO(05.1): Unless no_listen is set (-L), make lfd a listening socket with
-	 * listen(); a backlog of 8 is plenty for an iterative server. On failure die("listen"). */
+	/* BEGIN SOLUTION TODO(05.1): Unless -L (no_listen) asks to leave it out, make lfd a
+	 * listening socket; a short queue (8) is plenty for a server that serves one client at a
+	 * time. A failure is fatal (die, naming the call). See listen(2). */
 	/* From here on the kernel completes handshakes by itself and queues the new connections;
 	 * accept() only takes them out of that queue, one at a time. */
 	if (!no_listen && listen(lfd, 8) == -1)
 		die("listen");
-	/* STUB: (void)no_listen; */
+	/* STUB: (void)no_listen; // placeholder: replace this line */
 	/* END SOLUTION */
 
-	/* BEGIN SOLUTION TODO(05.2): If nonblock is set (-N), turn on O_NONBLOCK on lfd: read its
-	 * file status flags with fcntl(F_GETFL) and write them back with O_NONBLOCK added (F_SETFL);
-	 * die("fcntl") on failure. */
+	/* BEGIN SOLUTION TODO(05.2): With -N (nonblock), make lfd non-blocking, so that taking a
+	 * connection when none is waiting fails at once (EAGAIN) instead of waiting: the
+	 * non-blocking flag is one of the descriptor's file status flags, and the others must stay
+	 * as they are. A failure is fatal (die, naming the call). See fcntl(2), open(2)
+	 * (O_NONBLOCK). */
 	/* Add the flag to the ones already set rather than overwrite them. A non-blocking accept()
 	 * never waits: with an empty queue it fails at once with EAGAIN (also spelled EWOULDBLOCK). */
 	if (nonblock) {
@@ -147,7 +150,7 @@ int main(int argc, char **argv)
 		if (flags == -1 || fcntl(lfd, F_SETFL, flags | O_NONBLOCK) == -1)
 			die("fcntl");
 	}
-	/* STUB: (void)nonblock; */
+	/* STUB: (void)nonblock; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	socklen_t len = sizeof(addr);
@@ -174,42 +177,45 @@ int main(int argc, char **argv)
 		socklen_t peerlen = sizeof(peer);
 		int cfd;
 
-		/* BEGIN SOLUTION TODO(05.3): Take the next client off lfd's queue with accept(), asking
-		 * for its address in peer (peerlen holds peer's size); keep the new descriptor in cfd
-		 * (on failure accept returns -1 and sets errno: the code right after reports it). */
+		/* BEGIN SOLUTION TODO(05.3): Take the next client off lfd's queue: keep the new,
+		 * connected descriptor in cfd and have the kernel write the client's address into
+		 * peer (peerlen says how big peer is). Do not stop on a failure here: the given
+		 * code right after reports it. See accept(2). */
 		/* accept() sleeps until a connection is ready (unless lfd is non-blocking), then
 		 * returns a NEW descriptor, connected to that one client; lfd is left as it was. The
 		 * kernel writes the client's address into peer and its real length into peerlen. */
 		cfd = accept(lfd, (struct sockaddr *)&peer, &peerlen);
-		/* STUB: cfd = -1; errno = ENOSYS; (void)peerlen; */
+		/* STUB: cfd = -1; errno = ENOSYS; (void)peerlen; // placeholder: replace this line */
 		/* END SOLUTION */
 		if (cfd == -1)
 			die("accept");
 
 		char peer_ip[INET_ADDRSTRLEN] = "?";
 		unsigned peer_port = 0;
-		/* BEGIN SOLUTION TODO(05.4): Turn the client's address in peer into text: the IPv4
-		 * address into peer_ip with inet_ntop() (die("inet_ntop") on failure) and the port, in
-		 * host byte order, into peer_port with ntohs(). */
+		/* BEGIN SOLUTION TODO(05.4): Turn the client's address in peer into text for the
+		 * greeting: the IPv4 address as a dotted quad in peer_ip (a failure is fatal: die,
+		 * naming the call) and the port, in host byte order, in peer_port. See
+		 * inet_ntop(3), byteorder(3). */
 		/* peer holds what the client's own getsockname() would say: its address and the
 		 * ephemeral port the kernel gave it when it connected, both in network byte order. */
 		if (inet_ntop(AF_INET, &peer.sin_addr, peer_ip, sizeof(peer_ip)) == NULL)
 			die("inet_ntop");
 		peer_port = ntohs(peer.sin_port);
-		/* STUB: (void)peer; */
+		/* STUB: (void)peer; // placeholder: replace this line */
 		/* END SOLUTION */
 
 		struct sockaddr_in local;
 		socklen_t locallen = sizeof(local);
 		/* BEGIN SOLUTION TODO(05.5): Ask the kernel for the connected socket's own address
-		 * with getsockname() on cfd into local (locallen holds its size); die("getsockname")
-		 * on failure. */
+		 * and port, into local (locallen says how big it is): they show that the connection
+		 * lives on a new descriptor with the listener's port. A failure is fatal (die,
+		 * naming the call). See getsockname(2). */
 		/* A connection is named by four numbers: both addresses and both ports. Its local
 		 * port is the listening port (accepting does not take a new port); its local address
 		 * is the one the client reached, even when lfd is bound to the wildcard 0.0.0.0. */
 		if (getsockname(cfd, (struct sockaddr *)&local, &locallen) == -1)
 			die("getsockname");
-		/* STUB: memset(&local, 0, sizeof(local)); (void)locallen; */
+		/* STUB: memset(&local, 0, sizeof(local)); (void)locallen; // placeholder: replace this line */
 		/* END SOLUTION */
 		char local_ip[INET_ADDRSTRLEN];
 		if (inet_ntop(AF_INET, &local.sin_addr, local_ip, sizeof(local_ip)) == NULL)
@@ -217,10 +223,12 @@ int main(int argc, char **argv)
 		printf("client %ld: listening fd %d, connected fd %d, peer %s port %u, local %s port %u\n", k, lfd, cfd,
 		       peer_ip, peer_port, local_ip, ntohs(local.sin_port));
 
-		/* BEGIN SOLUTION TODO(05.6): Serve the client on cfd: read() once into buf and print
-		 * "client K: read returned R" (on -1, report the errno with report_errno("read", errno)
-		 * and go on); send() it the greeting "hello PEER_IP port PEER_PORT, you are client K\n"
-		 * with MSG_NOSIGNAL (report a failure the same way); then close cfd. */
+		/* BEGIN SOLUTION TODO(05.6): Serve the client on cfd: read once what it sent and
+		 * print "client K: read returned R"; send it the greeting "hello PEER_IP port
+		 * PEER_PORT, you are client K\n" without letting a vanished client kill the server
+		 * with SIGPIPE; then close cfd. A failure of the read or the send costs this client
+		 * only: report it with report_errno, naming the call, and go on. See read(2),
+		 * send(2) (MSG_NOSIGNAL), close(2). */
 		/* One read: whatever the client sent, or 0 if it has already closed its end (end of
 		 * file: even a client that left before we accepted it is accepted, and reads as EOF).
 		 * A failure with one client must not end the server: report it and serve the next.
@@ -237,7 +245,7 @@ int main(int argc, char **argv)
 		/* Closing the connected socket ends this one connection; lfd goes on listening. */
 		if (close(cfd) == -1)
 			report_errno("close", errno);
-		/* STUB: (void)cfd; */
+		/* STUB: (void)cfd; // placeholder: replace this line */
 		/* END SOLUTION */
 	}
 

@@ -58,9 +58,10 @@ static void print_addr(const char *what, const struct sockaddr_storage *ss)
 static socklen_t fill_server(struct sockaddr_storage *ss, const char *host, unsigned short port)
 {
 	memset(ss, 0, sizeof(*ss));
-	/* BEGIN SOLUTION TODO(06.1): Try HOST as IPv4 first: fill a sockaddr_in inside *ss (family
-	 * AF_INET, port with htons, address with inet_pton) and return its size. Else try it as IPv6
-	 * the same way (sockaddr_in6) and return that size. Return 0 if it is neither. */
+	/* BEGIN SOLUTION TODO(06.1): Turn HOST and the port into a server address inside *ss: try
+	 * HOST as IPv4 first, as IPv6 next, and return the size of the structure filled (0 if HOST
+	 * is neither). The port goes in network byte order. One sockaddr_storage holds either
+	 * family. See ip(7), ipv6(7), inet_pton(3). */
 	struct sockaddr_in *in = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 
@@ -77,7 +78,7 @@ static socklen_t fill_server(struct sockaddr_storage *ss, const char *host, unsi
 		return sizeof(*in6);
 	}
 	return 0;
-	/* STUB: (void)host; (void)port; return 0; */
+	/* STUB: (void)host; (void)port; return 0; // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -124,9 +125,10 @@ int main(int argc, char **argv)
 	/* Line-buffered: each line reaches a pipe or file at once, even while we wait for the reply. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	/* BEGIN SOLUTION TODO(06.2): Create a TCP socket of the server address's family and connect it
-	 * to the server (server, server_len). No bind(): the kernel picks our address and port.
-	 * On failure die("socket") or die("connect"). */
+	/* BEGIN SOLUTION TODO(06.2): Make a TCP socket of the server address's own family and
+	 * connect it to the server (server, server_len). Do not name the socket first: the kernel
+	 * picks our address and port at connect time. A failure is fatal (die, naming the call).
+	 * See socket(2), connect(2). */
 	fd = socket(server.ss_family, SOCK_STREAM, 0);
 	if (fd == -1)
 		die("socket");
@@ -135,33 +137,35 @@ int main(int argc, char **argv)
 	 * only when the three-way handshake is done (0) or has failed (-1: ECONNREFUSED, ETIMEDOUT...). */
 	if (connect(fd, (struct sockaddr *)&server, server_len) == -1)
 		die("connect");
-	/* STUB: (void)server_len; */
+	/* STUB: (void)server_len; // placeholder: replace this line */
 	/* END SOLUTION */
 
-	/* BEGIN SOLUTION TODO(06.3): Ask the kernel which local address and port it gave the socket:
-	 * getsockname() into local (set len to its size first); on failure die("getsockname"). */
+	/* BEGIN SOLUTION TODO(06.3): Learn which local address and port the kernel gave the socket
+	 * when it connected, into local (len says how big local is). A failure is fatal (die,
+	 * naming the call). See getsockname(2). */
 	len = sizeof(local);
 	/* len is in/out: in, the room we have; out, the size of the address the kernel wrote. */
 	if (getsockname(fd, (struct sockaddr *)&local, &len) == -1)
 		die("getsockname");
-	/* STUB: memset(&local, 0, sizeof(local)); (void)len; */
+	/* STUB: memset(&local, 0, sizeof(local)); (void)len; // placeholder: replace this line */
 	/* END SOLUTION */
 	print_addr("local", &local);
 
-	/* BEGIN SOLUTION TODO(06.4): Ask the kernel who is at the other end: getpeername() into peer;
-	 * on failure die("getpeername"). */
+	/* BEGIN SOLUTION TODO(06.4): Learn from the kernel who is at the other end of the
+	 * connection, into peer. A failure is fatal (die, naming the call). See getpeername(2). */
 	len = sizeof(peer);
 	/* Only a connected socket has a peer (otherwise ENOTCONN): this is the server's address and
 	 * port as the kernel knows them, the other half of the connection's four-tuple. */
 	if (getpeername(fd, (struct sockaddr *)&peer, &len) == -1)
 		die("getpeername");
-	/* STUB: memset(&peer, 0, sizeof(peer)); */
+	/* STUB: memset(&peer, 0, sizeof(peer)); // placeholder: replace this line */
 	/* END SOLUTION */
 	print_addr("peer", &peer);
 
 	if (again) {
-		/* BEGIN SOLUTION TODO(06.5): With -2, call connect() again on the same, already connected
-		 * socket, with the same server address, and die("connect") when it fails (it must). */
+		/* BEGIN SOLUTION TODO(06.5): With -2, try to connect the same, already connected
+		 * socket to the same server again; the kernel refuses (which errno?), and that
+		 * refusal is the point: die, naming the call. See connect(2). */
 		/* A TCP socket is connected once, for life: a second connect() is refused with EISCONN.
 		 * To talk to another server, or again to the same one, a client opens a new socket. */
 		if (connect(fd, (struct sockaddr *)&server, server_len) == -1)
@@ -171,9 +175,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* BEGIN SOLUTION TODO(06.6): Send line followed by '\n' to the server (write_all), then read()
-	 * the reply and copy it to stdout until read() returns 0 (EOF: the server closed); on a read
-	 * error die("read"). */
+	/* BEGIN SOLUTION TODO(06.6): Send line, followed by a newline, to the server (the given
+	 * write_all sends every byte), then copy the server's reply to stdout until the server
+	 * closes its side (the end of the stream). A read error is fatal (die, naming the call).
+	 * See read(2), write(2). */
 	/* The connection is a full-duplex byte stream: write() only copies the bytes into the kernel's
 	 * send buffer; TCP carries them; the server read()s them out of its kernel and answers the
 	 * same way. The newline marks the end of our message for a line-oriented server. */
@@ -188,7 +193,7 @@ int main(int argc, char **argv)
 		fwrite(buf, 1, (size_t)r, stdout);
 	if (r == -1)
 		die("read");
-	/* STUB: (void)line; (void)write_all; */
+	/* STUB: (void)line; (void)write_all; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	if (close(fd) == -1)

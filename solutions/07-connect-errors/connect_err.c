@@ -62,15 +62,16 @@ static int parse_num(const char *s, int lo, int hi)
  * Returns 0, or the errno connect() failed with. */
 static int connect_blocking(int fd, const struct sockaddr_in *sa)
 {
-	/* BEGIN SOLUTION TODO(07.1): Call connect() on fd with the address sa. Return 0 if it
-	 * succeeds, otherwise the errno it failed with (do not die here: main classifies it). */
+	/* BEGIN SOLUTION TODO(07.1): Connect fd to sa and report how it went: 0 on success,
+	 * otherwise the errno it failed with. Do not die here: main classifies the error. See
+	 * connect(2). */
 	/* connect() sends the SYN and sleeps until a SYN-ACK (success), an RST (ECONNREFUSED), an
 	 * ICMP error or a route lookup failure (ENETUNREACH, EHOSTUNREACH, EACCES), or until the
 	 * kernel's time limit for an unanswered SYN runs out (ETIMEDOUT). */
 	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == -1)
 		return errno;
 	return 0;
-	/* STUB: (void)fd; (void)sa; return ENOSYS; */
+	/* STUB: (void)fd; (void)sa; return ENOSYS; // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -78,10 +79,11 @@ static int connect_blocking(int fd, const struct sockaddr_in *sa)
  * or OWN_LIMIT if the time ran out first. */
 static int connect_within(int fd, const struct sockaddr_in *sa, int ms)
 {
-	/* BEGIN SOLUTION TODO(07.4): Make fd non-blocking (fcntl F_GETFL, then F_SETFL with
-	 * O_NONBLOCK added) and call connect(). If it succeeds at once return 0; if it fails with
-	 * anything but EINPROGRESS return that errno; on EINPROGRESS print the line
-	 * "connect: EINPROGRESS: SYN sent, waiting at most MS ms" and go on. */
+	/* BEGIN SOLUTION TODO(07.4): Start a connect that does not wait for the handshake: make fd
+	 * non-blocking (its other file status flags kept) and connect. Success at once: return 0; a
+	 * failure other than "in progress": return its errno; in progress: print "connect:
+	 * EINPROGRESS: SYN sent, waiting at most MS ms" and go on. See connect(2) (EINPROGRESS),
+	 * fcntl(2). */
 	int flags = fcntl(fd, F_GETFL);
 	if (flags == -1)
 		die("fcntl");
@@ -94,12 +96,13 @@ static int connect_within(int fd, const struct sockaddr_in *sa, int ms)
 	if (errno != EINPROGRESS)
 		return errno;
 	printf("connect: %s: SYN sent, waiting at most %d ms\n", strerrorname_np(errno), ms);
-	/* STUB: (void)sa; */
+	/* STUB: (void)sa; // placeholder: replace this line */
 	/* END SOLUTION */
 
-	/* BEGIN SOLUTION TODO(07.5): poll() fd for POLLOUT at most ms milliseconds. If poll times
-	 * out, return OWN_LIMIT. Otherwise the handshake is over: read its result with
-	 * getsockopt(SOL_SOCKET, SO_ERROR) and return it (0 means connected). */
+	/* BEGIN SOLUTION TODO(07.5): Wait at most ms milliseconds for the handshake to end: the
+	 * socket becomes writable when it does. If the time runs out, return OWN_LIMIT; otherwise
+	 * ask the socket for the handshake's result (its pending error) and return it, 0 meaning
+	 * connected. See poll(2), connect(2) (EINPROGRESS), socket(7) (SO_ERROR). */
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	int n = poll(&p, 1, ms);
 	if (n == -1)
@@ -113,17 +116,18 @@ static int connect_within(int fd, const struct sockaddr_in *sa, int ms)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		die("getsockopt");
 	return err;
-	/* STUB: (void)fd; (void)ms; return ENOSYS; */
+	/* STUB: (void)fd; (void)ms; return ENOSYS; // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
 /* One line on stdout: what the errno means on the wire, and the usual cause. */
 static void explain(int err)
 {
-	/* BEGIN SOLUTION TODO(07.3): Print one line on stdout explaining err: for ECONNREFUSED
-	 * start it with "RST received", for ETIMEDOUT with "no answer to the SYN", for ENETUNREACH
-	 * and EHOSTUNREACH with "destination unreachable", for EACCES and EPERM with "destination
-	 * unreachable" too (a prohibit route or a firewall); anything else: "connect failed". */
+	/* BEGIN SOLUTION TODO(07.3): Print one line on stdout that says what err means on the wire:
+	 * for ECONNREFUSED start it with "RST received", for ETIMEDOUT with "no answer to the SYN",
+	 * for ENETUNREACH and EHOSTUNREACH with "destination unreachable", for EACCES and EPERM
+	 * with "destination unreachable" too (a prohibit route or a firewall); anything else:
+	 * "connect failed". See connect(2), docs/errno.md. */
 	switch (err) {
 	case ECONNREFUSED: /* the host is there, but answered the SYN with an RST */
 		puts("RST received: the host is up but nobody listens on that port (wrong port?)");
@@ -144,7 +148,7 @@ static void explain(int err)
 		break;
 	default: puts("connect failed for another reason (see errno below)"); break;
 	}
-	/* STUB: (void)err; */
+	/* STUB: (void)err; // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -175,15 +179,16 @@ int main(int argc, char **argv)
 	if (fd == -1)
 		die("socket");
 	if (syncnt > 0) {
-		/* BEGIN SOLUTION TODO(07.2): Set the TCP-level option TCP_SYNCNT on fd to syncnt, so
-		 * that the kernel computes its time limit for an unanswered SYN from syncnt instead of
-		 * the default /proc/sys/net/ipv4/tcp_syn_retries (about two minutes). */
+		/* BEGIN SOLUTION TODO(07.2): Bound the time an unanswered SYN may take: set the
+		 * TCP-level option that tells the kernel how many times to send the SYN again on
+		 * this socket to syncnt, instead of the machine-wide default of tcp_syn_retries
+		 * (about two minutes). See tcp(7), setsockopt(2). */
 		/* With 1, ETIMEDOUT comes after 3 s (on Linux >= 6.5 the SYN goes out three times in
 		 * them, at 0, 1 and 2 s; before, twice), with 2 after 7 s. The kernel accepts 1..127
 		 * and answers EINVAL above that. */
 		if (setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &syncnt, sizeof(syncnt)) == -1)
 			die("setsockopt");
-		/* STUB: (void)syncnt; */
+		/* STUB: (void)syncnt; // placeholder: replace this line */
 		/* END SOLUTION */
 	}
 

@@ -75,9 +75,10 @@ static void half(int fd, const char *msg)
 {
 	write_all(fd, msg, strlen(msg));
 	write_all(fd, "\n", 1);
-	/* BEGIN SOLUTION TODO(08.1): Half-close the connection: shutdown() the sending direction only
-	 * (SHUT_WR), on failure die("shutdown"). Do not close(): the reply still has to come back
-	 * through this descriptor, and the server answers only once it has read EOF. */
+	/* BEGIN SOLUTION TODO(08.1): Half-close: tell the server there is nothing more to come (our
+	 * FIN) while the connection stays open for its reply, which it sends only once it has read
+	 * our end of data. Closing the descriptor would throw the reply away. A failure is fatal
+	 * (die, naming the call). See shutdown(2). */
 	/* shutdown(SHUT_WR) sends our FIN now, while the descriptor stays open for reading. The
 	 * server's read() returns 0 (EOF) once it has taken every byte: that is how it knows the
 	 * request is complete. Without it both sides wait for each other forever. */
@@ -108,10 +109,12 @@ static void half(int fd, const char *msg)
 /* epipe/sigpipe: the peer has closed; what happens when we write anyway? */
 static void write_after_close(int fd, int nosignal)
 {
-	/* BEGIN SOLUTION TODO(08.2): Wait for the peer's FIN: read() until it returns 0 and print
-	 * "peer closed: read returned 0 (EOF)". Then send one byte at a time, up to MAX_SENDS times,
-	 * printing "send K: OK" after each; on failure die("send"). Pass MSG_NOSIGNAL as the flags
-	 * when nosignal is set (mode epipe), 0 otherwise (mode sigpipe). */
+	/* BEGIN SOLUTION TODO(08.2): Wait for the peer's FIN: read until the end of the stream and
+	 * print "peer closed: read returned 0 (EOF)". Then send one byte at a time, up to MAX_SENDS
+	 * times, printing "send K: OK" after each, to see what a closed peer does to a sender; a
+	 * failure is fatal (die, naming the call). In mode epipe (nosignal set) the send must not
+	 * raise SIGPIPE; in mode sigpipe it may. See send(2) (MSG_NOSIGNAL), signal(7)
+	 * (SIGPIPE). */
 	char c;
 	ssize_t r;
 	while ((r = read(fd, &c, 1)) > 0)
@@ -129,16 +132,16 @@ static void write_after_close(int fd, int nosignal)
 			die("send");
 		printf("send %d: OK\n", i);
 	}
-	/* STUB: (void)fd; (void)nosignal; */
+	/* STUB: (void)fd; (void)nosignal; // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
 /* reset: close abortively. */
 static void reset(int fd)
 {
-	/* BEGIN SOLUTION TODO(08.3): Turn on SO_LINGER with a linger time of 0 (struct linger
-	 * { .l_onoff = 1, .l_linger = 0 }) with setsockopt(); on failure die("setsockopt"). The
-	 * close() that follows then aborts the connection. */
+	/* BEGIN SOLUTION TODO(08.3): Make the close that follows abort the connection (an RST
+	 * instead of a FIN): turn on lingering with a linger time of zero. A failure is fatal (die,
+	 * naming the call). See socket(7) (SO_LINGER), setsockopt(2). */
 	/* With lingering on and a zero timeout, close() throws away anything unsent and sends RST
 	 * instead of FIN: the peer's next read fails with ECONNRESET, and no TIME_WAIT is kept,
 	 * because there is no orderly ending to protect. */

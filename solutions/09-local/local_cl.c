@@ -43,11 +43,9 @@ static socklen_t make_addr(const char *name, struct sockaddr_un *addr)
 
 	memset(addr, 0, sizeof(*addr));
 	addr->sun_family = AF_LOCAL;
-	/* BEGIN SOLUTION TODO(09.6): As in local_sv.c (TODO 09.1 and 09.2): for "@NAME" leave
-	 * sun_path[0] as '\0', copy the n - 1 bytes after the @ from sun_path[1] on and return
-	 * offsetof(struct sockaddr_un, sun_path) + n (no NUL counted); for a path copy it with its
-	 * NUL and return offsetof(struct sockaddr_un, sun_path) + n + 1. Return 0 if the name is
-	 * empty or does not fit. */
+	/* BEGIN SOLUTION TODO(09.6): Build the address exactly as local_sv.c does (exercises 09.1
+	 * and 09.2): for "@NAME" an abstract name, for anything else a path; return the address
+	 * length, or 0 if the name is empty or does not fit. See unix(7). */
 	/* An abstract name's length is part of the name: a client that pads it to sizeof(*addr)
 	 * asks for another name and gets ECONNREFUSED. */
 	if (name[0] == '@') {
@@ -60,7 +58,7 @@ static socklen_t make_addr(const char *name, struct sockaddr_un *addr)
 		return 0;
 	memcpy(addr->sun_path, name, n + 1);
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
-	/* STUB: (void)n; return 0; */
+	/* STUB: (void)n; return 0; // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -102,15 +100,15 @@ int main(int argc, char **argv)
 	int fd = socket(AF_LOCAL, SOCK_STREAM, 0);
 	if (fd == -1)
 		die("socket");
-	/* BEGIN SOLUTION TODO(09.7): Connect fd to addr with the length make_addr() returned;
-	 * on failure die("connect"). */
+	/* BEGIN SOLUTION TODO(09.7): Connect fd to addr, with the length make_addr returned. A
+	 * failure is fatal (die, naming the call). See connect(2), unix(7). */
 	/* A path is looked up like any file: nothing there gives ENOENT (no permission on it,
 	 * EACCES). A socket file with no listening socket behind it, like the one a killed server
 	 * leaves, gives ECONNREFUSED, and so does an abstract name that nobody holds. No bind()
 	 * first: the client stays unnamed, and the server's accept() sees no address. */
 	if (connect(fd, (struct sockaddr *)&addr, len) == -1)
 		die("connect");
-	/* STUB: (void)len; */
+	/* STUB: (void)len; // placeholder: replace this line */
 	/* END SOLUTION */
 	printf("connected to %s (addrlen %u)\n", name, (unsigned)len);
 

@@ -107,14 +107,15 @@ int main(int argc, char **argv)
 		die("sigaction");
 
 	int sv[2];
-	/* BEGIN SOLUTION TODO(09.8): Create a pair of connected AF_LOCAL stream sockets in sv with
-	 * socketpair(); on failure die("socketpair"). */
+	/* BEGIN SOLUTION TODO(09.8): Create two local stream sockets already connected to each
+	 * other, in sv: no name, no listener, no accept. A failure is fatal (die, naming the call).
+	 * See socketpair(2), unix(7). */
 	/* One call gives both ends of a connection, already connected: what socket + bind +
 	 * listen + connect + accept give a server and a client, without any name. Only AF_LOCAL
 	 * has pairs (AF_INET: EOPNOTSUPP). Unlike a pipe, each end can both read and write. */
 	if (socketpair(AF_LOCAL, SOCK_STREAM, 0, sv) == -1)
 		die("socketpair");
-	/* STUB: sv[0] = sv[1] = -1; */
+	/* STUB: sv[0] = sv[1] = -1; // placeholder: replace this line */
 	/* END SOLUTION */
 	printf("socketpair: fd %d and fd %d\n", sv[0], sv[1]);
 
@@ -126,10 +127,11 @@ int main(int argc, char **argv)
 		/* The child ends when the parent closes its end, not on SIGTERM. */
 		signal(SIGTERM, SIG_IGN);
 		char line[256];
-		/* BEGIN SOLUTION TODO(09.9): The child keeps sv[1]: close sv[0], read the parent's line
-		 * from sv[1] with read_line() (die("read") on -1), print
-		 * "child C: got "LINE" on fd B", and send back the line in upper case followed by
-		 * " from child C" with send_line(). */
+		/* BEGIN SOLUTION TODO(09.9): The child keeps sv[1]: close the end it does not use,
+		 * read the parent's line from sv[1] with read_line (a read error is fatal: die,
+		 * naming the call), print "child C: got "LINE" on fd B", and send back the line in
+		 * upper case followed by " from child C" with send_line. See close(2),
+		 * toupper(3). */
 		/* Close the end you do not use. The child's copy of sv[0] would otherwise keep the
 		 * parent's end open: the child would never read end of file below, and wait for ever. */
 		if (close(sv[0]) == -1)
@@ -148,7 +150,7 @@ int main(int argc, char **argv)
 			reply[i] = (char)toupper((unsigned char)line[i]);
 		snprintf(reply + i, sizeof(reply) - i, " from child %d", (int)getpid());
 		send_line(sv[1], reply);
-		/* STUB: (void)line; */
+		/* STUB: (void)line; // placeholder: replace this line */
 		/* END SOLUTION */
 		/* Wait for the parent to close its end: read() returns 0 (end of file) only when no
 		 * process holds sv[0] open any more. */
@@ -162,10 +164,11 @@ int main(int argc, char **argv)
 	}
 
 	char reply[512];
-	/* BEGIN SOLUTION TODO(09.10): The parent keeps sv[0]: close sv[1], print
-	 * "parent P: sending "MSG" on fd A", send msg with send_line(), read the child's answer
-	 * with read_line() (die("read") on -1; 0 bytes means the child closed without answering:
-	 * report it on stderr and return 1) and print "parent P: got "REPLY" on fd A". */
+	/* BEGIN SOLUTION TODO(09.10): The parent keeps sv[0]: close the end it does not use, print
+	 * "parent P: sending "MSG" on fd A", send msg with send_line, read the child's answer with
+	 * read_line (a read error is fatal: die, naming the call; 0 bytes means the child closed
+	 * without answering: say so on stderr and return 1) and print "parent P: got "REPLY" on fd
+	 * A". See close(2), socketpair(2). */
 	/* The parent's copy of sv[1] must go too: the child's end belongs to the child. */
 	if (close(sv[1]) == -1)
 		die("close");
@@ -179,7 +182,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("parent %d: got \"%s\" on fd %d\n", (int)getpid(), reply, sv[0]);
-	/* STUB: (void)reply; (void)read_line; (void)send_line; */
+	/* STUB: (void)reply; (void)read_line; (void)send_line; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	if (hold) {

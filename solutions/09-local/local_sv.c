@@ -49,9 +49,10 @@ static socklen_t make_addr(const char *name, struct sockaddr_un *addr)
 	memset(addr, 0, sizeof(*addr));
 	addr->sun_family = AF_LOCAL;
 	if (name[0] != '@') {
-		/* BEGIN SOLUTION TODO(09.1): A path: return 0 if it is empty or if it and its
-		 * terminating NUL do not fit in sun_path (n >= sizeof(addr->sun_path)); else copy it,
-		 * NUL included, into sun_path and return offsetof(struct sockaddr_un, sun_path) + n + 1. */
+		/* BEGIN SOLUTION TODO(09.1): A path name: refuse it (return 0) if it is empty or if
+		 * it and its terminating NUL do not fit in sun_path; otherwise store it, NUL
+		 * included, and return the address length: where sun_path starts in the structure,
+		 * plus the bytes used. See unix(7) (Address format). */
 		/* sun_path is a fixed array of 108 bytes: a longer path cannot be passed at all, and
 		 * copying it anyway would write past the end of addr. Refuse it before any call. The
 		 * length counts the family field (offsetof: 2 bytes), the path, and its NUL. */
@@ -59,13 +60,14 @@ static socklen_t make_addr(const char *name, struct sockaddr_un *addr)
 			return 0;
 		memcpy(addr->sun_path, name, n + 1);
 		return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
-		/* STUB: return 0; */
+		/* STUB: return 0; // placeholder: replace this line */
 		/* END SOLUTION */
 	}
-	/* BEGIN SOLUTION TODO(09.2): An abstract name "@NAME": sun_path[0] stays '\0' (that NUL is
-	 * what makes the name abstract), the n - 1 bytes after the @ go from sun_path[1] on. Return
-	 * 0 if there are none or more than sizeof(sun_path) - 1; else the length:
-	 * offsetof(struct sockaddr_un, sun_path) + 1 + (n - 1), with no terminating NUL counted. */
+	/* BEGIN SOLUTION TODO(09.2): An abstract name "@NAME": the first byte of sun_path stays NUL
+	 * (that NUL is what makes the name abstract) and the bytes after the @ follow it. Refuse it
+	 * (return 0) if there are none or too many to fit; otherwise return the length: where
+	 * sun_path starts, plus the bytes used, with no terminating NUL counted. See unix(7)
+	 * (Abstract sockets). */
 	/* Every byte of the length belongs to the name, NULs included: "\0abc" with a length for
 	 * those 4 bytes is another name than "\0abc\0\0..." with sizeof(*addr). So the length must
 	 * be exact, and client and server must compute it the same way. */
@@ -73,7 +75,7 @@ static socklen_t make_addr(const char *name, struct sockaddr_un *addr)
 		return 0;
 	memcpy(addr->sun_path + 1, name + 1, n - 1);
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (n - 1));
-	/* STUB: (void)n; return 0; */
+	/* STUB: (void)n; return 0; // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -88,8 +90,9 @@ static size_t bye_len;
 static void on_term(int sig)
 {
 	(void)sig;
-	/* BEGIN SOLUTION TODO(09.3): If own_path is not empty, unlink() it: a server that ends
-	 * cleanly removes its own socket file. */
+	/* BEGIN SOLUTION TODO(09.3): A server that ends cleanly removes the socket file it created:
+	 * if own_path is not empty, remove that file. This runs in a signal handler, where only
+	 * async-signal-safe functions may be called. See unlink(2), signal-safety(7). */
 	/* Closing the socket does not remove the file: the name in the file system lives on
 	 * until someone unlinks it, like any file. Only own_path is removed: it is set after our
 	 * bind succeeded, so a server whose bind failed never deletes another server's file. */
@@ -167,9 +170,10 @@ int main(int argc, char **argv)
 	if (lfd == -1)
 		die("socket");
 
-	/* BEGIN SOLUTION TODO(09.4): With -u (unlink_first) and a path (is_path), remove the file at
-	 * name with unlink() before bind. A file that is not there (ENOENT) is fine; any other
-	 * failure: die("unlink"). */
+	/* BEGIN SOLUTION TODO(09.4): With -u (unlink_first) and a path (is_path), remove the file
+	 * at name before binding, since a path that exists makes bind fail with EADDRINUSE. A file
+	 * that is not there is fine; any other failure is fatal (die, naming the call). See
+	 * unlink(2), unix(7). */
 	/* bind() creates the socket file and fails with EADDRINUSE if anything already exists at
 	 * that path, even the stale file of a server that was killed. Servers unlink first. The
 	 * catch: this also takes the name from a server that is still running (it keeps its
@@ -177,17 +181,18 @@ int main(int argc, char **argv)
 	 * kernel frees them when the last socket holding them is closed. */
 	if (unlink_first && is_path && unlink(name) == -1 && errno != ENOENT)
 		die("unlink");
-	/* STUB: (void)unlink_first; */
+	/* STUB: (void)unlink_first; // placeholder: replace this line */
 	/* END SOLUTION */
 
-	/* BEGIN SOLUTION TODO(09.5): Bind lfd to addr with the length make_addr() returned (len,
-	 * not sizeof(addr)); on failure die("bind"). */
+	/* BEGIN SOLUTION TODO(09.5): Give lfd its name, addr, with the length make_addr returned:
+	 * for a local address the length says where the name ends, so the size of the whole
+	 * structure is wrong. A failure is fatal (die, naming the call). See bind(2), unix(7). */
 	/* For a path the kernel creates the socket file here (srwx... in ls -l, test -S). With
 	 * sizeof(addr) an abstract name would be padded with NULs to 108 bytes: a different name
 	 * from the one the client asks for, which then gets ECONNREFUSED. */
 	if (bind(lfd, (struct sockaddr *)&addr, len) == -1)
 		die("bind");
-	/* STUB: (void)len; */
+	/* STUB: (void)len; // placeholder: replace this line */
 	/* END SOLUTION */
 	/* The file is ours from now on: the SIGTERM handler removes it. */
 	if (is_path)

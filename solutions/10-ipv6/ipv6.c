@@ -77,9 +77,9 @@ static int convert(const char *text)
 	char canon[INET6_ADDRSTRLEN] = "";
 
 	memset(&bin, 0, sizeof(bin));
-	/* BEGIN SOLUTION TODO(10.1): Convert text with inet_pton(): first as AF_INET into bin.v4
-	 * (then family = AF_INET, size = 4), else as AF_INET6 into bin.v6 (family = AF_INET6,
-	 * size = 16); if it is neither, usage(). */
+	/* BEGIN SOLUTION TODO(10.1): Turn text into the address's bytes in bin: try it as IPv4
+	 * first (then family is AF_INET and size 4), as IPv6 next (AF_INET6, 16); if it is neither,
+	 * it is a usage error. See inet_pton(3). */
 	/* inet_pton() returns 1 for a valid address, 0 for text that is not one in that family. It
 	 * takes no names (no "localhost": that is getaddrinfo's job, lab 11), no IPv4 shorthand
 	 * ("127.1"), and no "%scope" suffix. The bytes it writes are in network byte order. */
@@ -92,16 +92,17 @@ static int convert(const char *text)
 	} else {
 		usage();
 	}
-	/* STUB: (void)text; family = AF_INET; size = 4; */
+	/* STUB: (void)text; family = AF_INET; size = 4; // placeholder: replace this line */
 	/* END SOLUTION */
 
-	/* BEGIN SOLUTION TODO(10.2): Convert the bytes in bin back to text with inet_ntop() for
-	 * that family, into canon; die("inet_ntop") on failure. */
+	/* BEGIN SOLUTION TODO(10.2): Turn the bytes in bin back into text, for that family, into
+	 * canon: the C library writes the one canonical spelling of the address. A failure is fatal
+	 * (die, naming the call). See inet_ntop(3), RFC 5952. */
 	/* inet_ntop() writes one canonical text per address: lower-case hex without leading zeros,
 	 * the longest run of zero groups as "::", and the IPv4-mapped form as ::ffff:a.b.c.d. */
 	if (inet_ntop(family, &bin, canon, sizeof(canon)) == NULL)
 		die("inet_ntop");
-	/* STUB: (void)family; */
+	/* STUB: (void)family; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	printf("family %s, %zu bytes\nbytes", family == AF_INET ? "AF_INET" : "AF_INET6", size);
@@ -134,10 +135,10 @@ static int serve(int argc, char **argv)
 		usage();
 
 	struct sockaddr_in6 addr;
-	/* BEGIN SOLUTION TODO(10.3): Fill addr by hand: zero it all, set the family to AF_INET6 and
-	 * the port in network byte order (htons); the address is addr_text converted with
-	 * inet_pton(AF_INET6, ...) (not an IPv6 address: usage()), or in6addr_any when addr_text is
-	 * NULL. The flow label (sin6_flowinfo) and the scope id (sin6_scope_id) stay 0. */
+	/* BEGIN SOLUTION TODO(10.3): Fill addr by hand: no stray byte, the IPv6 family, the port in
+	 * network byte order, and the address: addr_text converted from text (not an IPv6 address:
+	 * a usage error), or the IPv6 wildcard address when addr_text is NULL. The flow label and
+	 * the scope id stay 0. See ipv6(7), inet_pton(3). */
 	/* memset first: sin6_flowinfo and sin6_scope_id must be 0 (a scope id only means something
 	 * for link-local addresses such as fe80::1, where it names the interface). */
 	memset(&addr, 0, sizeof(addr));
@@ -149,7 +150,7 @@ static int serve(int argc, char **argv)
 		addr.sin6_addr = in6addr_any; /* ::, all zeros: the IPv6 wildcard (IN6ADDR_ANY_INIT) */
 	else if (inet_pton(AF_INET6, addr_text, &addr.sin6_addr) != 1)
 		usage(); /* inet_pton returns 0 for text that is not an address (errno is not set) */
-	/* STUB: memset(&addr, 0, sizeof(addr)); (void)addr_text; */
+	/* STUB: memset(&addr, 0, sizeof(addr)); (void)addr_text; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	setvbuf(stdout, NULL, _IOLBF, 0); /* every line must leave at once: the tests wait for them */
@@ -165,15 +166,17 @@ static int serve(int argc, char **argv)
 	if (setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
 		die("setsockopt");
 
-	/* BEGIN SOLUTION TODO(10.4): Before bind(), set the IPPROTO_IPV6 option IPV6_V6ONLY of lfd to
-	 * v6only with setsockopt() (an int: 1 with -6, and 0 without it, set explicitly); on failure
-	 * die("setsockopt"). */
+	/* BEGIN SOLUTION TODO(10.4): Decide, before the bind, whether this IPv6 socket also takes
+	 * IPv4 clients (as IPv4-mapped addresses): set lfd's IPv6-level option for that to v6only,
+	 * explicitly in both cases (1 with -6, 0 without), since the machine's default is a sysctl
+	 * anyone may have changed. A failure is fatal (die, naming the call). See ipv6(7)
+	 * (IPV6_V6ONLY), setsockopt(2). */
 	/* The default comes from /proc/sys/net/ipv6/bindv6only (0 on most systems, 1 on some), so a
 	 * server that cares must say what it wants. It must be set before bind(): the kernel decides
 	 * at bind time whether the port is taken for IPv4 too (after bind, setsockopt gives EINVAL). */
 	if (setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) == -1)
 		die("setsockopt");
-	/* STUB: (void)v6only; */
+	/* STUB: (void)v6only; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) == -1)
@@ -199,14 +202,15 @@ static int serve(int argc, char **argv)
 		socklen_t peerlen = sizeof(peer);
 		int cfd;
 
-		/* BEGIN SOLUTION TODO(10.5): Take the next client off lfd's queue with accept(), asking
-		 * for its address in peer (peerlen holds peer's size); keep the new descriptor in cfd
-		 * (on failure accept returns -1 and sets errno: the code right after reports it). */
+		/* BEGIN SOLUTION TODO(10.5): Take the next client off lfd's queue: keep the
+		 * connected descriptor in cfd and have the kernel write the client's address into
+		 * peer (peerlen says how big peer is). Do not stop on a failure here: the given
+		 * code right after reports it. See accept(2). */
 		/* An IPv6 socket always reports IPv6 addresses: an IPv4 client arrives as the
 		 * IPv4-mapped address ::ffff:a.b.c.d, so a struct sockaddr_in6 is big enough for
 		 * every client of this socket (for any family at all, use struct sockaddr_storage). */
 		cfd = accept(lfd, (struct sockaddr *)&peer, &peerlen);
-		/* STUB: cfd = -1; errno = ENOSYS; (void)peerlen; */
+		/* STUB: cfd = -1; errno = ENOSYS; (void)peerlen; // placeholder: replace this line */
 		/* END SOLUTION */
 		if (cfd == -1)
 			die("accept");
@@ -214,26 +218,26 @@ static int serve(int argc, char **argv)
 		char peer_ip[INET6_ADDRSTRLEN] = "?";
 		unsigned peer_port = 0;
 		/* BEGIN SOLUTION TODO(10.6): Turn the client's address in peer into text: the IPv6
-		 * address into peer_ip with inet_ntop() (die("inet_ntop") on failure) and the port, in
-		 * host byte order, into peer_port with ntohs(). */
+		 * address in peer_ip (a failure is fatal: die, naming the call) and the port, in
+		 * host byte order, in peer_port. See inet_ntop(3), byteorder(3). */
 		/* INET6_ADDRSTRLEN (46) holds the longest text, e.g. ffff:...:ffff:255.255.255.255. */
 		if (inet_ntop(AF_INET6, &peer.sin6_addr, peer_ip, sizeof(peer_ip)) == NULL)
 			die("inet_ntop");
 		peer_port = ntohs(peer.sin6_port);
-		/* STUB: (void)peer; */
+		/* STUB: (void)peer; // placeholder: replace this line */
 		/* END SOLUTION */
 
 		char v4[INET_ADDRSTRLEN] = "";
-		/* BEGIN SOLUTION TODO(10.7): If peer's address is IPv4-mapped (IN6_IS_ADDR_V4MAPPED),
-		 * write the IPv4 address it carries (its last 4 bytes) into v4 as a dotted quad with
-		 * inet_ntop(AF_INET, ...); die("inet_ntop") on failure. Leave v4 empty for a real IPv6
-		 * client. */
+		/* BEGIN SOLUTION TODO(10.7): If the client's address is an IPv4-mapped one (an IPv4
+		 * client on this IPv6 socket), write the IPv4 address it carries, its last 4 bytes,
+		 * into v4 as a dotted quad (a failure is fatal: die, naming the call). Leave v4
+		 * empty for a real IPv6 client. See ipv6(7), inet_ntop(3). */
 		/* ::ffff:a.b.c.d is 80 zero bits, 16 one bits, then the 4 bytes of the IPv4 address,
 		 * already in network byte order: they are exactly a struct in_addr. */
 		if (IN6_IS_ADDR_V4MAPPED(&peer.sin6_addr) &&
 		    inet_ntop(AF_INET, &peer.sin6_addr.s6_addr[12], v4, sizeof(v4)) == NULL)
 			die("inet_ntop");
-		/* STUB: (void)v4; */
+		/* STUB: (void)v4; // placeholder: replace this line */
 		/* END SOLUTION */
 
 		struct sockaddr_in6 local;

@@ -66,27 +66,28 @@ static const char *gai_name(int rc)
 /* getaddrinfo() (or getnameinfo()) failed with code rc: report it and exit 1. */
 static _Noreturn void die_gai(const char *call, int rc)
 {
-	/* BEGIN SOLUTION TODO(11.1): Report rc on stderr as "PROG: CALL: EAI_NAME (text)" and exit 1:
-	 * the name from gai_name(rc), the text from gai_strerror(rc) — NOT strerror(errno), which
-	 * knows nothing of these codes. One exception: EAI_SYSTEM means "a system call failed, see
-	 * errno", so for it die(call) reports errno as usual. PROG is program_invocation_short_name. */
+	/* BEGIN SOLUTION TODO(11.1): Report the resolver error rc on stderr as "PROG: CALL:
+	 * EAI_NAME (text)" and exit 1: the name from the given gai_name, the text from the
+	 * resolver's own message table, since errno's knows nothing of these codes. One exception:
+	 * EAI_SYSTEM means "a system call failed, see errno", so for it report errno as die does.
+	 * PROG is program_invocation_short_name. See getaddrinfo(3) (RETURN VALUE). */
 	/* getaddrinfo() returns its error instead of setting errno: errno holds whatever an earlier
 	 * call left there, and strerror(rc) would explain a different error that has the same number. */
 	if (rc == EAI_SYSTEM)
 		die(call);
 	fprintf(stderr, "%s: %s: %s (%s)\n", program_invocation_short_name, call, gai_name(rc), gai_strerror(rc));
 	exit(1);
-	/* STUB: (void)gai_name; (void)rc; die(call); */
+	/* STUB: (void)gai_name; (void)rc; die(call); // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
 /* Write "ADDR port N" for the socket address sa (len bytes, any family) into buf. */
 static void addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 {
-	/* BEGIN SOLUTION TODO(11.2): Turn sa into text with getnameinfo(): the numeric host
-	 * (NI_NUMERICHOST) into a char[NI_MAXHOST], the numeric port (NI_NUMERICSERV) into a
-	 * char[NI_MAXSERV]; on failure die_gai("getnameinfo", rc). Then snprintf "HOST port PORT"
-	 * into buf. One call for IPv4 and IPv6: no switch on the family, no inet_ntop. */
+	/* BEGIN SOLUTION TODO(11.2): Turn sa into text, "HOST port PORT" in buf, with the one
+	 * resolver call that does it for every family (no switch on the family): host and port as
+	 * numbers, never names looked up, in buffers of the resolver's maximum sizes. A failure is
+	 * reported with die_gai, naming the call. See getnameinfo(3). */
 	char host[NI_MAXHOST], serv[NI_MAXSERV];
 	/* getnameinfo() is getaddrinfo()'s reverse. The NUMERIC flags keep it from looking names up
 	 * (a reverse DNS query for every address would be slow, and would leave this machine). */
@@ -94,7 +95,7 @@ static void addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t
 	if (rc != 0)
 		die_gai("getnameinfo", rc);
 	snprintf(buf, size, "%s port %s", host, serv);
-	/* STUB: (void)sa; (void)len; snprintf(buf, size, "? port 0"); */
+	/* STUB: (void)sa; (void)len; snprintf(buf, size, "? port 0"); // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -135,10 +136,11 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0); /* each line leaves at once: the tests read them as they come */
 
 	struct addrinfo hints, *res = NULL;
-	/* BEGIN SOLUTION TODO(11.3): Ask getaddrinfo() for host and service into res. Zero hints
-	 * first, then: any family (AF_UNSPEC), TCP (SOCK_STREAM), a numeric port (AI_NUMERICSERV),
-	 * plus AI_NUMERICHOST when numeric is set (-n). No AI_ADDRCONFIG: on a machine whose only
-	 * IPv6 address is ::1 it would hide ::1. On failure die_gai("getaddrinfo", rc). */
+	/* BEGIN SOLUTION TODO(11.3): Ask the resolver for the addresses of host and service, into
+	 * res: any family, TCP, a port given as a number, and with -n (numeric) a host given as a
+	 * number too. Do not ask for addresses of configured families only: on a machine whose only
+	 * IPv6 address is ::1 that would hide ::1. A failure is reported with die_gai, naming the
+	 * call. See getaddrinfo(3). */
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC; /* IPv4 and IPv6: the list decides, not our code */
 	hints.ai_socktype = SOCK_STREAM; /* else every address comes three times: TCP, UDP, raw */
@@ -148,20 +150,20 @@ int main(int argc, char **argv)
 	int rc = getaddrinfo(host, service, &hints, &res);
 	if (rc != 0)
 		die_gai("getaddrinfo", rc);
-	/* STUB: (void)hints; (void)host; (void)service; (void)numeric; (void)die_gai; */
+	/* STUB: (void)hints; (void)host; (void)service; (void)numeric; (void)die_gai; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	int fd = -1, err = 0;
 	const char *failed = "connect";
 	char where[ADDR_STR];
 	struct addrinfo *ai;
-	/* BEGIN SOLUTION TODO(11.4): Try the results in order (ai = res, then ai->ai_next...). For
-	 * each: fd = socket() with the result's own ai_family, ai_socktype, ai_protocol; connect()
-	 * it to ai_addr (ai_addrlen bytes). On success stop (break) with fd connected. On failure
-	 * remember the call ("socket" or "connect") in failed and errno in err, print
-	 * "trying ADDR port N: CALL: ENAME (text)" (addr_str; strerrorname_np and strerror of err),
-	 * close() the socket, and go on with the next result. After the loop, ai is NULL if none
-	 * connected. */
+	/* BEGIN SOLUTION TODO(11.4): Try the results in the resolver's order (ai from res along the
+	 * list). For each: a socket of that result's own family, type and protocol, connected to
+	 * that result's address. The first that connects ends the search (fd connected). On a
+	 * failure remember the call ("socket" or "connect") in failed and errno in err, print
+	 * "trying ADDR port N: CALL: ENAME (text)" (addr_str; the errno's name and text), close the
+	 * socket and go on with the next result. After the loop ai is NULL if none connected. See
+	 * getaddrinfo(3), socket(2), connect(2). */
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		/* A new socket for every attempt, of the address's own family: an AF_INET6 socket cannot
 		 * connect to an IPv4 address, and a socket whose connect() failed is not to be reused. */
@@ -181,7 +183,7 @@ int main(int argc, char **argv)
 			close(fd);
 		fd = -1;
 	}
-	/* STUB: ai = NULL; (void)failed; (void)where; */
+	/* STUB: ai = NULL; (void)failed; (void)where; // placeholder: replace this line */
 	/* END SOLUTION */
 	if (ai == NULL) {
 		/* Every address failed: the last error stands for them all, reported like die(). */

@@ -65,28 +65,28 @@ static const char *gai_name(int rc)
 /* getaddrinfo() (or getnameinfo()) failed with code rc: report it and exit 1. */
 static _Noreturn void die_gai(const char *call, int rc)
 {
-	/* BEGIN SOLUTION TODO(11.5): Report rc as in gai_cl.c's die_gai():
-	 * "PROG: CALL: EAI_NAME (gai_strerror text)" on stderr and exit 1; for EAI_SYSTEM die(call)
-	 * (errno). The same as exercise 11.1. */
+	/* BEGIN SOLUTION TODO(11.5): Report rc as gai_cl.c's die_gai does (exercise 11.1): "PROG:
+	 * CALL: EAI_NAME (text)" on stderr and exit 1; for EAI_SYSTEM report errno as die does. See
+	 * getaddrinfo(3). */
 	if (rc == EAI_SYSTEM)
 		die(call);
 	fprintf(stderr, "%s: %s: %s (%s)\n", program_invocation_short_name, call, gai_name(rc), gai_strerror(rc));
 	exit(1);
-	/* STUB: (void)gai_name; (void)rc; die(call); */
+	/* STUB: (void)gai_name; (void)rc; die(call); // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
 /* Write "ADDR port N" for the socket address sa (len bytes, any family) into buf. */
 static void addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 {
-	/* BEGIN SOLUTION TODO(11.6): Turn sa into "HOST port PORT" as in gai_cl.c's addr_str():
-	 * getnameinfo() with NI_NUMERICHOST | NI_NUMERICSERV. The same as exercise 11.2. */
+	/* BEGIN SOLUTION TODO(11.6): Turn sa into "HOST port PORT" as gai_cl.c's addr_str does
+	 * (exercise 11.2), numbers only. See getnameinfo(3). */
 	char host[NI_MAXHOST], serv[NI_MAXSERV];
 	int rc = getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV);
 	if (rc != 0)
 		die_gai("getnameinfo", rc);
 	snprintf(buf, size, "%s port %s", host, serv);
-	/* STUB: (void)sa; (void)len; snprintf(buf, size, "? port 0"); */
+	/* STUB: (void)sa; (void)len; snprintf(buf, size, "? port 0"); // placeholder: replace this line */
 	/* END SOLUTION */
 }
 
@@ -138,10 +138,10 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0); /* each line leaves at once: the tests read them as they come */
 
 	struct addrinfo hints, *res = NULL;
-	/* BEGIN SOLUTION TODO(11.7): Ask getaddrinfo() for addresses to LISTEN on: zero hints, then
-	 * AF_UNSPEC, SOCK_STREAM, and the flags AI_PASSIVE | AI_NUMERICSERV (| AI_NUMERICHOST when
-	 * numeric is set). host may be NULL: that, with AI_PASSIVE, gives the wildcard addresses.
-	 * On failure die_gai("getaddrinfo", rc). */
+	/* BEGIN SOLUTION TODO(11.7): Ask the resolver for addresses to LISTEN on, into res: any
+	 * family, TCP, a port given as a number, a host given as a number with -n (numeric), and
+	 * the flag that makes a NULL host mean the wildcard addresses. A failure is reported with
+	 * die_gai, naming the call. See getaddrinfo(3) (AI_PASSIVE). */
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -152,19 +152,20 @@ int main(int argc, char **argv)
 	int rc = getaddrinfo(host, service, &hints, &res);
 	if (rc != 0)
 		die_gai("getaddrinfo", rc);
-	/* STUB: (void)hints; (void)host; (void)service; (void)numeric; (void)die_gai; */
+	/* STUB: (void)hints; (void)host; (void)service; (void)numeric; (void)die_gai; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	int lfd = -1, err = 0;
 	const char *failed = "bind";
 	char where[ADDR_STR];
 	struct addrinfo *ai;
-	/* BEGIN SOLUTION TODO(11.8): Take the first result that works, in order: for each, lfd =
-	 * socket() with its ai_family, ai_socktype, ai_protocol; turn on SO_REUSEADDR (setsockopt);
-	 * bind() it to ai_addr, ai_addrlen; listen(lfd, SOMAXCONN). All done: break. If a call fails:
-	 * remember its name in failed and errno in err, print "trying ADDR port N: CALL: ENAME
-	 * (text)" as the client does, close() the socket and go on. After the loop, ai is NULL if no
-	 * result worked. */
+	/* BEGIN SOLUTION TODO(11.8): Take the first result that works, in order: for each, a socket
+	 * of its own family, type and protocol, allowed to reuse a port that TIME_WAIT sockets
+	 * hold, named with its address, and listening with the largest queue the system allows; all
+	 * done: stop there. If a call fails: remember its name in failed and errno in err, print
+	 * "trying ADDR port N: CALL: ENAME (text)" as the client does, close the socket and go on.
+	 * After the loop ai is NULL if no result worked. See getaddrinfo(3), bind(2), listen(2),
+	 * socket(7). */
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		int one = 1;
 		lfd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
@@ -186,7 +187,7 @@ int main(int argc, char **argv)
 			close(lfd);
 		lfd = -1;
 	}
-	/* STUB: ai = NULL; (void)failed; (void)where; */
+	/* STUB: ai = NULL; (void)failed; (void)where; // placeholder: replace this line */
 	/* END SOLUTION */
 	if (ai == NULL) {
 		/* err is still 0 only if nothing was tried: getaddrinfo() never returns an empty list,

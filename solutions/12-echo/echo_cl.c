@@ -66,14 +66,14 @@ int main(int argc, char **argv)
 	if (sigaction(SIGUSR1, &sa, NULL) == -1)
 		die("sigaction");
 
-	/* BEGIN SOLUTION TODO(12.6): Connect to the server: an IPv4 stream socket() in fd
-	 * (die("socket") on failure), then connect() it to srv (die("connect") on failure). */
+	/* BEGIN SOLUTION TODO(12.6): Connect to the server: an IPv4 stream socket in fd, connected
+	 * to srv. A failure is fatal (die, naming the call). See socket(2), connect(2). */
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd == -1)
 		die("socket");
 	if (connect(fd, (struct sockaddr *)&srv, sizeof(srv)) == -1)
 		die("connect");
-	/* STUB: int fd = -1; (void)srv; */
+	/* STUB: int fd = -1; (void)srv; // placeholder: replace this line */
 	/* END SOLUTION */
 
 	/* The loop's whole state: out holds a piece of input, of which out[out_off..out_len) is not
@@ -94,26 +94,27 @@ int main(int argc, char **argv)
 			{ .fd = done && out_off == out_len ? -1 : fd,
 			  .events = (short)((done ? 0 : POLLIN) | (out_off < out_len ? POLLOUT : 0)) },
 		};
-		/* BEGIN SOLUTION TODO(12.7): Wait with poll() on the two entries of p, without a timeout
-		 * (-1). If a signal interrupts it (EINTR), start the loop again (continue); any other
-		 * failure: die("poll"). */
+		/* BEGIN SOLUTION TODO(12.7): Wait, with no time limit, until one of the two entries
+		 * of p has an event. If a signal interrupts the wait (EINTR), start the loop again;
+		 * any other failure is fatal (die, naming the call). See poll(2). */
 		/* poll() never restarts itself after a signal handler ran, SA_RESTART or not. */
 		if (poll(p, 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			die("poll");
 		}
-		/* STUB: (void)p; errno = ENOSYS; die("poll"); */
+		/* STUB: (void)p; errno = ENOSYS; die("poll"); // placeholder: replace this line */
 		/* END SOLUTION */
 
-		/* BEGIN SOLUTION TODO(12.8): Standard input to the socket. If p[0] has an event (POLLIN,
-		 * or POLLHUP: a pipe whose writer has gone), read() up to BUF_SIZE bytes into out: 0 is
-		 * the end of input (set in_eof), n > 0 makes out[0..n) the piece to send (out_off = 0,
-		 * out_len = n); a failure other than EINTR: die("read"). If p[1] has POLLOUT, send() the
-		 * unsent part out[out_off..out_len) with MSG_DONTWAIT | MSG_NOSIGNAL and move out_off by
-		 * what it took; once all is sent, empty out (out_off = out_len = 0). EAGAIN (also spelled
-		 * EWOULDBLOCK) and EINTR from send() mean "nothing taken, try later"; any other failure:
-		 * die("send"). */
+		/* BEGIN SOLUTION TODO(12.8): Standard input to the socket. If p[0] has an event
+		 * (data, or a pipe whose writer has gone), read up to BUF_SIZE bytes into out: 0 is
+		 * the end of input (set in_eof), n > 0 makes out[0..n) the piece to send (out_off =
+		 * 0, out_len = n); a failure other than EINTR is fatal (die, naming the call). If
+		 * p[1] is writable, send the unsent part out[out_off..out_len) without blocking and
+		 * without SIGPIPE, and move out_off by what the kernel took; once all is sent,
+		 * empty out (out_off = out_len = 0). EAGAIN (also spelled EWOULDBLOCK) and EINTR
+		 * mean "nothing taken, try later"; any other failure is fatal. See poll(2),
+		 * read(2), send(2) (MSG_DONTWAIT, MSG_NOSIGNAL). */
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t n = read(STDIN_FILENO, out, sizeof(out));
 			if (n == -1 && errno != EINTR)
@@ -136,12 +137,12 @@ int main(int argc, char **argv)
 			if (out_off == out_len)
 				out_off = out_len = 0;
 		}
-		/* STUB: in_eof = 1; (void)out; */
+		/* STUB: in_eof = 1; (void)out; // placeholder: replace this line */
 		/* END SOLUTION */
 
-		/* BEGIN SOLUTION TODO(12.9): Once the input has ended (in_eof) and all of it has been sent
-		 * (out_len == 0), and only once (shut), half-close: shutdown() the sending direction
-		 * (SHUT_WR); on failure die("shutdown"). */
+		/* BEGIN SOLUTION TODO(12.9): Once the input has ended (in_eof) and all of it has
+		 * been sent (out_len == 0), and only once (shut), half-close: send our FIN, keep
+		 * reading the echo. A failure is fatal (die, naming the call). See shutdown(2). */
 		/* The FIN tells the server the input is complete; its read() returns 0, it finishes the
 		 * echo and closes, and only that lets our read() below return 0. close() here would
 		 * throw away the echo still on its way. */
@@ -152,11 +153,12 @@ int main(int argc, char **argv)
 		}
 		/* END SOLUTION */
 
-		/* BEGIN SOLUTION TODO(12.10): The socket to standard output. If p[1] has POLLIN, POLLHUP
-		 * or POLLERR, read() up to BUF_SIZE bytes from fd into in: 0 is the server's EOF (set
-		 * done); -1 with EINTR: continue; other failures: die("read"). Write all n bytes to
-		 * STDOUT_FILENO: write() may take fewer (loop on), EINTR (write again); other failures:
-		 * die("write"). */
+		/* BEGIN SOLUTION TODO(12.10): The socket to standard output. If p[1] has data, a
+		 * hang-up or an error, read up to BUF_SIZE bytes from fd into in: 0 is the server's
+		 * end of stream (set done); EINTR: start the loop again; other failures are fatal
+		 * (die, naming the call). Write all n bytes to standard output: a write may take
+		 * fewer (go on with the rest), EINTR (write again); other failures are fatal. See
+		 * poll(2), read(2), write(2). */
 		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t n = read(fd, in, sizeof(in));
 			if (n == -1) {
@@ -179,7 +181,7 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		/* STUB: done = 1; (void)in; */
+		/* STUB: done = 1; (void)in; // placeholder: replace this line */
 		/* END SOLUTION */
 	}
 	/* Both directions are done: all input went out, then our FIN; the server's EOF came. (A

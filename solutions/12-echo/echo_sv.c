@@ -64,9 +64,10 @@ static void on_usr1(int sig)
 /* Write all len bytes of p to fd. Returns 0, or -1 with errno set (EPIPE, ECONNRESET...). */
 static int write_all(int fd, const char *p, size_t len)
 {
-	/* BEGIN SOLUTION TODO(12.1): Write all len bytes of p to fd: write() may take fewer bytes than
-	 * asked (a short write): go on with the rest until none is left. A write() that fails with
-	 * EINTR wrote nothing: try it again. Any other failure: return -1 (errno tells why). */
+	/* BEGIN SOLUTION TODO(12.1): Write all len bytes of p to fd: a write may take fewer bytes
+	 * than asked (a short write), so go on with the rest until none is left. A write
+	 * interrupted by a signal (EINTR) wrote nothing: try it again. Any other failure: return -1
+	 * (errno tells why). See write(2), signal(7) (EINTR). */
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n == -1) {
@@ -80,7 +81,7 @@ static int write_all(int fd, const char *p, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
-	/* STUB: (void)fd; (void)p; (void)len; errno = ENOSYS; return -1; */
+	/* STUB: (void)fd; (void)p; (void)len; errno = ENOSYS; return -1; // placeholder: replace this line */
 	/* END SOLUTION */
 	return 0;
 }
@@ -91,11 +92,11 @@ static void serve(int cfd, long k)
 	char buf[BUF_SIZE];
 	unsigned long long total = 0;
 
-	/* BEGIN SOLUTION TODO(12.2): The echo loop. read() up to BUF_SIZE bytes from cfd into buf and
-	 * write_all() them back; count them in total; stop when read() returns 0 (the client's EOF).
-	 * A read() interrupted by a signal (EINTR) is tried again. Any other failure of read() or
-	 * write_all() ends this client only: report_errno("read" or "write", errno), print
-	 * "client K: dropped after TOTAL bytes" and return. */
+	/* BEGIN SOLUTION TODO(12.2): The echo loop: read up to BUF_SIZE bytes from cfd into buf and
+	 * write them all back (write_all); count them in total; stop at the client's end of stream.
+	 * A read interrupted by a signal is tried again. Any other failure of the read or the write
+	 * ends this client only: report_errno, naming the call, print "client K: dropped after
+	 * TOTAL bytes" and return. See read(2), signal(7). */
 	for (;;) {
 		ssize_t n = read(cfd, buf, sizeof(buf));
 		if (n == -1) {
@@ -120,7 +121,7 @@ static void serve(int cfd, long k)
 		}
 		total += (unsigned long long)n;
 	}
-	/* STUB: (void)cfd; (void)buf; (void)write_all; */
+	/* STUB: (void)cfd; (void)buf; (void)write_all; // placeholder: replace this line */
 	/* END SOLUTION */
 	printf("client %ld: echoed %llu bytes, then EOF\n", k, total);
 }
@@ -144,8 +145,9 @@ int main(int argc, char **argv)
 	if (sigaction(SIGUSR1, &sa, NULL) == -1)
 		die("sigaction");
 
-	/* BEGIN SOLUTION TODO(12.3): Ignore SIGPIPE for the whole process (signal() with SIG_IGN, or
-	 * sigaction()); on failure die("signal"). */
+	/* BEGIN SOLUTION TODO(12.3): A client that vanishes while the server writes to it must not
+	 * kill the server: make the whole process ignore SIGPIPE, so that such a write fails with
+	 * EPIPE instead. A failure is fatal (die, naming "signal"). See signal(7), sigaction(2). */
 	/* Writing to a connection the client has closed raises SIGPIPE, and its default action kills
 	 * the server on the spot, for every client. Ignored, the same write() just fails with EPIPE,
 	 * which write_all() hands back to serve(): one connection lost, the server goes on. */
@@ -156,8 +158,10 @@ int main(int argc, char **argv)
 	int lfd = socket(AF_INET, SOCK_STREAM, 0);
 	if (lfd == -1)
 		die("socket");
-	/* BEGIN SOLUTION TODO(12.4): Before bind(), turn on SO_REUSEADDR on lfd with setsockopt()
-	 * (an int 1, level SOL_SOCKET); on failure die("setsockopt"). */
+	/* BEGIN SOLUTION TODO(12.4): Before the bind, allow lfd to reuse a port that TIME_WAIT
+	 * sockets of an earlier run still hold, so that a restarted server gets its port back at
+	 * once. A failure is fatal (die, naming the call). See socket(7) (SO_REUSEADDR),
+	 * setsockopt(2). */
 	/* Connections this server's previous run closed first wait in TIME_WAIT for 60 s, and they
 	 * still hold the port: without SO_REUSEADDR a restarted server gets EADDRINUSE for a minute.
 	 * With it on the listener (and so on every connection it accepts), bind() may share the
@@ -181,16 +185,17 @@ int main(int argc, char **argv)
 		socklen_t plen = sizeof(peer);
 		int cfd;
 
-		/* BEGIN SOLUTION TODO(12.5): Take the next client with accept() into cfd (its address
-		 * into peer, plen holds peer's size). If a signal interrupts the wait (EINTR), or the
-		 * client was gone before we took it (ECONNABORTED), wait again (plen must be reset to
-		 * sizeof(peer) before each try); any other failure: die("accept"). */
+		/* BEGIN SOLUTION TODO(12.5): Take the next client into cfd (its address into peer;
+		 * plen says how big peer is, and must be reset before each try). If a signal
+		 * interrupts the wait (EINTR), or the client was gone before we took it
+		 * (ECONNABORTED), wait again; any other failure is fatal (die, naming the call).
+		 * See accept(2). */
 		while ((cfd = accept(lfd, (struct sockaddr *)&peer, &plen)) == -1) {
 			if (errno != EINTR && errno != ECONNABORTED)
 				die("accept");
 			plen = sizeof(peer);
 		}
-		/* STUB: cfd = -1; errno = ENOSYS; (void)plen; die("accept"); */
+		/* STUB: cfd = -1; errno = ENOSYS; (void)plen; die("accept"); // placeholder: replace this line */
 		/* END SOLUTION */
 		char host[INET_ADDRSTRLEN] = "?";
 		inet_ntop(AF_INET, &peer.sin_addr, host, sizeof(host));

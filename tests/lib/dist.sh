@@ -2,7 +2,8 @@
 # dist.sh - make the student handout (`make dist`): the kit without solutions/ and without the
 # maintainers' tools, with the starters, the lab tests, the handouts and the pictures, and the
 # GitHub Classroom workflow in .github/workflows/, and a pristine copy of the starters in
-# tests/starters/ (for `make reset`).
+# tests/starters/ (for `make reset`). Its README.md and README.zh-CN.md are the student's,
+# docs/student/README*.md, not the kit's.
 #
 # Usage: tests/lib/dist.sh [-o DIR]        DIR/socklab/ and DIR/socklab.tar.gz (default DIR: build/dist)
 #        tests/lib/dist.sh --tree DEST     only the student tree, into DEST (the Gradescope bundle uses it)
@@ -42,6 +43,8 @@ files() {
 		case $f in
 		tests/lib/selftest.sh | tests/lib/killers.txt | tests/lib/lint.sh | tests/lib/mkstarter | tests/lib/dist.sh) continue ;;
 		tests/lib/classroom/*.yml) continue ;;
+		# The kit's READMEs speak to maintainers and instructors; the student's come from docs/student/.
+		README.md | README.zh-CN.md | docs/student/*) continue ;;
 		tests/*.bats) b=${f#tests/}; is_lab "${b%.bats}" || continue ;;
 		*~ | *.swp | *.orig | *.rej) continue ;;
 		esac
@@ -78,6 +81,8 @@ copy_tree() {
 	local dest=$1
 	rm -rf "$dest" && mkdir -p "$dest"
 	printf '%s\n' "${list[@]}" | tar -cf - --no-recursion -T - | tar -xf - -C "$dest"
+	cp docs/student/README.md "$dest/README.md"
+	cp docs/student/README.zh-CN.md "$dest/README.zh-CN.md"
 	mkdir -p "$dest/.github/workflows"
 	cp tests/lib/classroom/socklab.yml "$dest/.github/workflows/socklab.yml"
 	# The pristine starters, where `make reset` finds them once solutions/ is gone (tests/lib/student.sh).
