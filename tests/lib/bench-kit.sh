@@ -26,16 +26,17 @@ timed() {
 		env -u MAKEFLAGS -u MFLAGS "$@" >>"$work/$name.log" 2>&1 </dev/null
 		s+=("$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')")
 	done
-	printf '%s\n' "${s[@]}" | sort -g | awk -v name="$name" '
+	printf '%s\n' "${s[@]}" | sort -g | awk -v name="$name" -v data="$work/data" '
 		{ v[NR] = $1 }
 		END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		      printf "  %-34s %7.2f %7.2f %7.2f   (%d runs)\n", name, v[1], m, v[NR], NR }' | tee -a "$work/figures"
+		      printf "%s\t%.2f\n", name, m >>data
+		      printf "  %-40s %7.2f %7.2f %7.2f   (%d runs)\n", name, v[1], m, v[NR], NR }'
 }
-median() { awk -v n="$1" '$1 == n { print $3 }' "$work/figures"; }
+median() { awk -F'\t' -v n="$1" '$1 == n { print $2 }' "$work/data"; }
 
 mk=(make -s --no-print-directory -C "$top")
 echo "socklab bench-kit: wall seconds, min / median / max; $(nproc) processors, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '  %-34s %7s %7s %7s\n' "" min median max
+printf '  %-40s %7s %7s %7s\n' "" min median max
 # build TREE: every program of it, first: the figures are of the checks, not of the compiler.
 build() {
 	local lab
@@ -56,7 +57,7 @@ for w in "${what[@]}"; do
 		all=$(median "all labs (side by side)") one=$(median "all labs, one at a time")
 		awk -v a="$all" -v s="$slow" -v l="$slowest" -v o="$one" 'BEGIN {
 			printf "  all labs / the slowest lab alone (%s): %.2f (the goal: 1.6 or less)\n", l, a / s
-			printf "  one at a time / side by side: %.2f times faster\n", o / a }' | tee -a "$work/figures"
+			printf "  one at a time / side by side: %.2f times faster\n", o / a }'
 		;;
 	starters)
 		# A copy of the starters: the student's own progress (build/check/labs) stays as it is.
@@ -64,7 +65,7 @@ for w in "${what[@]}"; do
 		build "$work/starters"
 		timed "starters (side by side)" "$runs" "${mk[@]}" check TREE="$work/starters"
 		awk -v a="$(median "starters (side by side)")" 'BEGIN {
-			printf "  the untouched starters: %.1f s (the goal: 25 s or less)\n", a }' | tee -a "$work/figures"
+			printf "  the untouched starters: %.1f s (the goal: 25 s or less)\n", a }'
 		;;
 	batch)
 		# make grade SUBMISSIONS= on BATCH copies of the solutions (tests/lib/grade.sh).
@@ -74,7 +75,7 @@ for w in "${what[@]}"; do
 		done
 		timed "batch of $batch (make grade SUBMISSIONS=)" 1 "${mk[@]}" grade SUBMISSIONS="$work/subs" REPORT="$work/report"
 		awk -v a="$(median "batch of $batch (make grade SUBMISSIONS=)")" -v n="$batch" 'BEGIN {
-			printf "  submissions an hour at that pace: %d\n", n * 3600 / a }' | tee -a "$work/figures"
+			printf "  submissions an hour at that pace: %d\n", n * 3600 / a }'
 		[[ -f $work/report/grades.csv ]] && sed 's/^/    /' "$work/report/grades.csv"
 		;;
 	*) echo "bench-kit: unknown part $w (all, labs, starters, batch)" >&2; exit 2 ;;
