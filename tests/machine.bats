@@ -106,18 +106,18 @@ in_fake() {
 	[[ $(wc -l <"$FAKE_LOG") == 2 ]] || fail "npm should have been tried again after package.json changed: $(cat "$FAKE_LOG")"
 }
 
-# A PATH without nc and socat: every other command of the machine, linked.
+# A PATH without nc and socat: every other command of the machine, linked (one cp per folder).
 path_without_nc_socat() {
-	local p=$BATS_TEST_TMPDIR/path d f
-	mkdir -p "$p"
+	local p=$BATS_TEST_TMPDIR/path d i=0
+	NOPATH=
 	for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
-		[[ -d $d ]] || continue
-		for f in "$d"/*; do
-			case ${f##*/} in nc | nc.* | ncat | netcat | socat) continue ;; esac
-			[[ -e $p/${f##*/} ]] || ln -s "$f" "$p/${f##*/}"
-		done
+		[[ -d $d && ! -L $d ]] || continue
+		i=$((i + 1))
+		mkdir -p "$p/$i"
+		cp -s "$d"/* "$p/$i/" 2>/dev/null || true
+		rm -f "$p/$i"/{nc,nc.*,ncat,netcat,socat}
+		NOPATH+=${NOPATH:+:}$p/$i
 	done
-	NOPATH=$p
 }
 
 @test "machine: without nc and socat, make doctor names them and the tests that will skip; make check says so in one line and scores the skip 0" {
@@ -130,14 +130,20 @@ path_without_nc_socat() {
 	assert_output --partial "12-echo: socat gets its bytes back from the server  (needs socat)"
 	assert_output --partial "12-echo: the client gets its bytes back from socat's echo server (a real peer)  (needs socat)"
 	assert_output --regexp "Tests that will skip here: [0-9]+, worth [0-9.]+ points"
-	# make check: the one line first, then the skip in the table, scored 0.
-	local copy=$SOCKLAB_TOP/build/kit/machine
-	rm -rf "$copy" && mkdir -p "$copy" && cp -r "$SOCKLAB_TOP/solutions/12-echo" "$copy/"
-	run_prog -t 100 env -u MAKEFLAGS -u MFLAGS PATH="$NOPATH" make -s -C "$SOCKLAB_TOP" check LAB=12 TREE="$copy" \
-		FILTER='socat gets its bytes back from the server'
+	# make check's engine on a fixture lab with a test that needs socat: the one line first, then the
+	# skip in the table, scored 0, and why.
+	local w=$BATS_TEST_TMPDIR/fix
+	mkdir -p "$w/tree" "$w/tests"
+	printf '%s\n' '85-tools 2 a test that needs socat' >"$w/manifest"
+	printf '%s\n' '@test "85-tools: socat echoes" {' \
+		'	command -v socat >/dev/null || skip "needs socat (Debian/Ubuntu: apt install socat)"' '}' \
+		'@test "85-tools: nothing needed" {' '	true' '}' >"$w/tests/85-tools.bats"
+	SOCKLAB_MANIFEST=$w/manifest SOCKLAB_TESTS=$w/tests TREE_DIR=$w/tree \
+		run_prog -t 60 env PATH="$NOPATH" "$SOCKLAB_TOP/tests/lib/check.sh"
 	assert_success
-	assert_line --regexp "^  this machine lacks (.*, )?nc, socat(, .*)?: [0-9]+ test\(s\) will skip, [0-9.]+ points missing in make check and make grade alike \(make doctor\)$"
-	assert_output --regexp "PASS  12-echo .* 0/1 passed, 1 skipped +0/[0-9.]+ points"
+	assert_line --index 1 --regexp "^  this machine lacks (.*, )?nc, socat(, .*)?: 1 test\(s\) will skip, 1 points missing in make check and make grade alike \(make doctor\)$"
+	assert_line --index 2 --regexp "^  PASS  85-tools .* 1/2 passed, 1 skipped +1/2 points$"
+	assert_output --partial "1 test(s) skipped: this machine could not run them, and they score 0 (make check and make grade alike): 1 points missing."
 	assert_output --partial "skipped: needs socat (Debian/Ubuntu: apt install socat)"
 }
 

@@ -39,7 +39,7 @@ files() {
 		-o -path ./tests/fixtures -o -path ./tests/lib/gradescope \) -prune -o -type f -print |
 		sed 's|^\./||' | LC_ALL=C sort | while read -r f; do
 		case $f in
-		tests/lib/selftest.sh | tests/lib/killers.txt | tests/lib/lint.sh | tests/lib/mkstarter | tests/lib/dist.sh) continue ;;
+		tests/lib/selftest.sh | tests/lib/killers.txt | tests/lib/lint.sh | tests/lib/mkstarter | tests/lib/dist.sh | tests/lib/bench-kit.sh) continue ;;
 		tests/lib/classroom/*.yml) continue ;;
 		tests/*.bats) b=${f#tests/}; is_lab "${b%.bats}" || continue ;;
 		*~ | *.swp | *.orig | *.rej) continue ;;
