@@ -2,7 +2,7 @@
 #
 # Variables: LAB=03 (or 3, 03-bind)  TREE=labs|solutions|PATH  FILTER=REGEX (only the tests whose
 #            names match, ignoring case)  CC  CFLAGS  V=1 (show commands)
-#            CHECK_JOBS=N (labs checked at once; default: the number of processors)
+#            CHECK_JOBS=N (labs checked at once; default: the number of processors plus two)
 #            SAN=1 (build with AddressSanitizer + UndefinedBehaviorSanitizer)
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
@@ -193,7 +193,7 @@ $(REPORTER): $(TOP)/tests/lib/report.c $(TOP)/include/socklab.h
 # npm, with a short bounded try; else a system bats >= 1.5 with bats-support and bats-assert. The
 # choice is kept in build/tools/choice until the package files change or node_modules/ comes (or
 # goes: FORCE); when nothing is usable, tests/lib/tools.sh says what was found and what is missing.
-TOOLS_FORCE := $(if $(wildcard $(TOP)/node_modules/.package-lock.json),,$(if $(shell grep -s '^npm' $(TOOLS)),FORCE))
+TOOLS_FORCE := $(if $(wildcard $(TOP)/node_modules/.package-lock.json),,$(if $(wildcard $(TOOLS)),$(if $(filter npm,$(firstword $(file < $(TOOLS)))),FORCE)))
 $(TOOLS): $(TOP)/package.json $(TOP)/package-lock.json $(wildcard $(TOP)/node_modules/.package-lock.json) $(TOOLS_FORCE)
 	@$(TOP)/tests/lib/tools.sh --stamp $@
 .PHONY: FORCE tools
