@@ -1,7 +1,8 @@
 # socklab - C exercises on Linux TCP/IP sockets.  Run `make` for the list of targets.
 #
 # Variables: LAB=03 (or 3, 03-bind)  TREE=labs|solutions|PATH  FILTER=REGEX (only the tests whose
-#            names match)  CC  CFLAGS  V=1 (show commands)
+#            names match, ignoring case)  CC  CFLAGS  V=1 (show commands)
+#            CHECK_JOBS=N (labs checked at once; default: the number of processors plus two)
 #            SAN=1 (build with AddressSanitizer + UndefinedBehaviorSanitizer)
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
@@ -39,13 +40,16 @@ LAB_NAME := $(if $(LAB),$(or $(filter $(LAB)-% $(LAB),$(LABS)),$(filter 0$(LAB)-
 
 # Every program of the chosen labs: TREE/NN-name/prog.c -> OUT/NN-name/prog
 LAB_PROGS = $(patsubst $(TREE_DIR)/%.c,$(OUT)/%,$(wildcard $(addsuffix /*.c,$(addprefix $(TREE_DIR)/,$(or $(LAB_NAME),$(LABS))))))
-TOOLS := $(TOP)/node_modules/.package-lock.json
+# The test tools' choice (tests/lib/tools.sh): npm's pinned ones, or a system bats.
+TOOLS := $(TOP)/build/tools/choice
 PROBE := $(TOP)/build/probe/probe
 REPORTER := $(TOP)/build/tools/report
 LAUNCH := $(TOP)/build/tools/launch
 # make grade: where the reports go (REPORT=dir), and SUBMISSIONS=dir for a folder of submissions.
 REPORT_DIR := $(abspath $(or $(REPORT),$(TOP)/build/report))
 export SOCKLAB_TOP := $(TOP)
+# How many labs make check builds and runs at once.
+JOBS = $(or $(CHECK_JOBS),$(shell nproc 2>/dev/null),2)
 # The first line of the targets that need the instructor's kit: the student copy (make dist) has
 # no solutions/, and there they say so instead of failing strangely.
 KIT_ONLY = @test -d $(TOP)/solutions || { echo 'make $@: this is the student copy of socklab (no solutions/): make $@ works only in the instructor'"'"'s kit' >&2; exit 2; }
@@ -59,8 +63,8 @@ help: ## this help: targets, labs, your progress
 	@$(TOP)/tests/lib/check.sh --list
 
 .PHONY: check
-check: $(TOOLS) $(PROBE) $(REPORTER) ## build and grade the labs in TREE (default labs/); LAB=NN for one, FILTER=REGEX for some tests
-	-$(Q)$(MAKE) -k $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
+check: $(TOOLS) $(PROBE) $(REPORTER) ## build and grade the labs in TREE (default labs/), side by side; LAB=NN for one, FILTER=REGEX for some tests
+	-$(Q)$(MAKE) -k -j$(JOBS) $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
 	@TREE_DIR='$(TREE_DIR)' FILTER='$(FILTER)' $(TOP)/tests/lib/check.sh $(LAB_NAME)
 
 # next, hint, watch, reset: tests/lib/student.sh; trace: tests/lib/trace.sh (the scenarios are there).
@@ -82,6 +86,10 @@ trace: $(PROBE) $(LAUNCH) ## LAB=NN's scenario: its system calls (strace) and pa
 	$(Q)$(MAKE) $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
 	@TREE_DIR='$(TREE_DIR)' LAB_BIN='$(OUT)/$(LAB_NAME)' $(TOP)/tests/lib/trace.sh $(LAB_NAME)
 
+.PHONY: doctor
+doctor: ## what this machine has and lacks for the kit, which tests skip here, and the points that costs
+	@$(TOP)/tests/lib/doctor.sh
+
 .PHONY: bench
 bench: $(PROBE) $(LAUNCH) ## lab 12's echo server vs socat on loopback: throughput, connections/s (TREE=labs: yours)
 	@TREE_DIR='$(if $(filter command line environment,$(origin TREE)),$(TREE_DIR))' $(TOP)/tests/lib/bench.sh
@@ -98,7 +106,7 @@ compile_commands.json: ## how each lab is compiled, for your editor (clangd, VS 
 .PHONY: grade
 grade: $(TOOLS) $(PROBE) $(REPORTER) ## check + reports in REPORT=dir (build/report): summary.txt, junit.xml, results.json; SUBMISSIONS=dir grades a batch
 ifeq ($(SUBMISSIONS),)
-	-$(Q)$(MAKE) -k $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
+	-$(Q)$(MAKE) -k -j$(JOBS) $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
 	@TREE_DIR='$(TREE_DIR)' $(TOP)/tests/lib/check.sh --report '$(REPORT_DIR)' $(LAB_NAME)
 else
 	@REPORT_DIR='$(REPORT_DIR)' $(TOP)/tests/lib/grade.sh '$(abspath $(SUBMISSIONS))' $(LAB_NAME)
@@ -124,6 +132,11 @@ test: $(TOOLS) ## the kit's self-test: solutions pass, starters fail, everything
 test-full: $(TOOLS) ## make test, plus every TODO region undone alone (mutants) and the kit's slow tests
 	$(KIT_ONLY)
 	@SELFTEST_FULL=1 $(TOP)/tests/lib/selftest.sh
+
+.PHONY: bench-kit
+bench-kit: $(TOOLS) $(PROBE) $(REPORTER) ## the kit's own speed: make check per lab alone, all labs, the starters, a batch (RUNS=3, BATCH=6)
+	$(KIT_ONLY)
+	@RUNS='$(RUNS)' BATCH='$(BATCH)' $(TOP)/tests/lib/bench-kit.sh
 
 .PHONY: lint
 lint: ## clang-format, cppcheck, clang-tidy on solutions, starters and the kit's C (make test: clang-format; test-full: all)
@@ -185,10 +198,14 @@ $(LAUNCH): $(TOP)/tests/lib/launch.c $(TOP)/include/socklab.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) -std=c11 -O1 -Wall -Wextra -Wpedantic -Werror -o $@.$$$$ $< && mv -f $@.$$$$ $@
 
-# The pinned test tools (package.json, package-lock.json), installed without root on first use.
-# Without npm, tests/lib/bats falls back to a system bats or says what to install.
-$(TOOLS): $(TOP)/package.json $(TOP)/package-lock.json
-	$(Q)if command -v npm >/dev/null; then \
-		echo '  NPM   installing the pinned test tools (bats, bats-support, bats-assert) into node_modules/'; \
-		cd $(TOP) && npm ci --no-audit --no-fund --no-update-notifier --loglevel=error >/dev/null && touch $@; \
-	else echo '  note: npm not found; trying a system bats instead'; fi
+# The pinned test tools (package.json, package-lock.json), installed without root on first use by
+# npm, with a short bounded try; else a system bats >= 1.5 with bats-support and bats-assert. The
+# choice is kept in build/tools/choice until the package files change or node_modules/ comes (or
+# goes: FORCE); when nothing is usable, tests/lib/tools.sh says what was found and what is missing.
+TOOLS_FORCE := $(if $(wildcard $(TOP)/node_modules/.package-lock.json),,$(if $(wildcard $(TOOLS)),$(if $(filter npm,$(firstword $(file < $(TOOLS)))),FORCE)))
+$(TOOLS): $(TOP)/package.json $(TOP)/package-lock.json $(wildcard $(TOP)/node_modules/.package-lock.json) $(TOOLS_FORCE)
+	@$(TOP)/tests/lib/tools.sh --stamp $@
+.PHONY: FORCE tools
+FORCE:
+tools: $(TOOLS)
+	@:

@@ -3,6 +3,7 @@
 # binds, listens on or connects to the port the program says it holds, and ss shows the sockets.
 # Ports come from the kernel (port 0), never from this file.
 load lib/socklab
+load lib/term
 
 setup_file() { lab_setup_file 03-bind; }
 setup() { lab_setup; }
@@ -91,9 +92,9 @@ unprivileged_start() {
 	local held
 	start_bg holder "$PROBE" listen 0.0.0.0 0
 	held=${line##* }
-	run_prog -t 3 "$LAB_BIN/bind" "$held"
+	run_term -t 3 "$LAB_BIN/bind" "$held"
 	assert_errno bind EADDRINUSE
-	run_prog -t 3 "$LAB_BIN/bind" -a 127.0.0.1 "$held"
+	run_term -t 3 "$LAB_BIN/bind" -a 127.0.0.1 "$held"
 	assert_errno bind EADDRINUSE
 }
 
@@ -101,7 +102,7 @@ unprivileged_start() {
 	local held
 	start_bg holder "$PROBE" listen 127.0.0.1 0
 	held=${line##* }
-	run_prog -t 3 "$LAB_BIN/bind" "$held"
+	run_term -t 3 "$LAB_BIN/bind" "$held"
 	assert_errno bind EADDRINUSE
 	# Two different specific addresses do not overlap: both may use the port.
 	start_bg srv "$LAB_BIN/bind" -a 127.0.0.2 "$held"
@@ -113,7 +114,7 @@ unprivileged_start() {
 @test "03-bind: binding the same socket a second time gives EINVAL" {
 	local low high
 	read -r low high </proc/sys/net/ipv4/ip_local_port_range
-	run_prog -t 3 "$LAB_BIN/bind" -2 0
+	run_term -t 3 "$LAB_BIN/bind" -2 0
 	assert_errno bind EINVAL
 	[[ ${lines[0]:-} =~ port\ ([0-9]+) ]] || fail "expected the first bind to be reported: \"... port N\""
 	local p=${BASH_REMATCH[1]}
@@ -124,10 +125,10 @@ unprivileged_start() {
 	local tw
 	tw=$("$PROBE" timewait)
 	wait_timewait "$tw"
-	run_prog -t 3 "$LAB_BIN/bind" "$tw"
+	run_term -t 3 "$LAB_BIN/bind" "$tw"
 	assert_errno bind EADDRINUSE
 	# The TIME_WAIT socket remembers that its listener had no SO_REUSEADDR: one side is not enough.
-	run_prog -t 3 "$LAB_BIN/bind" -r "$tw"
+	run_term -t 3 "$LAB_BIN/bind" -r "$tw"
 	assert_errno bind EADDRINUSE
 }
 
@@ -135,7 +136,7 @@ unprivileged_start() {
 	local tw
 	tw=$("$PROBE" timewait -r)
 	wait_timewait "$tw"
-	run_prog -t 3 "$LAB_BIN/bind" "$tw"
+	run_term -t 3 "$LAB_BIN/bind" "$tw"
 	assert_errno bind EADDRINUSE
 	start_bg srv "$LAB_BIN/bind" -r "$tw"
 	[[ $port == "$tw" ]] || fail "with -r the program should hold port $tw, it says \"$line\""
@@ -147,7 +148,7 @@ unprivileged_start() {
 	local held
 	start_bg holder "$PROBE" listen -r 0.0.0.0 0
 	held=${line##* }
-	run_prog -t 3 "$LAB_BIN/bind" -r "$held"
+	run_term -t 3 "$LAB_BIN/bind" -r "$held"
 	assert_errno bind EADDRINUSE
 }
 
@@ -158,7 +159,7 @@ unprivileged_start() {
 	local a
 	for a in 198.51.100.1 1.0.0.127; do
 		! ip -4 -o addr show 2>/dev/null | grep -qF " $a/" || skip "$a is a local address on this machine"
-		run_prog -t 3 "$LAB_BIN/bind" -a "$a" 0
+		run_term -t 3 "$LAB_BIN/bind" -a "$a" 0
 		assert_errno bind EADDRNOTAVAIL
 	done
 }
@@ -168,7 +169,7 @@ unprivileged_start() {
 	need_nobody
 	# Any port below the limit: the permission check comes before the in-use check.
 	local p=$((1 + RANDOM % (UNPRIV_START - 1)))
-	run_prog -t 3 "${AS_NOBODY[@]}" "$NOBODY_BIN/bind" "$p"
+	run_term -t 3 "${AS_NOBODY[@]}" "$NOBODY_BIN/bind" "$p"
 	assert_errno bind EACCES
 }
 

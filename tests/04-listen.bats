@@ -4,6 +4,7 @@
 # uses), and the kit's probe plays the clients (non-blocking connects that report whether the
 # handshake completed). somaxconn and the ephemeral port range are read from /proc/sys.
 load lib/socklab
+load lib/term
 
 setup_file() { lab_setup_file 04-listen; }
 setup() { lab_setup; }
@@ -152,9 +153,9 @@ expect_backlog() {
 }
 
 @test "04-listen: listen() on a UDP socket fails with EOPNOTSUPP" {
-	run_prog "$LAB_BIN/listen" -u 1
+	run_term "$LAB_BIN/listen" -u 1
 	assert_errno listen EOPNOTSUPP
-	run_prog "$LAB_BIN/listen" -u -A 4
+	run_term "$LAB_BIN/listen" -u -A 4
 	assert_errno listen EOPNOTSUPP
 }
 
@@ -163,7 +164,7 @@ expect_backlog() {
 	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
 	local trace=$BATS_TEST_TMPDIR/trace
 	# LeakSanitizer (in the kit's sanitizer builds) cannot run under ptrace: leave it out here.
-	run_prog env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	run_term env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 		strace -qq -o "$trace" -e trace=socket,listen "$LAB_BIN/listen" -u 3
 	echo "strace:"
 	sl_indent "$(cat "$trace")"

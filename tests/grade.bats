@@ -76,8 +76,8 @@ valid_xml() {
 	local r=$BATS_TEST_TMPDIR/report
 	run_cmd -t 120 make -s -C "$SOCKLAB_TOP" grade TREE="$WORK/tree" REPORT="$r"
 	assert_failure # points were lost
-	assert_line --regexp 'FAIL  91-bytes .* 1/3 +tests +2/4 +points .*1 skipped, scored 0'
-	assert_line --regexp 'FAIL  93-crash .* 0/2 +tests +0/3 +points'
+	assert_line --regexp 'FAIL  91-bytes .* 1/3 passed, 1 skipped +2\.5/4 points$'
+	assert_line --regexp 'FAIL  93-crash .* 0/2 passed +0/3 points$'
 	assert_line --partial "2.5/10 points"
 	# summary.txt: per lab and per test. "# points: 2.5" above the first test of 91; the other two
 	# share the rest; the lab that does not compile and the one whose bats file crashed keep their
@@ -116,12 +116,24 @@ valid_xml() {
 	grep -qF 'markup &lt;b&gt;&amp;amp;&lt;/b&gt; ]]&gt;' "$r/junit.xml" || fail "the markup is not escaped"
 }
 
-@test "grade: make check counts a skipped test as passed (the student's machine could not run it), make grade scores it 0" {
+@test "grade: a skipped test scores 0 in make check as in make grade: the same row, \"N passed, M skipped\", the same points, and why it skipped" {
 	fixture_tree
-	run_cmd -t 60 make -s -C "$SOCKLAB_TOP" check TREE="$WORK/tree" LAB=91 FILTER='hello|cannot run'
+	local check
+	run_cmd -t 60 make -s -C "$SOCKLAB_TOP" check TREE="$WORK/tree" LAB=91
+	assert_failure # a test failed
+	assert_line --regexp 'FAIL  91-bytes .* 1/3 passed, 1 skipped +2\.5/4 points$'
+	assert_output --partial "1 test(s) skipped: this machine could not run them, and they score 0 (make check and make grade alike): 0.75 points missing."
+	assert_output --partial "skipped: a fixture: this test always skips"
+	check=$(grep '91-bytes ' <<<"$output" | head -n 1)
+	run_cmd -t 60 make -s -C "$SOCKLAB_TOP" grade TREE="$WORK/tree" LAB=91 REPORT="$BATS_TEST_TMPDIR/report"
+	assert_failure
+	assert_line "$check"
+	assert_output --partial "0.75 points missing."
+	assert_output --partial "skipped: a fixture: this test always skips"
+	# Only the skip: no test failed, so make check passes; make grade says points are missing.
+	run_cmd -t 60 make -s -C "$SOCKLAB_TOP" check TREE="$WORK/tree" LAB=91 FILTER='HELLO|cannot run'
 	assert_success
-	assert_line --regexp 'PASS  91-bytes .* 2/2 +tests +3/3 +points .*1 skipped'
-	refute_output --partial "scored 0"
+	assert_line --regexp 'PASS  91-bytes .* 1/2 passed, 1 skipped +2\.5/3\.25 points$'
 }
 
 @test "grade: \"# points:\" lines that do not fit the manifest's points stop the grader with a plain message" {

@@ -8,10 +8,16 @@
 #        TREE_DIR=... tests/lib/check.sh --report DIR --no-run [NN-name]   only the reports, from the TAP
 #                                               files an earlier run left (grade.sh, after a time limit)
 #        tests/lib/check.sh --list                             the lab list with the last progress
-# Each lab's bats file runs under a time limit; its TAP output goes to build/check/TREE/NN-name.tap
-# (build/grade/TREE/ for --report).
-# Exit status 0 only when every test of every graded lab passed (for --report: when no point was
-# lost: a skipped test scores 0 there); 2 when the kit itself is inconsistent (points, see plan_lab).
+#        tests/lib/check.sh --plan [NN-name]   only the plan: every test and its points (make doctor)
+# The labs run side by side, CHECK_JOBS at once (default: the number of processors plus two), each lab's bats
+# file under a time limit; its TAP output goes to build/check/TREE/NN-name.tap (build/grade/TREE/
+# for --report). The table comes in the manifest's order. FILTER=REGEX (ignoring case) runs only the
+# tests whose names match; one that matches no test is a usage error that lists the tests.
+# A skipped test (the machine lacks what it needs) scores 0, here as in the reports: the table says
+# "N passed, M skipped", and which tests skipped and why.
+# Exit status 0 only when no test of a graded lab failed (for --report: when no point was lost,
+# skipped tests included); 2 for a usage error, missing test tools, or a kit that is inconsistent
+# (points, see plan_lab).
 #
 # Points. The maximum is static, read before anything runs: a lab's points in labs/manifest are
 # shared by the tests its bats file declares (its `@test "..." {` lines), in hundredths of a point,
@@ -76,7 +82,13 @@ if [[ ${1:-} == --list ]]; then
 	exit 0
 fi
 
-report= run=1
+report= run=1 plan_only=
+if [[ ${1:-} == --plan ]]; then
+	# Only the plan (every test and its points), on stdout: make doctor reads it.
+	plan_only=1 run=
+	shift
+	results=$top/build/check/.plan
+fi
 if [[ ${1:-} == --report ]]; then
 	report=${2:?--report needs a folder}
 	shift 2
@@ -93,16 +105,14 @@ if [[ -n $only ]] && ! printf '%s\n' "${manifest[@]}" | grep -q "^$only "; then
 	exit 2
 fi
 # The one program that matches TAP output to the plan and writes the reports (built like the probe).
-if [[ ! -x $reporter || $top/tests/lib/report.c -nt $reporter ]]; then
+if [[ -z $plan_only ]] && [[ ! -x $reporter || $top/tests/lib/report.c -nt $reporter ]]; then
 	env -u MAKEFLAGS -u MFLAGS make -s --no-print-directory -C "$top" reporter >&2 ||
 		{ echo "check.sh: cannot build $reporter" >&2; exit 2; }
 fi
 
-# FILTER=REGEX: only the tests whose names match (bats --filter), e.g. FILTER=EADDRINUSE. Such a
+# FILTER=REGEX: only the tests whose names match, ignoring case, e.g. FILTER=eaddrinuse. Such a
 # run is kept apart (build/check/TREE-filtered) and never counts as the student's progress.
-filter=()
 if [[ -n ${FILTER:-} ]]; then
-	filter=(--filter "$FILTER")
 	results=$results-filtered
 fi
 mkdir -p "$results"
@@ -168,86 +178,241 @@ plan_lab() {
 		[[ -z $run ]] || rm -f "$results/$lab.tap" "$results/$lab.err"
 	done
 } >"$plan" || exit 2
+if [[ -n $plan_only ]]; then
+	cat "$plan"
+	exit 0
+fi
+
+# The labs to grade, in the manifest's order; with FILTER, only those with a matching test, and for
+# each the exact names of its matching tests for bats (bats --filter is case-sensitive).
+declare -A bats_filter=()
+labs=()
 if [[ -n ${FILTER:-} ]]; then
-	# Only the tests that match (bash's =~, as bats --filter): the lab's points become theirs.
-	while IFS=$'\t' read -r kind a b rest; do
-		if [[ $kind == test && ! $b =~ $FILTER ]]; then continue; fi
-		printf '%s\t%s\t%s%s\n' "$kind" "$a" "$b" "${rest:+$'\t'$rest}"
-	done <"$plan" >"$plan.filtered" && mv "$plan.filtered" "$plan"
+	shopt -s nocasematch
+	rc=0
+	[[ "" =~ $FILTER ]] || rc=$?
+	if ((rc == 2)); then
+		echo "FILTER=$FILTER is not a regular expression (bash's =~, POSIX extended)" >&2
+		exit 2
+	fi
+	lab= keep=() names=() all_names=()
+	flush() { # the buffered lab, if a test of it matched
+		((${#keep[@]} > 1)) || return 0
+		printf '%s\n' "${keep[@]}"
+		labs+=("$lab")
+		bats_filter[$lab]="^($(IFS='|'; echo "${names[*]}"))\$"
+	}
+	while IFS= read -r line; do
+		IFS=$'\t' read -r kind a b _ <<<"$line"
+		case $kind in
+		lab) flush; lab=$a keep=("$line") names=() ;;
+		test)
+			all_names+=("$b")
+			[[ $b =~ $FILTER ]] || continue
+			keep+=("$line")
+			names+=("$(sed 's/[][\.^$|?*+(){}]/\\&/g' <<<"$b")") ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done <"$plan" >"$plan.filtered"
+	flush >>"$plan.filtered"
+	shopt -u nocasematch
+	mv "$plan.filtered" "$plan"
+	if ((${#labs[@]} == 0)); then
+		{
+			echo "FILTER=$FILTER matches no test${only:+ of $only} (case is ignored). The tests are:"
+			printf '  %s\n' "${all_names[@]}"
+			echo "Give FILTER a part of one of these names, e.g. FILTER='${all_names[0]#*: }'"
+		} >&2
+		exit 2
+	fi
+else
+	for row in "${manifest[@]}"; do
+		read -r lab _ <<<"$row"
+		[[ -z $only || $only == "$lab" ]] && labs+=("$lab")
+	done
+fi
+
+# How many labs run at once: by default two more than the processors, as a lab spends much of its
+# time waiting (timers, handshakes, a hung program's time limit), not computing. Measured on two
+# processors, loaded by other work: all labs 40 s with 4 at once, 56 s with 2.
+jobs=${CHECK_JOBS:-$(($(nproc 2>/dev/null || echo 2) + 2))}
+if [[ ! $jobs =~ ^[1-9][0-9]*$ ]]; then
+	echo "CHECK_JOBS=$jobs: give how many labs may run at once (1 or more)" >&2
+	exit 2
+fi
+
+# The test tools: none usable is said once, here, not as every lab failing.
+if [[ -n $run ]] && ! "$top/tests/lib/bats" --version >/dev/null 2>"$results/tools.err"; then
+	cat "$results/tools.err" >&2
+	exit 2
 fi
 
 printf '%sGrading %s%s%s\n' "$bold" "${SOCKLAB_TREE_NAME:-${tree/#"$top"\//}}" "${FILTER:+ (only the tests matching FILTER=$FILTER)}" "$off"
-all_ok=1 labs_ok=0 labs_n=0 pts=0 pts_max=0 next= next_skipped=0 t0=$SECONDS
-for row in "${manifest[@]}"; do
-	read -r lab points title <<<"$row"
-	[[ -z $only || $only == "$lab" ]] || continue
-	labs_n=$((labs_n + 1))
-	tap=$results/$lab.tap
-	if [[ -n $run ]]; then
-		# Ctrl-C must stop the grading: timeout runs bats in a process group of its own, which a
-		# terminal's SIGINT (sent to make's group) misses. So bats runs in the background (stdin
-		# /dev/null, as under make test), and the trap hands the SIGINT on: timeout passes it to
-		# bats, which ends its test and tears down.
-		trap 'interrupted=1; [[ -z ${bats_pid:-} ]] || kill -INT "$bats_pid" 2>/dev/null' INT
-		rc=0 t_lab=$SECONDS
-		if [[ -z ${interrupted:-} ]]; then
-			TREE_DIR=$tree timeout -k 5 "$LAB_TIME_LIMIT" "$top/tests/lib/bats" --tap "${filter[@]}" "$tests_dir/$lab.bats" \
-				>"$tap" 2>"$results/$lab.err" </dev/null &
-			bats_pid=$!
-			# wait returns early when the trap runs: wait again until bats has really ended.
-			while rc=0; { wait "$bats_pid"; } 2>/dev/null || rc=$?; kill -0 "$bats_pid" 2>/dev/null; do :; done
-			bats_pid=
-		fi
-		if [[ -n ${interrupted:-} ]]; then
-			echo "check.sh: interrupted (Ctrl-C) during $lab: the grading stops here" >&2
-			exit 130
-		fi
-		if [[ $rc == 124 || ($rc == 137 && $((SECONDS - t_lab)) -ge $LAB_TIME_LIMIT) ]]; then
-			echo "not ok 0 $lab: the whole lab timed out after $LAB_TIME_LIMIT s" >>"$tap"
-		elif ((rc > 128)); then
-			# bats itself was killed, and not by its time limit: by the program it was testing.
-			printf 'verdict\t%s\tyour program stopped the test run (bats was ended by SIG%s while it tested your program), so none of its results count\n' \
-				"$lab" "$(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))" >>"$plan"
-		fi
+# What this machine lacks, in one line (make doctor says all).
+[[ -z $run ]] || "$top/tests/lib/doctor.sh" --summary 2>/dev/null
+
+# ------------------------------------------------------------------------------------------------
+# Running the labs: side by side, CHECK_JOBS at once (see above); the table
+# still comes in the manifest's order, each row as soon as its lab and those above it are done.
+
+declare -A pid_of=() t_of=() secs_of=() finished=()
+
+# start_lab LAB: the lab's bats file, in the background, under a time limit; its TAP output in
+# $results/LAB.tap. timeout runs bats in a process group of its own (out of the terminal's reach):
+# on Ctrl-C, interrupted() hands the SIGINT on to it, and timeout passes it to bats, which ends its
+# test and tears down. (stdin /dev/null, as under make test.)
+start_lab() {
+	local lab=$1 f=()
+	[[ -z ${bats_filter[$lab]:-} ]] || f=(--filter "${bats_filter[$lab]}")
+	TREE_DIR=$tree timeout -k 5 "$LAB_TIME_LIMIT" "$top/tests/lib/bats" --tap "${f[@]}" "$tests_dir/$lab.bats" \
+		>"$results/$lab.tap" 2>"$results/$lab.err" </dev/null &
+	pid_of[$lab]=$!
+	t_of[$lab]=$EPOCHREALTIME
+}
+
+# end_lab LAB RC: the lab's bats ended with status RC.
+end_lab() {
+	local lab=$1 rc=$2
+	secs_of[$lab]=$(awk -v a="${t_of[$lab]}" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+	if [[ $rc == 124 || ($rc == 137 && ${secs_of[$lab]%.*} -ge $LAB_TIME_LIMIT) ]]; then
+		echo "not ok 0 $lab: the whole lab timed out after $LAB_TIME_LIMIT s" >>"$results/$lab.tap"
+	elif ((rc > 128)) && [[ -z ${interrupted:-} ]]; then
+		# bats itself was killed, and not by its time limit: by the program it was testing.
+		printf 'verdict\t%s\tyour program stopped the test run (bats was ended by SIG%s while it tested your program), so none of its results count\n' \
+			"$lab" "$(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))" >>"$plan"
 	fi
+	finished[$lab]=1
+}
+
+interrupted() {
+	trap '' INT TERM
+	interrupted=1
+	local p
+	for p in "${pid_of[@]}"; do kill -INT "$p" 2>/dev/null; done
+}
+
+# The longest labs first (their times in the last run, of this tree or else of any), so that the
+# slowest one never starts last.
+times_file=$results/times
+order=("${labs[@]}")
+if [[ -n $run ]] && ((${#labs[@]} > 1 && jobs > 1)); then
+	t=$times_file
+	[[ -f $t ]] || t=$(ls -t "$top"/build/check/*/times 2>/dev/null | head -n 1)
+	if [[ -n $t && -f $t ]]; then
+		mapfile -t order < <(awk 'NR == FNR { s[$1] = $2; next } { print (($1 in s) ? s[$1] : 0), FNR, $1 }' \
+			"$t" <(printf '%s\n' "${labs[@]}") | sort -k1,1gr -k2,2n | awk '{ print $3 }')
+	fi
+fi
+
+# fmt_points HUNDREDTHS: 1500 -> 15, 1714 -> 17.14, 250 -> 2.5
+fmt_points() {
+	local h=$1 s
+	s=$((h / 100))
+	if ((h % 100)); then
+		s+=$(printf '.%02d' $((h % 100)))
+		s=${s%0}
+	fi
+	echo "$s"
+}
+
+all_ok=1 labs_ok=0 labs_n=0 pts=0 pts_max=0 skips=0 skip_pts=0 next= t0=$SECONDS
+# row LAB: the lab's line of the table, from its TAP output matched to the plan.
+row() {
+	local lab=$1 passed skipped failed total earned earned_skips max mark tests
 	# passed, skipped, failed, declared tests; points earned (hundredths) without and with the
-	# skipped tests, the maximum. A student's make check counts a skipped test as passed (their
-	# machine could not run it); make grade gives it 0.
+	# skipped tests, the maximum. A skipped test scores 0 in make check as in make grade: the
+	# machine could not run it, and the points are missing either way.
 	read -r passed skipped failed total earned earned_skips max < <("$reporter" tally "$plan" "$lab") ||
 		{ echo "check.sh: $reporter failed on $plan" >&2; exit 2; }
-	if [[ -z $report ]]; then
-		passed=$((passed + skipped))
-		earned=$earned_skips
-	fi
-	earned=$((earned / 100))
-	pts=$((pts + earned))
-	pts_max=$((pts_max + max / 100))
-	[[ -z $report ]] && echo "$passed $total $earned $points" >"$results/$lab.result"
-	if ((passed == total)); then
+	labs_n=$((labs_n + 1))
+	pts=$((pts + earned)) pts_max=$((pts_max + max))
+	skips=$((skips + skipped)) skip_pts=$((skip_pts + earned_skips - earned))
+	# For make next and the lab list: the tests that did not fail, of how many.
+	[[ -z $report ]] && echo "$((passed + skipped)) $total $((earned / 100)) $((max / 100))" >"$results/$lab.result"
+	if ((passed + skipped == total)); then
 		labs_ok=$((labs_ok + 1))
 		mark="${green}PASS${off}"
+		# make grade: full points only; make check: no test failed.
+		[[ -z $report ]] || ((skipped == 0)) || all_ok=0
 	else
 		all_ok=0
 		mark="${red}FAIL${off}"
-		[[ -n $next ]] || next=$lab next_skipped=$skipped
+		[[ -n $next ]] || next=$lab
 	fi
-	extra=
-	((skipped > 0)) && extra=" ${dim}($skipped skipped${report:+, scored 0})${off}"
-	printf '  %s  %-20s %s %3d/%-3d tests  %3d/%-3d points%s\n' "$mark" "$lab" "$(bar "$passed" "$total" 10)" \
-		"$passed" "$total" "$earned" "$((max / 100))" "$extra"
+	tests="$passed/$total passed"
+	((skipped == 0)) || tests+=", $skipped skipped"
+	printf '  %s  %-20s %s %-24s %7s points\n' "$mark" "$lab" "$(bar "$passed" "$total" 10)" "$tests" \
+		"$(fmt_points "$earned")/$(fmt_points "$max")"
+	local verdict
 	verdict=$("$reporter" verdict "$plan" "$lab")
 	[[ -z $verdict ]] || printf '        %s%s%s\n' "$red" "$verdict" "$off"
+}
+
+queue=("${order[@]}") running=() shown=0
+[[ -z $run ]] || trap interrupted INT TERM
+exec {tick}<> <(:)
+while ((shown < ${#labs[@]})); do
+	if [[ -n $run && -z ${interrupted:-} ]]; then
+		while ((${#running[@]} < jobs && ${#queue[@]} > 0)); do
+			start_lab "${queue[0]}"
+			running+=("${queue[0]}")
+			queue=("${queue[@]:1}")
+		done
+	fi
+	# Every lab whose turn has come and whose result is in, in the manifest's order.
+	while ((shown < ${#labs[@]})) && [[ -z $run || -n ${finished[${labs[shown]}]:-} ]]; do
+		row "${labs[shown]}"
+		shown=$((shown + 1))
+	done
+	((shown < ${#labs[@]})) || break
+	# A short pause (a read that times out: no sleep, no spinning), then collect the labs that ended.
+	read -rt 0.1 -u "$tick" _
+	still=()
+	for lab in "${running[@]}"; do
+		if kill -0 "${pid_of[$lab]}" 2>/dev/null; then
+			still+=("$lab")
+		else
+			rc=0
+			{ wait "${pid_of[$lab]}"; } 2>/dev/null || rc=$?
+			end_lab "$lab" "$rc"
+		fi
+	done
+	running=("${still[@]}")
+	if [[ -n ${interrupted:-} ]]; then
+		# Ctrl-C: every running bats has been told; give their teardowns 10 s, then kill what is left.
+		for ((i = 0; i < 100 && ${#running[@]} > 0; i++)); do
+			read -rt 0.1 -u "$tick" _
+			still=()
+			for lab in "${running[@]}"; do kill -0 "${pid_of[$lab]}" 2>/dev/null && still+=("$lab"); done
+			running=("${still[@]}")
+		done
+		for lab in "${running[@]}"; do kill -KILL -- "-${pid_of[$lab]}" 2>/dev/null; done
+		echo "check.sh: interrupted (Ctrl-C): the grading stops here" >&2
+		exit 130
+	fi
 done
+trap - INT TERM
+if [[ -n $run ]] && ((${#labs[@]} > 1)); then
+	for lab in "${labs[@]}"; do echo "$lab ${secs_of[$lab]}"; done >"$times_file"
+fi
 
 if [[ -n $report ]]; then
 	printf 'seconds\t%d\n' $((SECONDS - t0)) >>"$plan"
 	mkdir -p "$report" && "$reporter" grade "$plan" "$report" >"$results/totals" ||
 		{ echo "check.sh: could not write the reports in $report" >&2; exit 2; }
-	# The exact total (a lab's points can be fractions of a point when a test is lost).
-	read -r _ pts pts_max < <(grep '^total' "$results/totals")
 fi
 printf '  %s\n  progress %s %d/%d labs, %s/%s points\n' "------------------------------------------------------------" \
-	"$(bar "$labs_ok" "$labs_n" 20)" "$labs_ok" "$labs_n" "$pts" "$pts_max"
+	"$(bar "$labs_ok" "$labs_n" 20)" "$labs_ok" "$labs_n" "$(fmt_points "$pts")" "$(fmt_points "$pts_max")"
+
+# Skipped tests: the same in make check and make grade, and said plainly: they score 0.
+if ((skips > 0)); then
+	printf '\n%s%d test(s) skipped: this machine could not run them, and they score 0 (make check and make grade alike): %s points missing.%s\n' \
+		"$bold" "$skips" "$(fmt_points "$skip_pts")" "$off"
+	for lab in "${labs[@]}"; do
+		sed -nE 's/^ok [0-9]+ (.*) # skip ?(.*)$/    \1\n      skipped: \2/p' "$results/$lab.tap" 2>/dev/null
+	done | head -n 40
+	echo "  make doctor: what this machine lacks for the kit, and which tests skip because of it"
+fi
 
 if [[ -n $next ]]; then
 	tap=$results/$next.tap
@@ -257,9 +422,6 @@ if [[ -n $next ]]; then
 		printf '  first failing test: %s%s%s\n' "$red" "$first" "$off"
 		# The failing test's own report: the commands, what was expected, what came.
 		t=$first awk 'found && /^(not )?ok / { exit } found && !/^# *(\(?from function|in test file|`.*'"'"' failed$)/ { sub(/^# ?/, "    "); print } index($0, ENVIRON["t"]) && /^not ok/ { found = 1 }' "$tap" | head -n 40
-	elif ((next_skipped > 0)); then
-		printf '  no test failed, but make grade scores a skipped test 0; skipped here:\n'
-		grep -E '^ok [0-9]+ .* # skip' "$tap" | sed -E 's/^ok [0-9]+ /    /' | head -n 20
 	else
 		printf '  the test file did not run; bats said:\n'
 		head -n 20 "$results/$next.err" 2>/dev/null | sed 's/^/    /'

@@ -41,7 +41,7 @@ files() {
 		-o -path ./tests/fixtures -o -path ./tests/transcripts -o -path ./tests/lib/gradescope \) -prune -o -type f -print |
 		sed 's|^\./||' | LC_ALL=C sort | while read -r f; do
 		case $f in
-		tests/lib/selftest.sh | tests/lib/killers.txt | tests/lib/lint.sh | tests/lib/mkstarter | tests/lib/dist.sh) continue ;;
+		tests/lib/selftest.sh | tests/lib/killers.txt | tests/lib/lint.sh | tests/lib/mkstarter | tests/lib/dist.sh | tests/lib/bench-kit.sh) continue ;;
 		tests/lib/classroom/*.yml) continue ;;
 		# The kit's READMEs speak to maintainers and instructors; the student's come from docs/student/.
 		README.md | README.zh-CN.md | docs/student/*) continue ;;

@@ -741,8 +741,12 @@ static int cmd_await(int argc, char **argv)
 	int in = inotify_init1(IN_CLOEXEC);
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
-	if (in != -1)
-		inotify_add_watch(in, path, IN_MODIFY | IN_CLOSE_WRITE);
+	/* A file that does not exist yet (its writer has not opened it) cannot be watched: look at it
+	 * every 20 ms instead, rather than sleep until the deadline on a watch that never fires. */
+	if (in != -1 && inotify_add_watch(in, path, IN_MODIFY | IN_CLOSE_WRITE) == -1) {
+		close(in);
+		in = -1;
+	}
 	for (;;) {
 		if (first_line(path))
 			return 0;
