@@ -60,7 +60,9 @@ includer() {
 	includer
 	rm -f /tmp/socklab-attack-mark-* /var/tmp/socklab-attack-mark-* /dev/shm/socklab-attack-mark-*
 	sum_before=$(cat "$SOCKLAB_TOP"/tests/*.bats "$SOCKLAB_TOP"/tests/lib/* 2>/dev/null | md5sum)
-	SOCKLAB_MANIFEST=$WORK/manifest GRADE_TIME_LIMIT=120 run_cmd -t 200 \
+	# Its own user ids and temporary folder: other batches may be graded at the same time.
+	mkdir -p "$WORK/tmp"
+	SOCKLAB_MANIFEST=$WORK/manifest GRADE_TIME_LIMIT=120 GRADE_UID_BASE=3100000000 TMPDIR=$WORK/tmp run_cmd -t 200 \
 		make -s -C "$SOCKLAB_TOP" grade SUBMISSIONS="$WORK/subs" REPORT="$r"
 	assert_success
 	assert_output --partial "sandbox: full"
@@ -86,11 +88,11 @@ includer() {
 	# Nothing left: the kit's tests as they were, no file of the attacks, no process, no sandbox.
 	sum_after=$(cat "$SOCKLAB_TOP"/tests/*.bats "$SOCKLAB_TOP"/tests/lib/* 2>/dev/null | md5sum)
 	[[ $sum_before == "$sum_after" ]] || fail "the kit's tests changed during grading"
-	run_prog ls /tmp /var/tmp /dev/shm
+	run_prog ls /tmp /var/tmp /dev/shm "$WORK/tmp"
 	refute_output --partial socklab-attack-mark
 	refute_output --partial socklab-batch.
 	refute_output --partial socklab-sandbox.
-	run_prog sandbox_processes
+	run_prog sandbox_processes 3100000000
 	assert_output ""
 }
 

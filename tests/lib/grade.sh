@@ -42,6 +42,11 @@ nproc_limit=${GRADE_NPROC:-256}
 fsize_limit=${GRADE_FSIZE:-$((64 << 20))}
 mem_limit=${GRADE_MEMORY:-$((256 << 20))}
 output_cap=${GRADE_OUTPUT_CAP:-$((1 << 20))}
+# The user ids of the sandboxes (tests/lib/sandbox.sh): 65536 from GRADE_UID_BASE + 65536 * slot,
+# the slot from this batch's process id and the submission's number, so that two batches graded at
+# the same time do not share their students' user ids.
+export SB_UID_BASE=${GRADE_UID_BASE:-3000000000}
+salt=$((($$ % 64) * 64))
 sandbox=$top/tests/lib/sandbox.sh
 
 [[ -d $subs ]] || { echo "grade.sh: no folder $subs" >&2; exit 2; }
@@ -115,7 +120,7 @@ jail() {
 	local n=$1 dir=$2 name=$3 rc
 	shift 3
 	{
-		SB_KIT=$kit SB_SUB=$dir/sub SB_OUT=$dir/out SB_NODE=$node SB_N=$n TMPDIR=$dir \
+		SB_KIT=$kit SB_SUB=$dir/sub SB_OUT=$dir/out SB_NODE=$node SB_N=$((salt + n % 64)) TMPDIR=$dir \
 			SOCKLAB_TREE_NAME="$name" SOCKLAB_SANDBOX="$box" SOCKLAB_BATCH="$batch" SOCKLAB_JAIL="$dir" \
 			setsid -w timeout -s KILL "$time_limit" "$sandbox" "$@" >"$dir/log" 2>&1 </dev/null &
 		echo $! >"$work/pids/$n"

@@ -422,13 +422,14 @@ run_cmd() {
 	[[ $status != 124 && $status != 137 ]] || fail "timed out after $limit s"
 }
 
-# sandbox_processes: the processes of make grade SUBMISSIONS='s sandboxes still alive, by their
-# user ids (tests/lib/sandbox.sh maps them from 3000000000 on); nothing when none is.
+# sandbox_processes BASE: the processes of make grade SUBMISSIONS='s sandboxes still alive, by
+# their user ids (tests/lib/sandbox.sh maps 4096 ranges of 65536 from GRADE_UID_BASE on, default
+# 3000000000); nothing when none is. A kit test gives its batches a base of its own.
 sandbox_processes() {
-	local p uid
+	local p uid low=${1:-3000000000}
 	for p in /proc/[0-9]*; do
 		uid=$(awk '/^Uid:/ { print $2; exit }' "$p/status" 2>/dev/null) || continue
-		[[ -n $uid ]] && ((uid >= 3000000000 && uid < 4294967294)) && echo "${p#/proc/} uid $uid"
+		[[ -n $uid ]] && ((uid >= low && uid < low + 65536 * 4096)) && echo "${p#/proc/} uid $uid"
 	done
 	return 0
 }
