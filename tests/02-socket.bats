@@ -212,6 +212,10 @@ expect_fd() {
 	assert_line --index 2 "SO_PROTOCOL = 58 (IPPROTO_ICMPV6)"
 }
 
+@test "02-socket: a failing getsockopt (made to fail by strace) ends the program with its errno" {
+	injected getsockopt EBADF "$LAB_BIN/socket" inet stream
+}
+
 # points: 0 (the untouched starter already passes this test)
 @test "02-socket: no arguments, an unknown name or a negative number is a usage error, exit 2" {
 	local args

@@ -232,6 +232,11 @@ unprivileged_start() {
 	assert_success
 }
 
+@test "03-bind: a failing setsockopt or getsockname (made to fail by strace) ends the program with its errno" {
+	injected setsockopt EINVAL "$LAB_BIN/bind" -r 0
+	injected getsockname EBADF "$LAB_BIN/bind" 0
+}
+
 # points: 0 (the untouched starter already passes this test)
 @test "03-bind: no arguments, a bad port (abc, -1, 65536) or a bad address is a usage error, exit 2" {
 	run_prog "$LAB_BIN/bind"

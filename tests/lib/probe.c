@@ -281,7 +281,7 @@ static void reply_write(int fd, const void *buf, size_t len)
 /* dprintf through reply_write. */
 static void reply_printf(int fd, const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -349,7 +349,7 @@ static int cmd_serve(int argc, char **argv)
 		if (cfd == -1)
 			die("accept");
 		print_name("peer", cfd, 1);
-		char line[512];
+		char line[2048]; /* room for lab 06's longest line (1000 bytes) */
 		size_t got = 0;
 		while (got < sizeof(line) - 1) {
 			ssize_t r = read(cfd, line + got, sizeof(line) - 1 - got);
