@@ -10,9 +10,10 @@
 #
 # What stays behind: solutions/, .git, .ci/ (the kit's own CI), build/, node_modules/ (fetched again
 # on first use), the kit's self-tests (every tests/*.bats that is not a lab's, tests/fixtures/,
-# tests/transcripts/,
-# tests/lib/selftest.sh and its tests/lib/killers.txt, tests/lib/lint.sh, tests/lib/mkstarter) and
-# the instructor's builders (this script, tests/lib/gradescope/, the workflow template). Before
+# tests/transcripts/, tests/lib/selftest.sh and its tests/lib/killers.txt, the line mutants' tests/lib/linemut,
+# line-killers.txt and equivalent-mutants.txt (which quotes solution lines), tests/lib/lint.sh,
+# tests/lib/mkstarter) and the instructor's builders (this script, tests/lib/gradescope/, the
+# workflow template). Before
 # anything is written it proves the copy leaks no solution: every starter is exactly what its
 # solution generates (tests/lib/mkstarter), no C file holds a solution marker, and no file is a
 # copy of a solution file.
@@ -42,6 +43,7 @@ files() {
 		sed 's|^\./||' | LC_ALL=C sort | while read -r f; do
 		case $f in
 		tests/lib/selftest.sh | tests/lib/killers.txt | tests/lib/lint.sh | tests/lib/mkstarter | tests/lib/dist.sh | tests/lib/bench-kit.sh) continue ;;
+		tests/lib/linemut | tests/lib/line-killers.txt | tests/lib/equivalent-mutants.txt) continue ;;
 		tests/lib/classroom/*.yml) continue ;;
 		# The kit's READMEs speak to maintainers and instructors; the student's come from docs/student/.
 		README.md | README.zh-CN.md | docs/student/*) continue ;;

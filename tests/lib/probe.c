@@ -68,6 +68,13 @@
  *        probe eintr [-r] [poll]       a blocking read() (or poll() of 2 s) that a signal interrupts, its
  *                                      handler without SA_RESTART (-r: with it, poll only): "read: -1 EINTR"
  *
+ *        probe reset ADDR PORT         accept one client, print "peer ADDR PORT", read a line, print "got LINE",
+ *                                      then reset the connection (SO_LINGER {1, 0}): the client reads ECONNRESET
+ *        probe rst HOST PORT           connect, print "local ADDR PORT", reset the connection at once
+ *        PROBE_PIECES=N[/MS] (environment): serve, drain, echo and unix serve send each reply N bytes at
+ *                                      a time, MS ms apart (default 30, at most 200; after 64 pauses the
+ *                                      rest at once): a client that reads a reply once gets only a piece
+ *
  * Errors are reported like the labs': "probe: CALL: ENAME (text)", exit 1; usage errors exit 2.
  */
 #define _GNU_SOURCE
@@ -75,7 +82,9 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/inotify.h>
@@ -99,7 +108,8 @@ static _Noreturn void usage(void)
 	      "       | stream [-p|-R|-x] [-n N] HOST PORT BYTES | echo ADDR PORT\n"
 	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n"
 	      "       | try EXPERIMENT ... (see the header of tests/lib/probe.c)\n"
-	      "       | afterclose [-k] HOST PORT | pieces N | eintr [-r] [poll]\n",
+	      "       | afterclose [-k] HOST PORT | pieces N | eintr [-r] [poll]\n"
+	      "       | reset ADDR PORT | rst HOST PORT\n",
 	      stderr);
 	exit(2);
 }
@@ -237,6 +247,73 @@ static void on_term(int sig)
 	stop = 1;
 }
 
+/* Replies in pieces. With PROBE_PIECES=N or N/MS in the environment, what serve, drain, echo and
+ * unix serve send back to a client goes out N bytes at a time (N >= 1) with MS ms between the pieces
+ * (default 30, at most 200), so that a client that reads a reply once, or trusts one read to hold a
+ * whole line, gets only the first piece. Bounded: after 64 pauses the rest of a reply goes at once.
+ * TCP_NODELAY makes each piece a segment of its own (Nagle would merge them). */
+static size_t piece_len;
+static long piece_ms = 30;
+
+static void pieces_init(void)
+{
+	const char *e = getenv("PROBE_PIECES");
+	char *end;
+
+	if (e == NULL || *e == '\0')
+		return;
+	long n = strtol(e, &end, 10);
+	if (n < 1 || n > 65536 || (*end != '\0' && *end != '/'))
+		usage();
+	if (*end == '/') {
+		piece_ms = strtol(end + 1, &end, 10);
+		if (*end != '\0' || piece_ms < 0 || piece_ms > 200)
+			usage();
+	}
+	piece_len = (size_t)n;
+}
+
+/* Write all of buf to fd (in pieces if asked); a failure ends the probe like the labs: die("write"). */
+static void reply_write(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	size_t off = 0;
+	int pauses = 0, one = 1;
+
+	if (piece_len)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails on AF_UNIX: no matter */
+	while (off < len) {
+		size_t n = len - off;
+		if (piece_len && pauses < 64 && n > piece_len)
+			n = piece_len;
+		ssize_t w = write(fd, p + off, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			die("write");
+		off += (size_t)w;
+		if (piece_len && off < len && pauses++ < 64) {
+			struct timespec ts = { .tv_sec = piece_ms / 1000, .tv_nsec = piece_ms % 1000 * 1000000L };
+			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+				;
+		}
+	}
+}
+
+/* dprintf through reply_write. */
+static void reply_printf(int fd, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		die("vsnprintf");
+	reply_write(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
 /* Wait for SIGTERM without a busy loop; SIGTERM's handler lets us close cleanly. */
 static void wait_for_term(void)
 {
@@ -294,7 +371,7 @@ static int cmd_serve(int argc, char **argv)
 		if (cfd == -1)
 			die("accept");
 		print_name("peer", cfd, 1);
-		char line[512];
+		char line[2048]; /* room for lab 06's longest line (1000 bytes) */
 		size_t got = 0;
 		while (got < sizeof(line) - 1) {
 			ssize_t r = read(cfd, line + got, sizeof(line) - 1 - got);
@@ -310,7 +387,7 @@ static int cmd_serve(int argc, char **argv)
 		line[strcspn(line, "\n")] = '\0';
 		printf("got %s\n", line);
 		fflush(stdout);
-		dprintf(cfd, "echo: %s\n", line);
+		reply_printf(cfd, "echo: %s\n", line);
 		close(cfd);
 	}
 	close(lfd);
@@ -407,12 +484,10 @@ static int cmd_one(int drain, int argc, char **argv)
 		} while (r > 0);
 		printf("got %zu bytes, then EOF\n", len);
 		fflush(stdout);
-		dprintf(cfd, "got %zu bytes\n", len);
+		reply_printf(cfd, "got %zu bytes\n", len);
 		for (size_t i = 0; i < len; i++)
 			buf[i] = buf[i] >= 'a' && buf[i] <= 'z' ? (char)(buf[i] - 'a' + 'A') : buf[i];
-		for (size_t off = 0; off < len; off += (size_t)r)
-			if ((r = write(cfd, buf + off, len - off)) == -1)
-				die("write");
+		reply_write(cfd, buf, len);
 		free(buf);
 	}
 	close(cfd);
@@ -668,12 +743,55 @@ static int cmd_stream(int argc, char **argv)
 	return 0;
 }
 
+/* Close fd with SO_LINGER {1, 0}: the kernel sends an RST instead of a FIN. */
+static void close_rst(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
+		die("setsockopt");
+	if (close(fd) == -1)
+		die("close");
+}
+
+/* reset ADDR PORT: accept one client, print "peer ADDR PORT", read up to its first newline (or
+ * EOF), print "got LINE", then reset the connection: the client, waiting for a reply, reads
+ * ECONNRESET. rst HOST PORT: connect, print "local ADDR PORT", and reset at once. */
+static int cmd_reset(int argc, char **argv)
+{
+	char line[512];
+	size_t got = 0;
+	ssize_t r;
+
+	if (argc != 3)
+		usage();
+	if (strcmp(argv[0], "rst") == 0) {
+		int fd = connected_socket(argv[1], argv[2]);
+		print_name("local", fd, 0);
+		close_rst(fd);
+		return 0;
+	}
+	int lfd, cfd = accept_one(argv[1], argv[2], &lfd);
+	while (got < sizeof(line) - 1 && (r = read(cfd, line + got, sizeof(line) - 1 - got)) > 0) {
+		got += (size_t)r;
+		if (memchr(line, '\n', got))
+			break;
+	}
+	line[got] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	printf("got %s\n", line);
+	fflush(stdout);
+	close_rst(cfd);
+	close(lfd);
+	return 0;
+}
+
 /* A one-client echo server with the plainest loop: read, write it all back, until EOF. */
 static int cmd_echo(int argc, char **argv)
 {
 	unsigned long long total = 0;
 	char buf[PAT_CHUNK];
-	ssize_t r, w;
+	ssize_t r;
 
 	if (argc != 3)
 		usage();
@@ -686,9 +804,7 @@ static int cmd_echo(int argc, char **argv)
 		die("accept");
 	print_name("peer", cfd, 1);
 	while ((r = read(cfd, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off < r; off += w)
-			if ((w = write(cfd, buf + off, (size_t)(r - off))) == -1)
-				die("write");
+		reply_write(cfd, buf, (size_t)r);
 		total += (size_t)r;
 	}
 	if (r == -1)
@@ -962,7 +1078,8 @@ static int cmd_unix(int argc, char **argv)
 	line[got] = '\0';
 	line[strcspn(line, "\n")] = '\0';
 	printf("got %s\n", line);
-	dprintf(cfd, "echo: %s\n", line);
+	fflush(stdout);
+	reply_printf(cfd, "echo: %s\n", line);
 	close(cfd);
 	close(fd);
 	return 0;
@@ -1208,6 +1325,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (argc < 2)
 		usage();
+	pieces_init();
 	const char *cmd = argv[1];
 	argc--;
 	argv++;
@@ -1249,6 +1367,8 @@ int main(int argc, char **argv)
 		return cmd_stream(argc, argv);
 	if (strcmp(cmd, "echo") == 0)
 		return cmd_echo(argc, argv);
+	if (strcmp(cmd, "reset") == 0 || strcmp(cmd, "rst") == 0)
+		return cmd_reset(argc, argv);
 	if (strcmp(cmd, "await") == 0)
 		return cmd_await(argc, argv);
 	if (strcmp(cmd, "sockinfo") == 0 && argc == 3)
