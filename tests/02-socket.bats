@@ -220,7 +220,7 @@ expect_fd() {
 @test "02-socket: icmpv6 is protocol 58: inet6 raw icmpv6 works inside its own user and network namespace" {
 	need_userns
 	need_ipv6
-	run_prog unshare -rn "$LAB_BIN/socket" inet6 raw icmpv6
+	run_prog "${UNSHARE[@]}" -n "$LAB_BIN/socket" inet6 raw icmpv6
 	assert_success
 	assert_line --index 0 --regexp '^socket\(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6\) = fd [0-9]+$'
 	assert_line --index 2 "SO_PROTOCOL = 58 (IPPROTO_ICMPV6)"

@@ -37,6 +37,15 @@ fds_are() { [[ $(fd_count "$1") == "$2" ]]; }
 # ---------------------------------------------------------------------------------------------
 # Network safety: every address literal is one that cannot take a packet off this machine.
 
+@test "quality: no lab test runs a lab program in a user namespace of its own (the sandbox could not make it the student's user)" {
+	# In make grade SUBMISSIONS='s sandbox the tests are root and the launcher runs every program as
+	# the student's user; inside a user namespace a test made with unshare -r that user does not
+	# exist, and the launcher refuses. Lab tests make their namespaces with "${UNSHARE[@]}" (no user
+	# namespace as root). (A copy of a program run as nobody, $NOBODY_BIN, is not the harness's.)
+	run_prog grep -nE 'unshare -r[a-z]* [^|;&]*\$LAB_BIN' "$SOCKLAB_TOP"/tests/[0-9][0-9]-*.bats
+	[[ $status == 1 ]] || fail "run these through \"\${UNSHARE[@]}\" -n (tests/lib/socklab.bash) instead (listed above)"
+}
+
 @test "quality: every IP address in tests/ and solutions/ is loopback, a wildcard, or a documentation range in a file that makes its own namespace; never TEST-NET-1" {
 	command -v python3 >/dev/null || skip "needs python3 (its ipaddress module reads the literals)"
 	# The addresses that are not loopback nor wildcard and still safe, each with the reason; the

@@ -69,23 +69,24 @@ lab_setup_file() {
 		export LAB_BUILD_OK=0
 	fi
 	LAB_REAL=$("${mk[@]}" print-out)/$LAB
-	sl_launchers "$LAB_REAL" "$BATS_FILE_TMPDIR/bin"
-	export LAB_REAL LAB_BIN=$BATS_FILE_TMPDIR/bin
+	LAB_BIN=$LAB_REAL/.run${SOCKLAB_STUDENT_UID:+-u$SOCKLAB_STUDENT_UID}
+	sl_launchers "$LAB_REAL" "$LAB_BIN"
+	export LAB_REAL LAB_BIN
 	return 0
 }
 
-# sl_launchers REAL DIR: for each program in REAL, DIR/NAME: a script that runs it through the
-# kit's launcher (tests/lib/launch.c): descriptors above 2 closed, and in the batch sandbox as the
-# student's own user. Every test runs "$LAB_BIN/NAME", so none can run a program without it.
+# sl_launchers REAL DIR: for each program in REAL, DIR/NAME: a symbolic link to the kit's launcher
+# (tests/lib/launch.c), which runs REAL/NAME with its descriptors above 2 closed, and in the batch
+# sandbox (DIR = REAL/.run-uUID) as the student's own user. Every test runs "$LAB_BIN/NAME", so none
+# can run a program without it. (Made once: the same links serve every run of that build.)
 sl_launchers() {
-	local f q= launch=$SOCKLAB_TOP/build/tools/launch
+	local f launch=$SOCKLAB_TOP/build/tools/launch
 	mkdir -p "$2"
-	[[ -z ${SOCKLAB_STUDENT_UID:-} ]] || q="-u $SOCKLAB_STUDENT_UID "
 	for f in "$1"/*; do
-		[[ -f $f && -x $f ]] || continue
-		printf "#!/bin/sh\nexec '%s' %s'%s' \"\$@\"\n" "${launch//\'/\'\\\'\'}" "$q" "${f//\'/\'\\\'\'}" >"$2/${f##*/}"
-		chmod 755 "$2/${f##*/}"
+		[[ -f $f && -x $f && ! -L $2/${f##*/} ]] || continue
+		ln -s "$launch" "$2/${f##*/}" 2>/dev/null || [[ -L $2/${f##*/} ]] || return 1
 	done
+	return 0
 }
 
 # sl_close_fds: close every descriptor above 2 of this shell (in the subshell that then runs a
