@@ -17,9 +17,12 @@ expect_layout() {
 	assert_success
 	local s
 	for s in "$@"; do
-		echo "-- $s: expected (from the probe) vs printed:"
-		diff <(layout_of "$want" "$s") <(layout_of "$output" "$s") ||
-			fail "the layout of struct $s differs from what the compiler says (diff above)"
+		# In words: each line the compiler gives (via the probe) that the program did not print,
+		# and each line it printed that the compiler does not give.
+		diff --unchanged-line-format= --old-line-format="  missing (the compiler says): %L" \
+			--new-line-format="  wrong (your program printed): %L" \
+			<(layout_of "$want" "$s") <(layout_of "$output" "$s") ||
+			fail "the layout of struct $s differs from what the compiler says (the lines above: \"NAME SIZE\" and \"NAME.field OFFSET SIZE\")"
 	done
 }
 

@@ -264,8 +264,20 @@ declare -A pid_of=() t_of=() secs_of=() finished=()
 start_lab() {
 	local lab=$1 f=()
 	[[ -z ${bats_filter[$lab]:-} ]] || f=(--filter "${bats_filter[$lab]}")
-	TREE_DIR=$tree timeout -k 5 "$LAB_TIME_LIMIT" "$top/tests/lib/bats" --tap "${f[@]}" "$tests_dir/$lab.bats" \
-		>"$results/$lab.tap" 2>"$results/$lab.err" </dev/null &
+	rm -f "$results/$lab.nocompile"
+	(
+		# A lab that does not compile is one line, the compiler's first error (end_lab), not every
+		# test failing under its own name.
+		if compgen -G "$tree/$lab/*.c" >/dev/null &&
+			! env -u MAKEFLAGS -u MFLAGS make -s --no-print-directory -C "$top" TREE="$tree" LAB="$lab" bins \
+				>"$results/$lab.build" 2>&1; then
+			{ grep -m1 -E ': (fatal )?error: ' "$results/$lab.build" || grep -m1 -v '^make' "$results/$lab.build"; } |
+				sed "s|$top/||g; s|$tree/|${tree/#"$top"\//}/|g" >"$results/$lab.nocompile"
+			echo "(no compiler message)" >>"$results/$lab.nocompile"
+			exit 0
+		fi
+		TREE_DIR=$tree exec timeout -k 5 "$LAB_TIME_LIMIT" "$top/tests/lib/bats" --tap "${f[@]}" "$tests_dir/$lab.bats"
+	) >"$results/$lab.tap" 2>"$results/$lab.err" </dev/null &
 	pid_of[$lab]=$!
 	t_of[$lab]=$EPOCHREALTIME
 }
@@ -274,7 +286,10 @@ start_lab() {
 end_lab() {
 	local lab=$1 rc=$2
 	secs_of[$lab]=$(awk -v a="${t_of[$lab]}" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
-	if [[ $rc == 124 || ($rc == 137 && ${secs_of[$lab]%.*} -ge $LAB_TIME_LIMIT) ]]; then
+	if [[ -s $results/$lab.nocompile ]]; then
+		printf 'verdict\t%s\t%s does not compile (with -Werror), so none of its tests ran; the compiler'"'"'s first error: %s\n' \
+			"$lab" "$lab" "$(head -n 1 "$results/$lab.nocompile")" >>"$plan"
+	elif [[ $rc == 124 || ($rc == 137 && ${secs_of[$lab]%.*} -ge $LAB_TIME_LIMIT) ]]; then
 		echo "not ok 0 $lab: the whole lab timed out after $LAB_TIME_LIMIT s" >>"$results/$lab.tap"
 	elif ((rc > 128)) && [[ -z ${interrupted:-} ]]; then
 		# bats itself was killed, and not by its time limit: by the program it was testing.
@@ -418,7 +433,13 @@ if [[ -n $next ]]; then
 	tap=$results/$next.tap
 	first=$(grep -m1 -E '^not ok ' "$tap" 2>/dev/null | sed -E 's/^not ok [0-9]+ //')
 	printf '\n%sNext: %s%s\n' "$bold" "$next" "$off"
-	if [[ -n $first ]]; then
+	verdict=$("$reporter" verdict "$plan" "$next")
+	if [[ -s $results/$next.nocompile ]]; then
+		printf '  %s%s does not compile%s; the compiler said:\n' "$red" "$next" "$off"
+		grep -v '^make' "$results/$next.build" | sed "s|$top/||g; s|^|    |" | head -n 15
+	elif [[ -n $verdict ]]; then
+		printf '  %s%s%s\n' "$red" "$verdict" "$off"
+	elif [[ -n $first ]]; then
 		printf '  first failing test: %s%s%s\n' "$red" "$first" "$off"
 		# The failing test's own report: the commands, what was expected, what came.
 		t=$first awk 'found && /^(not )?ok / { exit } found && !/^# *(\(?from function|in test file|`.*'"'"' failed$)/ { sub(/^# ?/, "    "); print } index($0, ENVIRON["t"]) && /^not ok/ { found = 1 }' "$tap" | head -n 40
@@ -427,7 +448,10 @@ if [[ -n $next ]]; then
 		head -n 20 "$results/$next.err" 2>/dev/null | sed 's/^/    /'
 	fi
 	printf '  read:  docs/%s.md ("What the tests check"), 中文: docs/zh/%s.md\n' "$next" "$next"
-	printf '  again: make check LAB=%s\n' "${next%%-*}"
+	again="make check LAB=${next%%-*}"
+	[[ $tree == "$top/labs" ]] || again+=" TREE=${tree/#"$top"\//}"
+	[[ -z ${FILTER:-} ]] || again+=" FILTER=${FILTER@Q}"
+	printf '  again: %s\n' "$again"
 fi
 if [[ -n $report ]]; then
 	printf '\nReports: %s/summary.txt, junit.xml, results.json\n' "${report/#"$top"\//}"
