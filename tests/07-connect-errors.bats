@@ -142,7 +142,9 @@ expect_same_client_port() {
 
 @test "07-connect-errors: -t to a closed port: EINPROGRESS, then SO_ERROR reports ECONNREFUSED" {
 	closed_port
-	run_prog -t 3 "$LAB_BIN/connect_err" -t 2000 127.0.0.1 "$cport"
+	# A limit of a minute: the RST is there at once, and poll() returns then. A program that sleeps
+	# its whole limit instead of waiting in poll() runs out of the test's 3 s.
+	run_prog -t 3 "$LAB_BIN/connect_err" -t 60000 127.0.0.1 "$cport"
 	assert_errno connect ECONNREFUSED
 	assert_line --index 0 --regexp '^connect: EINPROGRESS'
 	assert_line --index 1 --regexp '^RST received'
@@ -151,10 +153,43 @@ expect_same_client_port() {
 @test "07-connect-errors: -t to a listening port: EINPROGRESS, then connected with the client port the server saw" {
 	start_bg srv "$PROBE" serve 127.0.0.1 0
 	port=${line##* } # the probe says "listening ADDR PORT"
-	run_prog "$LAB_BIN/connect_err" -t 2000 127.0.0.1 "$port"
+	# poll() returns as soon as the handshake is done: a minute's limit must cost nothing.
+	run_prog -t 3 "$LAB_BIN/connect_err" -t 60000 127.0.0.1 "$port"
 	assert_success
 	assert_line --index 0 --regexp '^connect: EINPROGRESS'
 	expect_same_client_port
+}
+
+# need_strace: skip where strace is missing or cannot trace (ptrace not allowed here).
+need_strace() {
+	command -v strace >/dev/null || skip "needs strace to see the system calls the program makes"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace is not allowed)"
+}
+
+# traced RE WHAT: the strace output in $trace has a line matching the extended regex RE, or fail.
+traced() {
+	grep -qE -- "$1" "$trace" && return 0
+	echo "strace said:"
+	sl_indent "$(grep -vE '^(\+\+\+|---)' "$trace" | head -n 30)"
+	fail "strace shows no $2"
+}
+
+@test "07-connect-errors: strace shows the calls were made: connect refused by the kernel; with -s and -t, TCP_SYNCNT set, poll with the limit, ECONNREFUSED read from SO_ERROR" {
+	need_strace
+	closed_port
+	local trace=$BATS_TEST_TMPDIR/trace sa
+	sa="\\{sa_family=AF_INET, sin_port=htons\\($cport\\), sin_addr=inet_addr\\(\"127\\.0\\.0\\.1\"\\)\\}, 16\\)"
+	# Blocking: the errno printed is the one connect() itself returned.
+	run_prog strace -qq -o "$trace" -e trace=%network "$LAB_BIN/connect_err" 127.0.0.1 "$cport"
+	assert_errno connect ECONNREFUSED
+	traced "^connect\\([0-9]+, $sa = -1 ECONNREFUSED" "connect() to 127.0.0.1 port $cport that the kernel refused (ECONNREFUSED)"
+	# Non-blocking, bounded: the option as given, EINPROGRESS, poll() with the limit, then SO_ERROR.
+	run_prog -t 3 strace -qq -o "$trace" -e trace=%network,%desc "$LAB_BIN/connect_err" -s 3 -t 60000 127.0.0.1 "$cport"
+	assert_errno connect ECONNREFUSED
+	traced "^setsockopt\\([0-9]+, (SOL_TCP|IPPROTO_TCP), TCP_SYNCNT, \\[3\\]" "setsockopt(TCP_SYNCNT) with the value of -s 3"
+	traced "^connect\\([0-9]+, $sa = -1 EINPROGRESS" "non-blocking connect() that returned EINPROGRESS"
+	traced "^(poll\\(.*, 60000\\)|ppoll\\(.*\\{tv_sec=60, tv_nsec=0\\}.*\\)) += [1-9]" "poll() that waited with the limit of -t 60000 ms and returned the event"
+	traced "^getsockopt\\([0-9]+, SOL_SOCKET, SO_ERROR, \\[(ECONNREFUSED|111)\\]" "getsockopt(SO_ERROR) that read ECONNREFUSED"
 }
 
 @test "07-connect-errors: a full accept queue drops the SYN: with -s 1 the kernel gives up with ETIMEDOUT" {
