@@ -94,6 +94,28 @@ client_port() {
 	assert_line "got $n bytes, then EOF"
 }
 
+@test "08-close: close_cl half prints the whole reply when it comes in pieces with pauses between them, up to EOF" {
+	# The probe answers as drain does, but in four pieces 50 ms apart: one read() gets only the first.
+	start_bg peer "$PROBE" slow drain 127.0.0.1 0
+	local svport msg n
+	svport=$(probe_port "$line")
+	msg=$(head -c 300 /dev/urandom | base64 -w0)
+	n=$((${#msg} + 1))
+	run_prog "$LAB_BIN/close_cl" half 127.0.0.1 "$svport" "$msg"
+	assert_success
+	assert_line --index 2 "got $n bytes"
+	assert_line --index 3 "${msg^^}"
+	assert_line --index 4 "EOF after $((${#n} + 11 + n)) bytes of reply"
+	wait_exit peer
+	assert_line --partial "in 4 pieces"
+}
+
+# need_strace: skip where strace is missing or cannot trace (ptrace not allowed here).
+need_strace() {
+	command -v strace >/dev/null || skip "needs strace to see the system calls the program makes"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace is not allowed)"
+}
+
 @test "08-close: the side that closes first (here the client) gets the TIME_WAIT, the other side none" {
 	start_bg sv "$LAB_BIN/close_sv" upper 127.0.0.1 0
 	local svport=$port
@@ -159,6 +181,25 @@ client_port() {
 	assert_line --index 2 "send 1: OK"
 	# The first send drew an RST from the peer's closed socket: nothing of the pair is left.
 	await_gone "$cport" "$svport" "the peer's RST should have ended the connection on both sides"
+}
+
+@test "08-close: strace shows epipe's sends: the first returns 1, the next really fails with EPIPE, both with MSG_NOSIGNAL" {
+	need_strace
+	start_bg peer "$PROBE" close 127.0.0.1 0
+	local svport trace=$BATS_TEST_TMPDIR/trace
+	svport=$(probe_port "$line")
+	run_prog strace -qq -o "$trace" -e trace=sendto,sendmsg,write "$LAB_BIN/close_cl" epipe 127.0.0.1 "$svport"
+	assert_errno send EPIPE
+	echo "strace said:"
+	sl_indent "$(grep -E '^send' "$trace")"
+	# The sends on the socket, as "RESULT FLAGS" (a send() is sendto() to the kernel).
+	local sends
+	sends=$(awk '/^send(to|msg)\(/ { r = $0; sub(/.*\) += /, "", r); sub(/ .*/, "", r)
+		f = ($0 ~ /MSG_NOSIGNAL/) ? "MSG_NOSIGNAL" : "no-MSG_NOSIGNAL"; if ($0 ~ /EPIPE/) r = "EPIPE"; print r, f }' "$trace")
+	[[ $(head -n 1 <<<"$sends") == "1 MSG_NOSIGNAL" ]] ||
+		fail "expected the first send() with MSG_NOSIGNAL to return 1 (the peer's socket still takes it)"
+	[[ $(tail -n 1 <<<"$sends") == "EPIPE MSG_NOSIGNAL" ]] ||
+		fail "expected the last send() with MSG_NOSIGNAL to fail with EPIPE: the error printed must be the kernel's answer to a real send()"
 }
 
 @test "08-close: without MSG_NOSIGNAL the send after the peer's close kills the client with SIGPIPE (status 141)" {
