@@ -35,7 +35,6 @@
  *                                      half came back, close with SO_LINGER {1, 0} (RST); -x: close once all
  *                                      is sent, reading nothing; -n N: N connections in a row, quietly, then
  *                                      "N connections, B bytes echoed, T s"
- *        probe slow drain|serve ADDR PORT   as drain or serve, the answer in pieces 50 ms apart (see cmd_slow)
  *        probe echo ADDR PORT          accept one client, echo all it sends until EOF, "echoed N bytes, then EOF"
  *        probe await FILE PID MS       wait until FILE holds a full line, PID has exited, or MS ms passed
  *        probe sockinfo PID FD         the kernel's view of PID's descriptor FD (pidfd_getfd, Linux >= 5.6,
@@ -78,8 +77,7 @@ static _Noreturn void usage(void)
 	      "       | hold HOST PORT | drain ADDR PORT | close ADDR PORT | nbconnect HOST PORT MS\n"
 	      "       | reserve [-r] ADDR PORT | timewait [-r] | await FILE PID MS | sockinfo PID FD\n"
 	      "       | stream [-p|-R|-x] [-n N] HOST PORT BYTES | echo ADDR PORT\n"
-	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n"
-	      "       | slow drain|serve ADDR PORT\n",
+	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n",
 	      stderr);
 	exit(2);
 }
@@ -940,8 +938,6 @@ static int cmd_unix(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_slow(int argc, char **argv); /* at the end of this file */
-
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_term };
@@ -998,78 +994,5 @@ int main(int argc, char **argv)
 		return cmd_gai(argc, argv);
 	if (strcmp(cmd, "unix") == 0)
 		return cmd_unix(argc, argv);
-	if (strcmp(cmd, "slow") == 0)
-		return cmd_slow(argc, argv);
 	usage();
-}
-
-/* probe slow drain|serve ADDR PORT: one client, served as by drain (read to EOF, answer "got N
- * bytes\n" and the bytes in upper case) or by serve (read one line, answer "echo: LINE\n"), but
- * the answer leaves in pieces: its first byte, then the rest in three parts, each its own segment
- * (TCP_NODELAY), 50 ms apart. A client that reads the answer once gets its first byte only.
- * Prints "peer ADDR PORT", "got N bytes, then EOF" or "got LINE", then "answered N bytes in K
- * pieces". */
-#include <netinet/tcp.h>
-static int cmd_slow(int argc, char **argv)
-{
-	if (argc != 4 || (strcmp(argv[1], "drain") != 0 && strcmp(argv[1], "serve") != 0))
-		usage();
-	int drain = strcmp(argv[1], "drain") == 0;
-	int lfd, cfd = accept_one(argv[2], argv[3], &lfd);
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t r;
-	do { /* the request: to EOF (drain), or up to its first newline (serve) */
-		if (cap - len < 4096) {
-			char *bigger = realloc(buf, cap += 65536);
-			if (bigger == NULL)
-				die("realloc");
-			buf = bigger;
-		}
-		if ((r = read(cfd, buf + len, cap - len - 1)) == -1)
-			die("read");
-		len += (size_t)r;
-	} while (r > 0 && (drain || memchr(buf, '\n', len) == NULL));
-	char head[64] = "";
-	if (drain) {
-		printf("got %zu bytes, then EOF\n", len);
-		snprintf(head, sizeof(head), "got %zu bytes\n", len);
-		for (size_t i = 0; i < len; i++)
-			buf[i] = buf[i] >= 'a' && buf[i] <= 'z' ? (char)(buf[i] - 'a' + 'A') : buf[i];
-	} else {
-		buf[len] = '\0';
-		len = strcspn(buf, "\n");
-		buf[len] = '\0';
-		printf("got %s\n", buf);
-		snprintf(head, sizeof(head), "echo: ");
-		buf[len++] = '\n';
-	}
-	fflush(stdout);
-	/* The whole answer in one buffer, then out in pieces. */
-	size_t hl = strlen(head), total = hl + len;
-	char *ans = malloc(total);
-	if (ans == NULL)
-		die("malloc");
-	memcpy(ans, head, hl);
-	memcpy(ans + hl, buf, len);
-	int one = 1;
-	if (setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
-		die("setsockopt");
-	size_t cut[5] = { 0, 1, 1 + (total - 1) / 3, 1 + 2 * (total - 1) / 3, total };
-	int pieces = 0;
-	for (int k = 0; k < 4; k++) {
-		if (cut[k + 1] == cut[k])
-			continue;
-		if (pieces++ > 0)
-			nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
-		for (size_t off = cut[k]; off < cut[k + 1]; off += (size_t)r)
-			if ((r = write(cfd, ans + off, cut[k + 1] - off)) == -1)
-				die("write");
-	}
-	printf("answered %zu bytes in %d pieces\n", total, pieces);
-	free(ans);
-	free(buf);
-	close(cfd);
-	close(lfd);
-	return 0;
 }
