@@ -50,6 +50,10 @@
  *                                      "echo: LINE", remove the file (also on SIGTERM); connect: "peer NAME
  *                                      addrlen N" (getpeername), with MSG send it, half-close, print the reply
  *
+ *        PROBE_PIECES=N[/MS] (environment): serve, drain, echo and unix serve send each reply N bytes at
+ *                                      a time, MS ms apart (default 30, at most 200; after 64 pauses the
+ *                                      rest at once): a client that reads a reply once gets only a piece
+ *
  * Errors are reported like the labs': "probe: CALL: ENAME (text)", exit 1; usage errors exit 2.
  */
 #define _GNU_SOURCE
@@ -57,7 +61,9 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/inotify.h>
@@ -215,6 +221,73 @@ static void on_term(int sig)
 	stop = 1;
 }
 
+/* Replies in pieces. With PROBE_PIECES=N or N/MS in the environment, what serve, drain, echo and
+ * unix serve send back to a client goes out N bytes at a time (N >= 1) with MS ms between the pieces
+ * (default 30, at most 200), so that a client that reads a reply once, or trusts one read to hold a
+ * whole line, gets only the first piece. Bounded: after 64 pauses the rest of a reply goes at once.
+ * TCP_NODELAY makes each piece a segment of its own (Nagle would merge them). */
+static size_t piece_len;
+static long piece_ms = 30;
+
+static void pieces_init(void)
+{
+	const char *e = getenv("PROBE_PIECES");
+	char *end;
+
+	if (e == NULL || *e == '\0')
+		return;
+	long n = strtol(e, &end, 10);
+	if (n < 1 || n > 65536 || (*end != '\0' && *end != '/'))
+		usage();
+	if (*end == '/') {
+		piece_ms = strtol(end + 1, &end, 10);
+		if (*end != '\0' || piece_ms < 0 || piece_ms > 200)
+			usage();
+	}
+	piece_len = (size_t)n;
+}
+
+/* Write all of buf to fd (in pieces if asked); a failure ends the probe like the labs: die("write"). */
+static void reply_write(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	size_t off = 0;
+	int pauses = 0, one = 1;
+
+	if (piece_len)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails on AF_UNIX: no matter */
+	while (off < len) {
+		size_t n = len - off;
+		if (piece_len && pauses < 64 && n > piece_len)
+			n = piece_len;
+		ssize_t w = write(fd, p + off, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			die("write");
+		off += (size_t)w;
+		if (piece_len && off < len && pauses++ < 64) {
+			struct timespec ts = { .tv_sec = piece_ms / 1000, .tv_nsec = piece_ms % 1000 * 1000000L };
+			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+				;
+		}
+	}
+}
+
+/* dprintf through reply_write. */
+static void reply_printf(int fd, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		die("vsnprintf");
+	reply_write(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
 /* Wait for SIGTERM without a busy loop; SIGTERM's handler lets us close cleanly. */
 static void wait_for_term(void)
 {
@@ -288,7 +361,7 @@ static int cmd_serve(int argc, char **argv)
 		line[strcspn(line, "\n")] = '\0';
 		printf("got %s\n", line);
 		fflush(stdout);
-		dprintf(cfd, "echo: %s\n", line);
+		reply_printf(cfd, "echo: %s\n", line);
 		close(cfd);
 	}
 	close(lfd);
@@ -385,12 +458,10 @@ static int cmd_one(int drain, int argc, char **argv)
 		} while (r > 0);
 		printf("got %zu bytes, then EOF\n", len);
 		fflush(stdout);
-		dprintf(cfd, "got %zu bytes\n", len);
+		reply_printf(cfd, "got %zu bytes\n", len);
 		for (size_t i = 0; i < len; i++)
 			buf[i] = buf[i] >= 'a' && buf[i] <= 'z' ? (char)(buf[i] - 'a' + 'A') : buf[i];
-		for (size_t off = 0; off < len; off += (size_t)r)
-			if ((r = write(cfd, buf + off, len - off)) == -1)
-				die("write");
+		reply_write(cfd, buf, len);
 		free(buf);
 	}
 	close(cfd);
@@ -651,7 +722,7 @@ static int cmd_echo(int argc, char **argv)
 {
 	unsigned long long total = 0;
 	char buf[PAT_CHUNK];
-	ssize_t r, w;
+	ssize_t r;
 
 	if (argc != 3)
 		usage();
@@ -664,9 +735,7 @@ static int cmd_echo(int argc, char **argv)
 		die("accept");
 	print_name("peer", cfd, 1);
 	while ((r = read(cfd, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off < r; off += w)
-			if ((w = write(cfd, buf + off, (size_t)(r - off))) == -1)
-				die("write");
+		reply_write(cfd, buf, (size_t)r);
 		total += (size_t)r;
 	}
 	if (r == -1)
@@ -932,7 +1001,8 @@ static int cmd_unix(int argc, char **argv)
 	line[got] = '\0';
 	line[strcspn(line, "\n")] = '\0';
 	printf("got %s\n", line);
-	dprintf(cfd, "echo: %s\n", line);
+	fflush(stdout);
+	reply_printf(cfd, "echo: %s\n", line);
 	close(cfd);
 	close(fd);
 	return 0;
@@ -945,6 +1015,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (argc < 2)
 		usage();
+	pieces_init();
 	const char *cmd = argv[1];
 	argc--;
 	argv++;

@@ -30,6 +30,38 @@ region_id() {
 	cat solutions/"$1"/*.c | grep 'BEGIN SOLUTION' | sed -n "$2p" | grep -o 'TODO([0-9.]*)' | tr -d 'TODO()'
 }
 
+# The equivalent line mutants (tests/lib/equivalent-mutants.txt): "LAB ID  reason", one a line.
+equivalents=$top/tests/lib/equivalent-mutants.txt
+# The line mutants' killers: the test that failed first last time, "LAB ID test name". The run writes
+# build/selftest/all/line-killers.txt; tests/lib/line-killers.txt is the committed seed.
+line_killers=$top/tests/lib/line-killers.txt
+
+# line_job LAB FILE ID TREE BATSFILE LOG: run the tests on one line mutant, cheapest first: the test
+# that killed it last time, else the one that killed its TODO region (tests/lib/killers.txt), else
+# the lab's whole file (up to its first failure). A mutant that does not compile leaves LOG.nocompile.
+line_job() {
+	local lab=$1 id=$3 tree=$4 file=$5 log=$6 try t
+	if ! env -u MAKEFLAGS -u MFLAGS make -s --no-print-directory -C "$top" TREE="$tree" LAB="$lab" bins >"$log" 2>&1; then
+		touch "$log.nocompile"
+		return 0
+	fi
+	try=()
+	t=$(awk -v l="$lab" -v i="$id" '$1 == l && $2 == i { sub(/^[^ ]+ [^ ]+ /, ""); print; exit }' "$line_killers" 2>/dev/null)
+	[[ -z $t ]] || try+=("$t")
+	t=$(awk -v l="$lab" -v i="${id%%-*}" '$1 == l && $2 == i { sub(/^[^ ]+ [^ ]+ /, ""); print; exit }' \
+		tests/lib/killers.txt 2>/dev/null)
+	[[ -z $t || " ${try[*]-} " == *" $t "* ]] || try+=("$t")
+	for t in "${try[@]+"${try[@]}"}"; do
+		SAN= TREE_DIR=$tree timeout -k 5 600 "$bats" --tap --filter "^$(sed 's/[][\.^$|?*+(){}]/\\&/g' <<<"$t")\$" \
+			"$file" >"$log" 2>&1
+		grep -qE '^not ok ' "$log" && break
+	done
+	grep -qE '^not ok ' "$log" 2>/dev/null ||
+		SAN= TREE_DIR=$tree timeout -k 5 600 "$bats" --tap "${abort[@]}" "$file" >"$log" 2>&1
+	t=$(grep -m1 -E '^not ok ' "$log" | sed -E 's/^not ok [0-9]+ //')
+	[[ -z $t ]] || echo "$lab $id $t" >"$log.killer"
+}
+
 # One job of the parallel part: run one lab's bats file against one tree; write a result line.
 if [[ ${1:-} == --job ]]; then
 	kind=$2 lab=$3 region=$4 work=$5
@@ -50,13 +82,21 @@ if [[ ${1:-} == --job ]]; then
 			region=$((region > n ? region - n : 1000000))
 		done
 		region=$4 san= ;;
+	line)
+		# One line mutant (tests/lib/linemut): REGION is FILE:ID; the other files stay the solution's.
+		tree=$work/lines/$lab.${region#*:}
+		rm -rf "$tree" && mkdir -p "$tree/$lab" && cp solutions/"$lab"/*.c "$tree/$lab/"
+		awk -v apply="${region#*:}" -f tests/lib/linemut "solutions/$lab/${region%%:*}" >"$tree/$lab/${region%%:*}"
+		# Built without -Werror (a mutant often leaves a variable unused): the tests, not the
+		# compiler, must catch it. One that does not compile even so is counted apart.
+		export CFLAGS="-std=c11 -g -O1 -w" san= ;;
 	esac
 	# A starter or mutant that hangs costs its time limit: a shorter one (the programs answer in
 	# milliseconds when they work) than a student gets.
-	[[ $kind == mutant || $kind == starters ]] && export SOCKLAB_TIMEOUT=${SOCKLAB_TIMEOUT:-3}
-	log=$work/$kind.$lab$([[ $kind == mutant ]] && echo ".$region").tap
+	[[ $kind == mutant || $kind == starters || $kind == line ]] && export SOCKLAB_TIMEOUT=${SOCKLAB_TIMEOUT:-3}
+	log=$work/$kind.$lab$([[ $kind == mutant || $kind == line ]] && echo ".${region#*:}").tap
 	abort=()
-	[[ ($kind == starters || $kind == mutant) && -n ${SELFTEST_ABORT:-} ]] && abort=(--abort)
+	[[ ($kind == starters || $kind == mutant || $kind == line) && -n ${SELFTEST_ABORT:-} ]] && abort=(--abort)
 	t0=$EPOCHREALTIME
 	file=tests/$lab.bats
 	if [[ $kind == mutant ]]; then
@@ -73,6 +113,8 @@ if [[ ${1:-} == --job ]]; then
 		[[ -n $killer ]] || SAN= TREE_DIR=$tree timeout -k 5 600 "$bats" --tap "${abort[@]}" "$file" >"$log" 2>&1
 		first=$(grep -m1 -E '^not ok ' "$log" | sed -E 's/^not ok [0-9]+ //')
 		[[ -z $first ]] || echo "$lab $id $first" >"$log.killer"
+	elif [[ $kind == line ]]; then
+		line_job "$lab" "${region%%:*}" "${region#*:}" "$tree" "$file" "$log"
 	else
 		# The kit's slow tests (tagged `# bats test_tags=slow`) run only in the full self-test.
 		tags=()
@@ -81,10 +123,14 @@ if [[ ${1:-} == --job ]]; then
 	fi
 	echo "$kind $lab $region $(grep -cE '^ok ' "$log") $(grep -cE '^not ok ' "$log") $(grep -cE '^ok .*# skip' "$log")" \
 		"$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')" >"$log.result"
+	# A line mutant's tree and programs are not kept (there are hundreds).
+	[[ $kind != line ]] || rm -rf "$tree" "$top/build/${tree#"$top"/}"
 	exit 0
 fi
 
 passed=0 failed=0
+line_total=0 line_killed=0 line_nocompile=0 line_equiv=0
+declare -A line_lab_total=() line_lab_killed=() line_lab_equiv=()
 pass() { passed=$((passed + 1)); [[ -n ${VERBOSE:-} ]] && printf '  ok    %s\n' "$*"; return 0; }
 flunk() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$*"; }
 check() { # description, then a command that must succeed
@@ -196,6 +242,14 @@ for lab in "${labs[@]+"${labs[@]}"}"; do
 	for s in solutions/"$lab"/*.c; do n=$((n + $(awk -v count=1 -f tests/lib/mkstarter "$s"))); done
 	[[ -n ${SELFTEST_FULL:-} ]] || continue
 	for ((k = 1; k <= n; k++)); do echo "mutant $lab $k" >>"$joblist"; done
+	# Line mutants (tests/lib/linemut), but not those listed as equivalent: "line LAB FILE:ID".
+	for s in solutions/"$lab"/*.c; do
+		awk -f tests/lib/linemut "$s" | cut -d $'\037' -f 1 |
+			awk -v l="$lab" -v f="${s##*/}" -v eq="$equivalents" -v eqout="$work/line-equivalent" '
+				BEGIN { while ((getline x < eq) > 0) { split(x, a, " "); if (a[1] == l) e[a[2]] = 1 } }
+				$1 in e { print l, f ":" $1 >> eqout; next }
+				{ print "line", l, f ":" $1 }' >>"$joblist"
+	done
 done
 # Longest first: the labs with the most tests start early.
 # One failing test is all a starter or a mutant must show: stop there (bats >= 1.11).
@@ -238,8 +292,13 @@ fi
 wait "$jobs_pid"
 trap - INT TERM
 
+# line_desc LAB FILE:ID: where a line mutant is and what it does, for people.
+line_desc() {
+	awk -f tests/lib/linemut "solutions/$1/${2%%:*}" |
+		awk -v i="${2#*:}" -v f="${2%%:*}" -F $'\037' '$1 == i { printf "%s:%s: %s: %s", f, $3, $2, $4; exit }'
+}
 while read -r kind lab region ok nok skip secs; do
-	log=$work/$kind.$lab$([[ $kind == mutant ]] && echo ".$region").tap
+	log=$work/$kind.$lab$([[ $kind == mutant || $kind == line ]] && echo ".${region#*:}").tap
 	case $kind in
 	solutions | kit)
 		if ((ok + nok == 0)); then
@@ -254,6 +313,19 @@ while read -r kind lab region ok nok skip secs; do
 		;;
 	starters)
 		check "$lab: the untouched starter fails its tests" test "$nok" -gt 0 ;;
+	line)
+		line_total=$((line_total + 1))
+		if [[ -e $log.nocompile ]]; then
+			line_nocompile=$((line_nocompile + 1))
+			echo "  note  $lab: line mutant ${region#*:} ($(line_desc "$lab" "$region")) does not compile (not counted as killed)"
+		elif ((nok > 0)); then
+			line_killed=$((line_killed + 1))
+			line_lab_killed[$lab]=$((${line_lab_killed[$lab]:-0} + 1))
+			pass "$lab: line mutant ${region#*:} is killed"
+		else
+			flunk "$lab: line mutant ${region#*:} ($(line_desc "$lab" "$region")): no test fails (catch it with a test, or list it in tests/lib/equivalent-mutants.txt with the reason it behaves as the solution)"
+		fi
+		line_lab_total[$lab]=$((${line_lab_total[$lab]:-0} + 1)) ;;
 	mutant)
 		# Name the region by its TODO id: the k-th BEGIN SOLUTION line of the lab's files.
 		id=TODO\($(region_id "$lab" "$region")\)
@@ -266,6 +338,38 @@ while read -r kind lab region ok nok skip secs; do
 		fi ;;
 	esac
 done < <(cat "$work"/*.result)
+
+# Line mutants: the figure, per lab and in all.
+if [[ -n ${SELFTEST_FULL:-} ]]; then
+	line_equiv=0
+	if [[ -s $work/line-equivalent ]]; then
+		while read -r lab _; do
+			line_equiv=$((line_equiv + 1))
+			line_lab_equiv[$lab]=$((${line_lab_equiv[$lab]:-0} + 1))
+			line_lab_total[$lab]=$((${line_lab_total[$lab]:-0} + 1))
+		done <"$work/line-equivalent"
+	fi
+	# Listed equivalents that no longer exist (the solution changed): say so, so the list stays true.
+	while read -r lab id _; do
+		[[ -n $lab && $lab != \#* && " ${labs[*]-} " == *" $lab "* ]] || continue
+		grep -q " [^ ]*:$id\$" "$work/line-equivalent" 2>/dev/null ||
+			echo "  note  tests/lib/equivalent-mutants.txt lists $lab $id, which is no longer a mutant of the solution: remove it"
+	done <"$equivalents"
+	for lab in "${labs[@]+"${labs[@]}"}"; do
+		[[ -n ${line_lab_total[$lab]:-} ]] || continue
+		printf '  line mutants of %-18s killed %3d / %3d (%d listed equivalent)\n' "$lab:" \
+			"${line_lab_killed[$lab]:-0}" "${line_lab_total[$lab]}" "${line_lab_equiv[$lab]:-0}"
+	done
+	{
+		printf '# lab, line mutant id (tests/lib/linemut), and the first test that fails on it. Written by\n'
+		printf '# `make test-full` (build/selftest/all/line-killers.txt); it runs these tests first.\n'
+		cat "$work"/line.*.killer 2>/dev/null | sort -k1,1 -k2,2
+	} >"$work/line-killers.txt"
+	if [[ ${#args[@]} == 0 ]] && ! cmp -s "$work/line-killers.txt" "$line_killers"; then
+		echo "  note  tests/lib/line-killers.txt is out of date (a slower self-test, nothing worse):"
+		echo "        cp ${work#"$top"/}/line-killers.txt tests/lib/line-killers.txt"
+	fi
+fi
 
 # The tests that caught each region this time: with them in tests/lib/killers.txt, the next run
 # tries that one test first (a pure speed-up: a stale or missing entry only costs time).
@@ -312,5 +416,6 @@ else
 fi
 
 echo "== done in $((SECONDS - start)) s"
+[[ -z ${SELFTEST_FULL:-} ]] || echo "line mutants: killed $line_killed / total $((line_total + line_equiv)) ($line_equiv listed equivalent$( ((line_nocompile == 0)) || echo ", $line_nocompile not compiling, not counted as killed"))"
 echo "$passed passed, $failed failed"
 ((failed == 0))
