@@ -142,6 +142,18 @@ localhost_ns() {
 	refute_output --partial "trying"
 }
 
+@test "11-getaddrinfo: the client prints the whole reply when the server sends it in pieces with pauses between them" {
+	local msg
+	msg=$(random_line)
+	# The probe answers "echo: LINE" 4 bytes at a time, 40 ms apart: one read() gets one piece.
+	start_bg srv env PROBE_PIECES=4/40 "$PROBE" serve 127.0.0.1 0
+	srv_port=${line##* }
+	run_prog "$LAB_BIN/gai_cl" 127.0.0.1 "$srv_port" "$msg"
+	assert_success
+	expect_connected 127.0.0.1 "$srv_port"
+	assert_line "echo: $msg"
+}
+
 @test "11-getaddrinfo: the server binds a numeric IPv4 address, reports AF_INET, and the kernel listens there" {
 	start_bg sv "$LAB_BIN/gai_sv" 127.0.0.1 0
 	expect_listening "$line" 127.0.0.1 AF_INET
@@ -243,6 +255,33 @@ localhost_ns() {
 	assert_errno bind EADDRINUSE
 	assert_line --index 0 --regexp "^trying 127\.0\.0\.1 port $taken: bind: EADDRINUSE \("
 	[[ ${#lines[@]} == 1 ]] || fail "one address, one attempt: expected one \"trying\" line and nothing else on stdout"
+}
+
+# Is there a TCP socket in TIME-WAIT from local port $1 to peer port $2?
+time_wait() { [[ -n $(ss -Htn state time-wait "( sport = :$1 and dport = :$2 )") ]]; }
+
+@test "11-getaddrinfo: killed with SIGKILL, the server starts again at once on its port while its connection is in TIME_WAIT (SO_REUSEADDR)" {
+	start_bg sv "$LAB_BIN/gai_sv" 127.0.0.1 0
+	expect_listening "$line" 127.0.0.1 AF_INET
+	local p=$sv_port cport
+	start_bg held "$PROBE" hold 127.0.0.1 "$p"
+	cport=${line##* }
+	wait_output sv "peer 127.0.0.1 port $cport"
+	# The dead server's connection is closed by the kernel first (its FIN); once the client
+	# closes too, the server's end waits in TIME_WAIT on the listening port.
+	kill -KILL "$sv_pid"
+	wait "$sv_pid" || true
+	stop_bg held
+	wait_until time_wait "$p" "$cport" || {
+		ss -Htan "( sport = :$p or dport = :$p )"
+		fail "expected the killed server's connection in TIME_WAIT on port $p"
+	}
+	run_prog "$PROBE" bind 127.0.0.1 "$p"
+	assert_errno bind EADDRINUSE # without SO_REUSEADDR, the port is taken for a minute
+	start_bg sv2 "$LAB_BIN/gai_sv" 127.0.0.1 "$p"
+	expect_listening "$line" 127.0.0.1 AF_INET
+	[[ $sv_port == "$p" ]] || fail "the restarted server should listen on port $p"
+	probe_client 127.0.0.1 "$p" "back again"
 }
 
 @test "11-getaddrinfo: the client for localhost falls back to the second address when the first refuses (a server of one family only)" {
