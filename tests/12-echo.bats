@@ -168,7 +168,7 @@ in_state() { [[ -n $(ss -Htn state "$1" "( sport = :$2 and dport = :$3 )") ]]; }
 # Is process $1 still alive (not gone, not a zombie)?
 alive() {
 	local st
-	read -r _ _ st _ <"/proc/$1/stat" 2>/dev/null && [[ $st != Z ]]
+	read -r _ _ st _ 2>/dev/null <"/proc/$1/stat" && [[ $st != Z ]]
 }
 
 # wait_sv TEXT: wait_output sv TEXT, but a server that dies on the way is reported as such, with
@@ -399,6 +399,64 @@ last_word() { echo "${1##* }"; }
 	storm_stop
 	assert_success
 	same "$in" "$BATS_TEST_TMPDIR/cl.out" "the echo printed by the client differs from its input"
+}
+
+# in_write PID: PID sleeps in write() (a pipe full), as /proc tells: its wait channel, or else the
+# number of the system call it is in (x86-64 write 1, arm64 64). Where neither is readable (no
+# ptrace rights over PID), that it sleeps is all /proc can say.
+in_write() {
+	local st wchan= sc=
+	read -r _ _ st _ 2>/dev/null <"/proc/$1/stat" || return 1
+	[[ $st == S ]] || return 1
+	read -r wchan 2>/dev/null <"/proc/$1/wchan"
+	[[ $wchan == *pipe_write* ]] && return 0
+	if read -r sc _ 2>/dev/null <"/proc/$1/syscall"; then
+		[[ $sc == 1 || $sc == 64 ]]
+	else
+		[[ -z $wchan || $wchan == 0 ]]
+	fi
+}
+
+in_write_or_gone() { in_write "$1" || ! alive "$1"; }
+
+@test "12-echo: the client's writes to a full stdout pipe, cut short by signals (short write, EINTR), lose nothing" {
+	start_bg peer "$PROBE" echo "$LO" 0
+	local in=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out fifo=$BATS_TEST_TMPDIR/stdout keep r i
+	random "$in" 1000000
+	# The client's stdout is a pipe read only a page at a time: once it is full (64 KiB) the client
+	# sleeps in write(). Each round frees one page, which the sleeping write() fills, and sends a
+	# signal: that write() then returns early with the bytes it took (a short write), or fails with
+	# EINTR if it took none. Either way the rest must follow.
+	mkfifo "$fifo"
+	exec {keep}<>"$fifo" # so that neither the client's open() of the pipe nor ours waits
+	(
+		close_fds
+		exec setsid "$LAB_BIN/echo_cl" "$LO" "$port" <"$in" >"$fifo" 2>"$BATS_TEST_TMPDIR/cl.err"
+	) &
+	cl_pid=$!
+	SL_GROUPS+=("$cl_pid")
+	echo "\$ echo_cl $LO $port < in > pipe &   (pid $cl_pid)"
+	exec {r}<"$fifo"
+	exec {keep}>&- # the client is the pipe's only writer now: its exit is our end of file
+	: >"$out"
+	wait_until catches_usr1 "$cl_pid" || fail "echo_cl never installed its SIGUSR1 handler (or ended at once)"
+	for i in 1 2 3 4; do
+		wait_until in_write_or_gone "$cl_pid" ||
+			fail "the client did not come to wait in write() on its full stdout within $SOCKLAB_TIMEOUT s"
+		alive "$cl_pid" || break # it ended: its status and stderr tell why
+		head -c 4096 <&"$r" >>"$out"
+		kill -USR1 "$cl_pid"
+	done
+	# Now read the rest of the pipe: the client goes on, and exits at its end.
+	(
+		exec cat <&"$r" >>"$out"
+	) &
+	local cat_pid=$!
+	exec {r}<&-
+	finish cl
+	wait "$cat_pid" || true
+	assert_success
+	same "$in" "$out" "the echo printed by the client differs from its input: a short write's rest lost, or EINTR not retried?"
 }
 
 @test "12-echo: SIGTERM ends the server with exit status 0 and nothing listens on its port any more" {
