@@ -131,6 +131,16 @@ abstract_len() { echo $((SUN_OFF + 1 + ${#1})); }
 	assert_line "got hi $tok"
 }
 
+@test "09-local: local_cl prints the whole reply when the server sends it in pieces with pauses between them" {
+	# The probe answers "echo: LINE" 4 bytes at a time, 40 ms apart: one read() gets one piece.
+	start_bg srv env PROBE_PIECES=4/40 "$PROBE" unix serve "$tok.sock"
+	run_prog "$LAB_BIN/local_cl" "$tok.sock" "in pieces $tok"
+	assert_success
+	assert_line "echo: in pieces $tok"
+	wait_exit srv
+	assert_line "got in pieces $tok"
+}
+
 @test "09-local: local_cl connects to an abstract name with its exact length (no NUL counted)" {
 	start_bg srv "$PROBE" unix serve "@$tok"
 	# A client that passes sizeof(addr) asks for a name padded with NULs: ECONNREFUSED.
