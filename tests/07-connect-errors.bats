@@ -192,6 +192,17 @@ traced() {
 	traced "^getsockopt\\([0-9]+, SOL_SOCKET, SO_ERROR, \\[(ECONNREFUSED|111)\\]" "getsockopt(SO_ERROR) that read ECONNREFUSED"
 }
 
+@test "07-connect-errors: EPERM (a firewall's answer, injected by strace) is explained as destination unreachable; an errno of no other kind as another failure" {
+	need_strace
+	# No firewall here to reject the SYN: strace makes connect() return the errno one would give.
+	run_prog strace -qq -o /dev/null -e trace=connect -e inject=connect:error=EPERM "$LAB_BIN/connect_err" 127.0.0.1 9
+	assert_errno connect EPERM
+	assert_line --index 0 --regexp '^destination unreachable'
+	run_prog strace -qq -o /dev/null -e trace=connect -e inject=connect:error=EADDRNOTAVAIL "$LAB_BIN/connect_err" -t 100 127.0.0.1 9
+	assert_errno connect EADDRNOTAVAIL
+	assert_line --index 0 --regexp '^connect failed'
+}
+
 @test "07-connect-errors: a full accept queue drops the SYN: with -s 1 the kernel gives up with ETIMEDOUT" {
 	full_queue
 	local before t0 ms
