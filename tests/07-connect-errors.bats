@@ -80,6 +80,13 @@ finish_bg() {
 	stop_bg "$1"
 }
 
+# explained N: stdout has exactly N lines (the EINPROGRESS line with -t, and the one line explaining
+# the errno): one case of the explanation, not several run together.
+explained() {
+	((${#lines[@]} == $1)) ||
+		fail "expected exactly $1 line(s) on stdout: one line explains the errno (does a case of the switch fall through into the next?)"
+}
+
 # After a successful connect: the client port the program printed is the one the server saw.
 expect_same_client_port() {
 	[[ ${lines[-1]} =~ ^connected\ to\ 127\.0\.0\.1\ port\ $port\ from\ 127\.0\.0\.1\ port\ ([0-9]+)$ ]] ||
@@ -95,6 +102,7 @@ expect_same_client_port() {
 	run_prog "$LAB_BIN/connect_err" 127.0.0.1 "$cport"
 	assert_errno connect ECONNREFUSED
 	assert_line --index 0 --regexp '^RST received'
+	explained 1
 	# The kernel's own answer for that port, asked by the probe: the same.
 	run_prog "$PROBE" connect 127.0.0.1 "$cport"
 	assert_errno connect ECONNREFUSED
@@ -148,6 +156,7 @@ expect_same_client_port() {
 	assert_errno connect ECONNREFUSED
 	assert_line --index 0 --regexp '^connect: EINPROGRESS'
 	assert_line --index 1 --regexp '^RST received'
+	explained 2
 }
 
 @test "07-connect-errors: -t to a listening port: EINPROGRESS, then connected with the client port the server saw" {
@@ -194,13 +203,17 @@ traced() {
 
 @test "07-connect-errors: EPERM (a firewall's answer, injected by strace) is explained as destination unreachable; an errno of no other kind as another failure" {
 	need_strace
-	# No firewall here to reject the SYN: strace makes connect() return the errno one would give.
-	run_prog strace -qq -o /dev/null -e trace=connect -e inject=connect:error=EPERM "$LAB_BIN/connect_err" 127.0.0.1 9
+	closed_port
+	# No firewall here to reject the SYN: strace makes connect() return the errno one would give
+	# (the call itself never reaches the kernel).
+	run_prog strace -qq -o /dev/null -e trace=connect -e inject=connect:error=EPERM "$LAB_BIN/connect_err" 127.0.0.1 "$cport"
 	assert_errno connect EPERM
 	assert_line --index 0 --regexp '^destination unreachable'
-	run_prog strace -qq -o /dev/null -e trace=connect -e inject=connect:error=EADDRNOTAVAIL "$LAB_BIN/connect_err" -t 100 127.0.0.1 9
+	explained 1
+	run_prog strace -qq -o /dev/null -e trace=connect -e inject=connect:error=EADDRNOTAVAIL "$LAB_BIN/connect_err" -t 100 127.0.0.1 "$cport"
 	assert_errno connect EADDRNOTAVAIL
 	assert_line --index 0 --regexp '^connect failed'
+	explained 1
 }
 
 @test "07-connect-errors: a full accept queue drops the SYN: with -s 1 the kernel gives up with ETIMEDOUT" {
@@ -213,6 +226,7 @@ traced() {
 	echo "took $ms ms; TcpExt:ListenOverflows $before -> $(counter TcpExt:ListenOverflows)"
 	assert_errno connect ETIMEDOUT
 	assert_line --index 0 --regexp '^no answer to the SYN'
+	explained 1
 	# The kernel waited for at least one retransmission of the SYN (the first comes after 1 s);
 	# how long exactly depends on the kernel, so only a bound is checked.
 	((ms >= 1000)) || fail "ETIMEDOUT after $ms ms: too soon for a SYN that was resent"
@@ -220,11 +234,22 @@ traced() {
 		fail "the listener never dropped a SYN (TcpExt:ListenOverflows did not rise): was a SYN sent?"
 }
 
+@test "07-connect-errors: -s above the kernel's limit of 127 is refused by setsockopt with EINVAL" {
+	closed_port
+	run_prog "$LAB_BIN/connect_err" -s 200 127.0.0.1 "$cport"
+	assert_errno setsockopt EINVAL
+	[[ -z $output ]] || fail "setsockopt failed before any connect: nothing to explain on stdout"
+	# 127 is the largest value the kernel takes: the connect is made, and refused.
+	run_prog "$LAB_BIN/connect_err" -s 127 127.0.0.1 "$cport"
+	assert_errno connect ECONNREFUSED
+}
+
 @test "07-connect-errors: in a namespace with only lo up, a non-loopback address gives ENETUNREACH" {
 	need_ip
 	ns_prog 'ip link set lo up' "$LAB_BIN/connect_err" "198.51.100.$((RANDOM % 250 + 2))" 80
 	assert_errno connect ENETUNREACH
 	assert_line --index 0 --regexp '^destination unreachable'
+	explained 1
 	# The same namespace reaches its own loopback: nothing but the missing route is wrong.
 	ns_prog 'ip link set lo up' "$LAB_BIN/connect_err" 127.0.0.1 80
 	assert_errno connect ECONNREFUSED
@@ -237,6 +262,7 @@ traced() {
 	ns_prog 'ip link set lo up && ip route add unreachable 203.0.113.0/24' "$LAB_BIN/connect_err" "$h" 80
 	assert_errno connect EHOSTUNREACH
 	assert_line --index 0 --regexp '^destination unreachable'
+	explained 1
 	# Non-blocking: the route lookup fails before any SYN is sent, so connect fails at once
 	# instead of returning EINPROGRESS.
 	ns_prog 'ip link set lo up && ip route add unreachable 203.0.113.0/24' "$LAB_BIN/connect_err" -t 2000 "$h" 80
@@ -249,6 +275,7 @@ traced() {
 	ns_prog 'ip link set lo up && ip route add prohibit 203.0.113.0/24' "$LAB_BIN/connect_err" "$(rand_host)" 443
 	assert_errno connect EACCES
 	assert_line --index 0 --regexp '^destination unreachable'
+	explained 1
 }
 
 @test "07-connect-errors: a silent host on a NOARP link never answers: -s 1 -t 8000 ends in ETIMEDOUT from SO_ERROR" {
@@ -266,6 +293,7 @@ traced() {
 	assert_errno connect ETIMEDOUT
 	assert_line --index 0 --regexp '^connect: EINPROGRESS'
 	assert_line --index 1 --regexp '^no answer to the SYN'
+	explained 2
 	((ms >= 1000)) || fail "ETIMEDOUT after $ms ms: too soon for a SYN that was resent"
 	# What the namespace's kernel counted: one connection attempt, its SYN resent, aborted on timeout.
 	[[ $(counter Tcp:ActiveOpens "$NS_STAT") == 1 ]] || fail "expected exactly one connect attempt in the namespace"
