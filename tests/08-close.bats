@@ -154,6 +154,47 @@ need_strace() {
 	assert_line --index 3 "closed"
 }
 
+# The server's socket from port $1 to $2 has read everything (Recv-Q 0), and the process $3 sleeps.
+all_read() {
+	local q st
+	q=$(ss -Htn "( sport = :$1 and dport = :$2 )" | awk '{ print $2 }')
+	read -r _ _ st _ 2>/dev/null <"/proc/$3/stat"
+	[[ $q == 0 && $st == S ]]
+}
+
+@test "08-close: close_sv hold reads what its client sends and stays in read until the FIN: data is not the end" {
+	start_bg sv "$LAB_BIN/close_sv" hold 127.0.0.1 0
+	local svport=$port cport
+	# The probe sends 5000 bytes and then waits (no FIN) until SIGUSR1.
+	start_bg cl "$PROBE" stream -p 127.0.0.1 "$svport" 5000
+	cport=$(probe_port "$line")
+	wait_output sv "peer 127.0.0.1 port $cport"
+	wait_until all_read "$svport" "$cport" "$sv_pid" || {
+		show_pair "$svport" "$cport"
+		fail "close_sv hold should read the client's 5000 bytes and then wait in read() for more"
+	}
+	! grep -q "read returned 0" "$BATS_TEST_TMPDIR/sv.out" ||
+		fail "close_sv hold reported the EOF while the client was still connected, with no FIN sent: read until read() returns 0"
+	in_state established "$svport" "$cport" || { show_pair "$svport" "$cport"; fail "the connection should still be open both ways"; }
+	kill -USR1 "$cl_pid" # now the probe half-closes: its FIN
+	wait_output sv "read returned 0"
+	await_state close-wait "$svport" "$cport"
+	kill -USR1 "$sv_pid"
+	wait_exit sv
+	[[ $status == 0 ]] || fail "expected close_sv to exit 0 after SIGUSR1"
+}
+
+@test "08-close: close_sv hold reports ECONNRESET when its client resets the connection instead of closing it" {
+	start_bg sv "$LAB_BIN/close_sv" hold 127.0.0.1 0
+	local svport=$port
+	run_prog "$LAB_BIN/close_cl" reset 127.0.0.1 "$svport"
+	assert_success
+	client_port
+	wait_exit sv
+	assert_errno read ECONNRESET
+	refute_line --partial "read returned 0"
+}
+
 # points: 0 (the untouched starter already passes this test)
 @test "08-close: a server that closes first gets the TIME_WAIT, its client sits in CLOSE-WAIT until it closes too" {
 	start_bg sv "$LAB_BIN/close_sv" close 127.0.0.1 0
@@ -181,6 +222,30 @@ need_strace() {
 	assert_line --index 2 "send 1: OK"
 	# The first send drew an RST from the peer's closed socket: nothing of the pair is left.
 	await_gone "$cport" "$svport" "the peer's RST should have ended the connection on both sides"
+}
+
+@test "08-close: epipe reads up to the peer's FIN: bytes that come first, in pieces, are not the end" {
+	# The peer sends a greeting a byte at a time, 40 ms apart, and only then closes.
+	start_bg peer env PROBE_PIECES=1/40 "$PROBE" send 127.0.0.1 0 "hello"
+	local svport
+	svport=$(probe_port "$line")
+	run_prog "$LAB_BIN/close_cl" epipe 127.0.0.1 "$svport"
+	assert_errno send EPIPE
+	client_port
+	assert_line --index 1 "peer closed: read returned 0 (EOF)"
+	assert_line --index 2 "send 1: OK"
+	wait_exit peer
+	assert_line "sent 5 bytes, then FIN"
+}
+
+@test "08-close: epipe reports a peer that resets instead of closing: read fails with ECONNRESET" {
+	start_bg peer "$PROBE" send -R 127.0.0.1 0 ""
+	local svport
+	svport=$(probe_port "$line")
+	run_prog "$LAB_BIN/close_cl" epipe 127.0.0.1 "$svport"
+	assert_errno read ECONNRESET
+	client_port
+	refute_line --partial "peer closed"
 }
 
 @test "08-close: strace shows epipe's sends: the first returns 1, the next really fails with EPIPE, both with MSG_NOSIGNAL" {

@@ -35,6 +35,8 @@
  *                                      half came back, close with SO_LINGER {1, 0} (RST); -x: close once all
  *                                      is sent, reading nothing; -n N: N connections in a row, quietly, then
  *                                      "N connections, B bytes echoed, T s"
+ *        probe send [-R] ADDR PORT TEXT  accept one client, send TEXT (PROBE_PIECES applies), close: "sent N
+ *                                      bytes, then FIN"; -R: close with SO_LINGER {1, 0} ("then RST")
  *        probe echo ADDR PORT          accept one client, echo all it sends until EOF, "echoed N bytes, then EOF"
  *        probe await FILE PID MS       wait until FILE holds a full line, PID has exited, or MS ms passed
  *        probe sockinfo PID FD         the kernel's view of PID's descriptor FD (pidfd_getfd, Linux >= 5.6,
@@ -83,7 +85,8 @@ static _Noreturn void usage(void)
 	      "       | hold HOST PORT | drain ADDR PORT | close ADDR PORT | nbconnect HOST PORT MS\n"
 	      "       | reserve [-r] ADDR PORT | timewait [-r] | await FILE PID MS | sockinfo PID FD\n"
 	      "       | stream [-p|-R|-x] [-n N] HOST PORT BYTES | echo ADDR PORT\n"
-	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n",
+	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n"
+	      "       | send [-R] ADDR PORT TEXT\n",
 	      stderr);
 	exit(2);
 }
@@ -1008,6 +1011,8 @@ static int cmd_unix(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_send(int argc, char **argv); /* at the end of this file */
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_term };
@@ -1065,5 +1070,31 @@ int main(int argc, char **argv)
 		return cmd_gai(argc, argv);
 	if (strcmp(cmd, "unix") == 0)
 		return cmd_unix(argc, argv);
+	if (strcmp(cmd, "send") == 0)
+		return cmd_send(argc, argv);
 	usage();
+}
+
+/* probe send [-R] ADDR PORT TEXT: accept one client ("peer ADDR PORT"), send it TEXT (in pieces with
+ * PROBE_PIECES), read nothing, then close: "sent N bytes, then FIN". -R: close with SO_LINGER {1, 0}
+ * instead, so the client gets an RST ("sent N bytes, then RST"): with an empty TEXT, a peer that
+ * resets before it says anything. */
+static int cmd_send(int argc, char **argv)
+{
+	int rst = argc == 5 && strcmp(argv[1], "-R") == 0;
+
+	if (argc != 4 + rst)
+		usage();
+	int lfd, cfd = accept_one(argv[1 + rst], argv[2 + rst], &lfd);
+	const char *text = argv[3 + rst];
+	reply_write(cfd, text, strlen(text));
+	if (rst) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+		if (setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
+			die("setsockopt");
+	}
+	close(cfd);
+	close(lfd);
+	printf("sent %zu bytes, then %s\n", strlen(text), rst ? "RST" : "FIN");
+	return 0;
 }
