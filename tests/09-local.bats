@@ -200,6 +200,10 @@ pair_lines() {
 	assert_line "child $child: read returned 0 (EOF), exiting"
 	assert_line "parent $parent: child $child exited with status 0"
 	no_socket_file "a socketpair has no name: no file should appear"
+	# A message of two bytes: the answer is built whole for a short line too.
+	run_prog "$LAB_BIN/local_pair" hi
+	assert_success
+	pair_lines hi
 }
 
 @test "09-local: local_pair -w: ss -x shows the pair as two connected unnamed sockets, one end held by the parent, the other by the child" {
@@ -322,6 +326,33 @@ pair_lines() {
 	run_prog "$LAB_BIN/local_cl" "@$too"
 	assert_usage
 	no_socket_file "a refused name must create no file"
+}
+
+@test "09-local: an abstract name of 107 bytes after the @ fits: local_sv and local_cl each meet the probe on it" {
+	local fit
+	fit=$(name_of_length $((SUN_SIZE - 1)))
+	start_bg sv "$LAB_BIN/local_sv" "@$fit"
+	[[ $line == "listening on @$fit (addrlen $((SUN_OFF + SUN_SIZE)))" ]] ||
+		fail "a NUL and $((SUN_SIZE - 1)) bytes of name fill sun_path exactly: addrlen $((SUN_OFF + SUN_SIZE))"
+	run_prog "$PROBE" unix connect "@$fit" "long $tok"
+	assert_success
+	assert_line "echo: long $tok"
+	stop_bg sv
+	start_bg srv "$PROBE" unix serve "@$fit"
+	run_prog "$LAB_BIN/local_cl" "@$fit" "long $tok"
+	assert_success
+	assert_line --index 0 "connected to @$fit (addrlen $((SUN_OFF + SUN_SIZE)))"
+	assert_line "echo: long $tok"
+	no_socket_file "an abstract name has no file"
+}
+
+@test "09-local: local_pair reports a failed socketpair (no descriptor left under ulimit -n 4) with EMFILE, exit 1" {
+	# Descriptors 0-2 and nothing else open, at most 4: socketpair() needs two, only 3 is free.
+	# shellcheck disable=SC2016
+	run_prog bash -c 'for f in /proc/$$/fd/*; do f=${f##*/}; ((f > 2)) && eval "exec $f>&-"; done
+		ulimit -n 4 && exec "$0" hi' "$LAB_BIN/local_pair"
+	assert_errno socketpair EMFILE
+	[[ -z $output ]] || fail "nothing was created: nothing should be printed on stdout (no fork either)"
 }
 
 # points: 0 (the untouched starter already passes this test)
