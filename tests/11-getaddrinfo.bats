@@ -257,6 +257,24 @@ localhost_ns() {
 	[[ ${#lines[@]} == 1 ]] || fail "one address, one attempt: expected one \"trying\" line and nothing else on stdout"
 }
 
+@test "11-getaddrinfo: ports are printed as numbers, also a port /etc/services names: 80, not http (NI_NUMERICSERV)" {
+	need_userns
+	command -v ip >/dev/null && command -v nsenter >/dev/null ||
+		skip "needs ip (iproute2) and nsenter (util-linux) for the test's own network namespace"
+	# Port 80 belongs to nobody in a network namespace of the test's own (where we may bind it).
+	start_bg ns unshare -rn sh -c 'ip link set lo up && exec "$0" reserve 127.0.0.1 0' "$PROBE"
+	IN=(nsenter -t "$ns_pid" -U -n --preserve-credentials)
+	start_bg sv "${IN[@]}" "$LAB_BIN/gai_sv" 127.0.0.1 80
+	expect_listening "$line" 127.0.0.1 AF_INET
+	local msg
+	msg=$(random_line)
+	run_prog "${IN[@]}" "$LAB_BIN/gai_cl" 127.0.0.1 80 "$msg"
+	assert_success
+	expect_connected 127.0.0.1 80
+	assert_line "echo: $msg"
+	wait_output sv "peer ${client% *} port ${client#* }"
+}
+
 # Is there a TCP socket in TIME-WAIT from local port $1 to peer port $2?
 time_wait() { [[ -n $(ss -Htn state time-wait "( sport = :$1 and dport = :$2 )") ]]; }
 
