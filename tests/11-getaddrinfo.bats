@@ -360,6 +360,61 @@ time_wait() { [[ -n $(ss -Htn state time-wait "( sport = :$1 and dport = :$2 )")
 	[[ $(wc -l <<<"$story") == 2 ]] || fail "expected exactly two stream sockets: one per address tried"
 }
 
+# first_stream_socket PROG ARGS...: which socket() call of PROG (1, 2...) makes its first stream socket
+# of the inet families (getaddrinfo may make sockets of its own before: nscd's), in $nth; run under
+# strace in the test's namespace (IN), every bind() failing so that a server ends at once too.
+first_stream_socket() {
+	local trace=$BATS_TEST_TMPDIR/sockets
+	"${IN[@]}" timeout -k 1 "$SOCKLAB_TIMEOUT" strace -qq -o "$trace" -e trace=socket,bind \
+		-e inject=bind:error=EADDRINUSE "$@" >/dev/null 2>&1 </dev/null || true
+	nth=$(awk '/^socket\(/ { n++ } /^socket\(AF_INET6?, SOCK_STREAM/ { print n; exit }' "$trace")
+	[[ -n $nth ]] || fail "strace saw no stream socket of AF_INET or AF_INET6 made by ${1##*/}"
+}
+
+@test "11-getaddrinfo: a socket() that fails (EAFNOSUPPORT, injected by strace) is a failed attempt of its own: the client goes on, and names the call that failed" {
+	command -v strace >/dev/null || skip "needs strace"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
+	localhost_ns
+	# Nobody listens on this port, on either address.
+	start_bg rsv "${IN[@]}" "$PROBE" reserve 127.0.0.1 0
+	local free=${line##* } nth
+	first_stream_socket "$LAB_BIN/gai_cl" localhost "$free"
+	local inject=(strace -qq -o /dev/null -e trace=socket -e "inject=socket:error=EAFNOSUPPORT:when=$nth")
+	# The first address's socket() fails (as on a kernel without that family), the second's connect()
+	# is refused: two attempts, each with its own call, and the last error is the one reported.
+	run_prog "${IN[@]}" "${inject[@]}" "$LAB_BIN/gai_cl" localhost "$free"
+	assert_errno connect ECONNREFUSED
+	assert_line --index 0 --regexp "^trying $(re "$first") port $free: socket: EAFNOSUPPORT \("
+	assert_line --index 1 --regexp "^trying $(re "$second") port $free: connect: ECONNREFUSED \("
+	# With a server on the second address, the client gets there after the failed socket().
+	serve_on "$second"
+	run_prog "${IN[@]}" "${inject[@]}" "$LAB_BIN/gai_cl" localhost "$srv_port" "after a failed socket"
+	assert_success
+	assert_line --index 0 --regexp "^trying $(re "$first") port $srv_port: socket: EAFNOSUPPORT \("
+	expect_connected "$second" "$srv_port"
+	assert_line "echo: after a failed socket"
+}
+
+@test "11-getaddrinfo: a socket() or setsockopt() that fails (injected by strace) is a failed attempt of its own: the server goes on to the next address, and names the call that failed" {
+	command -v strace >/dev/null || skip "needs strace"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
+	localhost_ns
+	local nth call err
+	first_stream_socket "$LAB_BIN/gai_sv" localhost 0
+	for call in socket setsockopt; do
+		err=EAFNOSUPPORT
+		[[ $call == setsockopt ]] && err=ENOPROTOOPT nth=1
+		start_bg sv "${IN[@]}" strace -qq -o /dev/null -e trace="$call" -e "inject=$call:error=$err:when=$nth" \
+			"$LAB_BIN/gai_sv" localhost 0
+		[[ $line =~ ^trying\ $(re "$first")\ port\ 0:\ $call:\ $err\ \( ]] ||
+			fail "expected the first line \"trying $first port 0: $call: $err (...)\": the first address's $call() failed"
+		wait_output sv "listening on"
+		grep -qE "^listening on $(re "$second") port [0-9]+ \(AF_INET6?\)$" "$BATS_TEST_TMPDIR/sv.out" ||
+			fail "after the failed $call() on $first the server should go on and listen on $second"
+		stop_bg sv
+	done
+}
+
 @test "11-getaddrinfo: the server for localhost falls back to the second address when the first is taken" {
 	localhost_ns
 	start_bg blk "${IN[@]}" "$PROBE" listen "$first" 0
