@@ -257,6 +257,16 @@ localhost_ns() {
 	[[ ${#lines[@]} == 1 ]] || fail "one address, one attempt: expected one \"trying\" line and nothing else on stdout"
 }
 
+@test "11-getaddrinfo: the server listens with the backlog SOMAXCONN: ss shows a Send-Q of at least 128" {
+	start_bg sv "$LAB_BIN/gai_sv" 127.0.0.1 0
+	expect_listening "$line" 127.0.0.1 AF_INET
+	local q
+	q=$(ss -Hltn "( sport = :$sv_port )" | awk '{ print $3 }')
+	echo "ss -Hltn, port $sv_port: Send-Q (the backlog) ${q:-none}"
+	[[ $q =~ ^[0-9]+$ ]] && ((q >= 128)) ||
+		fail "expected listen(lfd, SOMAXCONN): a backlog of at least 128 (SOMAXCONN, capped by net.core.somaxconn)"
+}
+
 @test "11-getaddrinfo: ports are printed as numbers, also a port /etc/services names: 80, not http (NI_NUMERICSERV)" {
 	need_userns
 	command -v ip >/dev/null && command -v nsenter >/dev/null ||
@@ -395,15 +405,16 @@ first_stream_socket() {
 	assert_line "echo: after a failed socket"
 }
 
-@test "11-getaddrinfo: a socket() or setsockopt() that fails (injected by strace) is a failed attempt of its own: the server goes on to the next address, and names the call that failed" {
+@test "11-getaddrinfo: a socket(), setsockopt() or listen() that fails (injected by strace) is a failed attempt of its own: the server goes on to the next address, and names the call that failed" {
 	command -v strace >/dev/null || skip "needs strace"
 	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
 	localhost_ns
 	local nth call err
 	first_stream_socket "$LAB_BIN/gai_sv" localhost 0
-	for call in socket setsockopt; do
+	for call in socket setsockopt listen; do
 		err=EAFNOSUPPORT
 		[[ $call == setsockopt ]] && err=ENOPROTOOPT nth=1
+		[[ $call == listen ]] && err=EADDRINUSE nth=1
 		start_bg sv "${IN[@]}" strace -qq -o /dev/null -e trace="$call" -e "inject=$call:error=$err:when=$nth" \
 			"$LAB_BIN/gai_sv" localhost 0
 		[[ $line =~ ^trying\ $(re "$first")\ port\ 0:\ $call:\ $err\ \( ]] ||
@@ -413,6 +424,15 @@ first_stream_socket() {
 			fail "after the failed $call() on $first the server should go on and listen on $second"
 		stop_bg sv
 	done
+	# The first address's socket() fails, the second's port is taken: the bind's error is the last.
+	first_stream_socket "$LAB_BIN/gai_sv" localhost 0
+	start_bg blk "${IN[@]}" "$PROBE" listen "$second" 0
+	local taken=${line##* }
+	run_prog "${IN[@]}" strace -qq -o /dev/null -e trace=socket -e "inject=socket:error=EAFNOSUPPORT:when=$nth" \
+		"$LAB_BIN/gai_sv" localhost "$taken"
+	assert_errno bind EADDRINUSE
+	assert_line --index 0 --regexp "^trying $(re "$first") port $taken: socket: EAFNOSUPPORT \("
+	assert_line --index 1 --regexp "^trying $(re "$second") port $taken: bind: EADDRINUSE \("
 }
 
 @test "11-getaddrinfo: the server for localhost falls back to the second address when the first is taken" {
