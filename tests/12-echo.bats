@@ -548,6 +548,21 @@ stopped() {
 		fail "expected \"echo_cl: send: EPIPE (...)\" on stderr: the send() comes first in the loop, and in CLOSE_WAIT a reset is EPIPE"
 }
 
+@test "12-echo: the client reports a standard input it cannot read (a directory: read fails with EISDIR), exit 1" {
+	start_bg peer "$PROBE" echo "$LO" 0
+	run_prog "$LAB_BIN/echo_cl" "$LO" "$port" </
+	assert_errno read EISDIR
+}
+
+@test "12-echo: the client reports a socket() that fails (EMFILE, injected by strace), exit 1" {
+	command -v strace >/dev/null || skip "needs strace"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
+	start_bg peer "$PROBE" echo "$LO" 0
+	# As if no descriptor were left: the client's socket() fails; connect() must not be tried.
+	run_prog strace -qq -o /dev/null -e trace=socket -e inject=socket:error=EMFILE "$LAB_BIN/echo_cl" "$LO" "$port" </dev/null
+	assert_errno socket EMFILE
+}
+
 @test "12-echo: the client reports ECONNREFUSED when nothing listens on the port" {
 	start_bg r "$PROBE" reserve "$LO" 0
 	run_prog "$LAB_BIN/echo_cl" "$LO" "$port" </dev/null
