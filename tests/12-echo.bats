@@ -289,6 +289,9 @@ last_word() { echo "${1##* }"; }
 	[[ $stderr =~ echo_sv:\ (write|send):\ EPIPE\ \( ]] ||
 		fail "expected the server to report \"echo_sv: write: EPIPE (...)\" on stderr for the vanished client"
 	assert_line "client 3: echoed 13 bytes, then EOF"
+	# The failed write ends client 2: one "dropped" line, no echo of more, no EOF after it.
+	[[ $(grep -c '^client 2: ' <<<"$output") == 2 ]] ||
+		fail "expected exactly two lines about client 2 (peer, dropped): a failed write ends that client (return)"
 }
 
 @test "12-echo: a client that resets mid-transfer (SO_LINGER {1, 0}) costs one connection: reported, and the next client is served" {
@@ -305,6 +308,24 @@ last_word() { echo "${1##* }"; }
 	[[ $stderr =~ echo_sv:\ (read|write|recv|send):\ (ECONNRESET|EPIPE)\ \( ]] ||
 		fail "expected the server to report the reset as \"echo_sv: read: ECONNRESET (...)\" (or write, or EPIPE) on stderr"
 	assert_line "client 2: echoed 100000 bytes, then EOF"
+}
+
+@test "12-echo: a client that resets while the server waits in read() is reported as read: ECONNRESET, once, and the next client is served" {
+	server
+	# The probe connects and resets at once, with nothing sent: the server meets the RST in read().
+	run_prog "$PROBE" rst "$LO" "$svport"
+	assert_success
+	wait_sv "client 1: dropped after"
+	run_prog "$PROBE" connect "$LO" "$svport" "next"
+	assert_success
+	assert_line --index 2 "next"
+	wait_output sv "client 2: echoed 5 bytes, then EOF"
+	stop_bg sv
+	[[ $stderr =~ ^echo_sv:\ read:\ ECONNRESET\ \( ]] ||
+		fail "expected the server to report \"echo_sv: read: ECONNRESET (...)\" on stderr: the reset met it in read()"
+	assert_line "client 1: dropped after 0 bytes"
+	[[ $(grep -c '^client 1: ' <<<"$output") == 2 ]] ||
+		fail "expected exactly two lines about client 1 (peer, dropped): a failed read ends that client (return)"
 }
 
 @test "12-echo: killed with SIGKILL, the server starts again at once on its port while its connection is in TIME_WAIT (SO_REUSEADDR)" {
