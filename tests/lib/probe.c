@@ -37,7 +37,6 @@
  *                                      "N connections, B bytes echoed, T s"
  *        probe send [-R] ADDR PORT TEXT  accept one client, send TEXT (PROBE_PIECES applies), close: "sent N
  *                                      bytes, then FIN"; -R: close with SO_LINGER {1, 0} ("then RST")
- *        probe rst HOST PORT           connect, send nothing, close with SO_LINGER {1, 0} (an RST, no FIN)
  *        probe echo ADDR PORT          accept one client, echo all it sends until EOF, "echoed N bytes, then EOF"
  *        probe await FILE PID MS       wait until FILE holds a full line, PID has exited, or MS ms passed
  *        probe sockinfo PID FD         the kernel's view of PID's descriptor FD (pidfd_getfd, Linux >= 5.6,
@@ -87,7 +86,7 @@ static _Noreturn void usage(void)
 	      "       | reserve [-r] ADDR PORT | timewait [-r] | await FILE PID MS | sockinfo PID FD\n"
 	      "       | stream [-p|-R|-x] [-n N] HOST PORT BYTES | echo ADDR PORT\n"
 	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n"
-	      "       | send [-R] ADDR PORT TEXT | rst HOST PORT\n",
+	      "       | send [-R] ADDR PORT TEXT\n",
 	      stderr);
 	exit(2);
 }
@@ -1012,8 +1011,7 @@ static int cmd_unix(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_send(int argc, char **argv); /* these two at the end of this file */
-static int cmd_rst(int argc, char **argv);
+static int cmd_send(int argc, char **argv); /* at the end of this file */
 
 int main(int argc, char **argv)
 {
@@ -1074,8 +1072,6 @@ int main(int argc, char **argv)
 		return cmd_unix(argc, argv);
 	if (strcmp(cmd, "send") == 0)
 		return cmd_send(argc, argv);
-	if (strcmp(cmd, "rst") == 0)
-		return cmd_rst(argc, argv);
 	usage();
 }
 
@@ -1100,21 +1096,5 @@ static int cmd_send(int argc, char **argv)
 	close(cfd);
 	close(lfd);
 	printf("sent %zu bytes, then %s\n", strlen(text), rst ? "RST" : "FIN");
-	return 0;
-}
-
-/* probe rst HOST PORT: connect ("local ADDR PORT"), send nothing, close with SO_LINGER {1, 0}: the
- * server's end gets an RST, never a FIN, and its next read() fails with ECONNRESET. */
-static int cmd_rst(int argc, char **argv)
-{
-	if (argc != 3)
-		usage();
-	int fd = connected_socket(argv[1], argv[2]);
-	print_name("local", fd, 0);
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
-		die("setsockopt");
-	close(fd);
-	printf("reset\n");
 	return 0;
 }
