@@ -3,6 +3,7 @@
 # program holds its socket (-w), the test asks the kernel about it: /proc/PID/fd/N, and the probe
 # copies the descriptor out of the program (pidfd_getfd) to read SO_DOMAIN, SO_TYPE, SO_PROTOCOL.
 load lib/socklab
+load lib/calls
 
 setup_file() { lab_setup_file 02-socket; }
 setup() { lab_setup; }
@@ -126,35 +127,42 @@ expect_fd() {
 }
 
 @test "02-socket: an unknown domain (12345) fails with EAFNOSUPPORT" {
-	run_prog "$LAB_BIN/socket" 12345 stream
+	traced socket "$LAB_BIN/socket" 12345 stream
 	assert_errno socket EAFNOSUPPORT
+	assert_traced socket EAFNOSUPPORT
 	assert_output ""
 }
 
 @test "02-socket: an unknown type (12345) fails with EINVAL" {
-	run_prog "$LAB_BIN/socket" inet 12345
+	traced socket "$LAB_BIN/socket" inet 12345
 	assert_errno socket EINVAL
+	assert_traced socket EINVAL
 	assert_output ""
 }
 
 @test "02-socket: a type the family does not offer (inet seqpacket) fails with ESOCKTNOSUPPORT" {
-	run_prog "$LAB_BIN/socket" inet seqpacket
+	traced socket "$LAB_BIN/socket" inet seqpacket
 	assert_errno socket ESOCKTNOSUPPORT
-	run_prog "$LAB_BIN/socket" inet6 seqpacket
+	assert_traced socket ESOCKTNOSUPPORT
+	traced socket "$LAB_BIN/socket" inet6 seqpacket
 	assert_errno socket ESOCKTNOSUPPORT
+	assert_traced socket ESOCKTNOSUPPORT
 }
 
 @test "02-socket: a protocol that does not fit the type (inet stream udp) fails with EPROTONOSUPPORT" {
-	run_prog "$LAB_BIN/socket" inet stream udp
+	traced socket "$LAB_BIN/socket" inet stream udp
 	assert_errno socket EPROTONOSUPPORT
-	run_prog "$LAB_BIN/socket" inet dgram tcp
+	assert_traced socket EPROTONOSUPPORT
+	traced socket "$LAB_BIN/socket" inet dgram tcp
 	assert_errno socket EPROTONOSUPPORT
+	assert_traced socket EPROTONOSUPPORT
 }
 
 @test "02-socket: a raw icmp socket as an unprivileged user fails with EPERM" {
 	need_nobody
-	run_prog "${AS_NOBODY[@]}" "$NOBODY_BIN/socket" inet raw icmp
+	traced socket "${AS_NOBODY[@]}" "$NOBODY_BIN/socket" inet raw icmp
 	assert_errno socket EPERM
+	assert_traced socket EPERM
 	assert_output ""
 }
 
@@ -185,13 +193,27 @@ expect_fd() {
 		((g >= lo && g <= hi)) && allowed=1
 	done
 	echo "ping_group_range: $lo $hi; our groups: $(id -G); allowed: ${allowed:-no}"
-	run_prog "$LAB_BIN/socket" inet dgram icmp
+	traced socket "$LAB_BIN/socket" inet dgram icmp
 	if [[ -n $allowed ]]; then
 		assert_success
 		assert_line --index 2 "SO_PROTOCOL = $ICMP (IPPROTO_ICMP)"
 	else
 		assert_errno socket EACCES
+		assert_traced socket EACCES
 	fi
+}
+
+@test "02-socket: icmpv6 is protocol 58: inet6 raw icmpv6 works inside its own user and network namespace" {
+	need_userns
+	need_ipv6
+	run_prog unshare -rn "$LAB_BIN/socket" inet6 raw icmpv6
+	assert_success
+	assert_line --index 0 --regexp '^socket\(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6\) = fd [0-9]+$'
+	assert_line --index 2 "SO_PROTOCOL = 58 (IPPROTO_ICMPV6)"
+}
+
+@test "02-socket: a failing getsockopt (made to fail by strace) ends the program with its errno" {
+	injected getsockopt EBADF "$LAB_BIN/socket" inet stream
 }
 
 # points: 0 (the untouched starter already passes this test)

@@ -3,6 +3,7 @@
 # binds, listens on or connects to the port the program says it holds, and ss shows the sockets.
 # Ports come from the kernel (port 0), never from this file.
 load lib/socklab
+load lib/calls
 
 setup_file() { lab_setup_file 03-bind; }
 setup() { lab_setup; }
@@ -91,18 +92,21 @@ unprivileged_start() {
 	local held
 	start_bg holder "$PROBE" listen 0.0.0.0 0
 	held=${line##* }
-	run_prog -t 3 "$LAB_BIN/bind" "$held"
+	traced bind -t 3 "$LAB_BIN/bind" "$held"
 	assert_errno bind EADDRINUSE
-	run_prog -t 3 "$LAB_BIN/bind" -a 127.0.0.1 "$held"
+	assert_traced bind EADDRINUSE
+	traced bind -t 3 "$LAB_BIN/bind" -a 127.0.0.1 "$held"
 	assert_errno bind EADDRINUSE
+	assert_traced bind EADDRINUSE
 }
 
 @test "03-bind: a port another socket holds on 127.0.0.1 gives EADDRINUSE to the wildcard, not to 127.0.0.2" {
 	local held
 	start_bg holder "$PROBE" listen 127.0.0.1 0
 	held=${line##* }
-	run_prog -t 3 "$LAB_BIN/bind" "$held"
+	traced bind -t 3 "$LAB_BIN/bind" "$held"
 	assert_errno bind EADDRINUSE
+	assert_traced bind EADDRINUSE
 	# Two different specific addresses do not overlap: both may use the port.
 	start_bg srv "$LAB_BIN/bind" -a 127.0.0.2 "$held"
 	[[ $line == *"127.0.0.2 port $held"* ]] || fail "expected the first line to say \"127.0.0.2 port $held\""
@@ -113,8 +117,9 @@ unprivileged_start() {
 @test "03-bind: binding the same socket a second time gives EINVAL" {
 	local low high
 	read -r low high </proc/sys/net/ipv4/ip_local_port_range
-	run_prog -t 3 "$LAB_BIN/bind" -2 0
+	traced bind -t 3 "$LAB_BIN/bind" -2 0
 	assert_errno bind EINVAL
+	assert_traced bind EINVAL
 	[[ ${lines[0]:-} =~ port\ ([0-9]+) ]] || fail "expected the first bind to be reported: \"... port N\""
 	local p=${BASH_REMATCH[1]}
 	((p >= low && p <= high)) || fail "the first bind should have got an ephemeral port, not $p"
@@ -124,19 +129,22 @@ unprivileged_start() {
 	local tw
 	tw=$("$PROBE" timewait)
 	wait_timewait "$tw"
-	run_prog -t 3 "$LAB_BIN/bind" "$tw"
+	traced bind -t 3 "$LAB_BIN/bind" "$tw"
 	assert_errno bind EADDRINUSE
+	assert_traced bind EADDRINUSE
 	# The TIME_WAIT socket remembers that its listener had no SO_REUSEADDR: one side is not enough.
-	run_prog -t 3 "$LAB_BIN/bind" -r "$tw"
+	traced bind -t 3 "$LAB_BIN/bind" -r "$tw"
 	assert_errno bind EADDRINUSE
+	assert_traced bind EADDRINUSE
 }
 
 @test "03-bind: SO_REUSEADDR on the old listener and on the new socket lets bind reuse a TIME_WAIT port" {
 	local tw
 	tw=$("$PROBE" timewait -r)
 	wait_timewait "$tw"
-	run_prog -t 3 "$LAB_BIN/bind" "$tw"
+	traced bind -t 3 "$LAB_BIN/bind" "$tw"
 	assert_errno bind EADDRINUSE
+	assert_traced bind EADDRINUSE
 	start_bg srv "$LAB_BIN/bind" -r "$tw"
 	[[ $port == "$tw" ]] || fail "with -r the program should hold port $tw, it says \"$line\""
 	run_prog "$PROBE" bind 0.0.0.0 "$tw"
@@ -147,8 +155,9 @@ unprivileged_start() {
 	local held
 	start_bg holder "$PROBE" listen -r 0.0.0.0 0
 	held=${line##* }
-	run_prog -t 3 "$LAB_BIN/bind" -r "$held"
+	traced bind -t 3 "$LAB_BIN/bind" -r "$held"
 	assert_errno bind EADDRINUSE
+	assert_traced bind EADDRINUSE
 }
 
 @test "03-bind: an address that is not local (198.51.100.1, or 127.0.0.1 without htonl) gives EADDRNOTAVAIL" {
@@ -158,8 +167,9 @@ unprivileged_start() {
 	local a
 	for a in 198.51.100.1 1.0.0.127; do
 		! ip -4 -o addr show 2>/dev/null | grep -qF " $a/" || skip "$a is a local address on this machine"
-		run_prog -t 3 "$LAB_BIN/bind" -a "$a" 0
+		traced bind -t 3 "$LAB_BIN/bind" -a "$a" 0
 		assert_errno bind EADDRNOTAVAIL
+		assert_traced bind EADDRNOTAVAIL
 	done
 }
 
@@ -168,8 +178,9 @@ unprivileged_start() {
 	need_nobody
 	# Any port below the limit: the permission check comes before the in-use check.
 	local p=$((1 + RANDOM % (UNPRIV_START - 1)))
-	run_prog -t 3 "${AS_NOBODY[@]}" "$NOBODY_BIN/bind" "$p"
+	traced bind -t 3 "${AS_NOBODY[@]}" "$NOBODY_BIN/bind" "$p"
 	assert_errno bind EACCES
+	assert_traced bind EACCES
 }
 
 @test "03-bind: root, or any user inside its own user namespace, may bind below ip_unprivileged_port_start" {
@@ -219,6 +230,11 @@ unprivileged_start() {
 	assert_errno bind EADDRINUSE
 	run_prog "$PROBE" bind 0.0.0.0 "$p"
 	assert_success
+}
+
+@test "03-bind: a failing setsockopt or getsockname (made to fail by strace) ends the program with its errno" {
+	injected setsockopt EINVAL "$LAB_BIN/bind" -r 0
+	injected getsockname EBADF "$LAB_BIN/bind" 0
 }
 
 # points: 0 (the untouched starter already passes this test)

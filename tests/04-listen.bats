@@ -4,6 +4,7 @@
 # uses), and the kit's probe plays the clients (non-blocking connects that report whether the
 # handshake completed). somaxconn and the ephemeral port range are read from /proc/sys.
 load lib/socklab
+load lib/calls
 
 setup_file() { lab_setup_file 04-listen; }
 setup() { lab_setup; }
@@ -173,6 +174,25 @@ expect_backlog() {
 	[[ -n $fd ]] || fail "strace shows no socket(AF_INET, SOCK_DGRAM, ...) call"
 	grep -qE "^listen\($fd, 3\) += -1 EOPNOTSUPP" "$trace" ||
 		fail "strace shows no listen($fd, 3) = -1 EOPNOTSUPP on that socket"
+}
+
+@test "04-listen: a port another socket holds makes bind fail with EADDRINUSE, and the program stops there" {
+	start_bg holder "$PROBE" listen 127.0.0.1 0
+	local held=${line##* }
+	traced bind,listen "$LAB_BIN/listen" -a 127.0.0.1 4 "$held"
+	assert_errno bind EADDRINUSE
+	assert_traced bind EADDRINUSE
+	[[ -z $output ]] || fail "nothing should be printed when bind fails (no listen on another port)"
+}
+
+@test "04-listen: a failing socket, getsockname or accept (made to fail by strace) ends the program with its errno" {
+	need_strace
+	injected socket EACCES "$LAB_BIN/listen" -a 127.0.0.1 4 0
+	injected getsockname EBADF "$LAB_BIN/listen" -a 127.0.0.1 4 0
+	start_injected srv accept ECONNABORTED "$LAB_BIN/listen" -a 127.0.0.1 4 0
+	run_prog "$PROBE" connect 127.0.0.1 "$port"
+	wait_exit srv
+	assert_errno accept ECONNABORTED
 }
 
 @test "04-listen: SIGTERM ends the program with status 0 and the listener is gone" {

@@ -2,6 +2,7 @@
 # 05-accept: the connected socket. The kit's probe is the client; what the server prints is checked
 # against the probe's own view of the connection (its getsockname/getpeername) and against ss.
 load lib/socklab
+load lib/calls
 
 setup_file() { lab_setup_file 05-accept; }
 setup() { lab_setup; }
@@ -56,6 +57,8 @@ client_line() {
 	assert_success
 	# The probe sent "ping\n": 5 bytes, before the greeting came back.
 	assert_line "client 1: read returned 5"
+	# Nothing failed, so nothing was reported as failing.
+	[[ -z $stderr ]] || fail "the server reported an error although read, send and close all succeeded"
 }
 
 @test "05-accept: the connected socket is a new fd whose local port is the listening port" {
@@ -148,18 +151,23 @@ client_line() {
 }
 
 @test "05-accept: accept on a socket that is not listening fails with EINVAL (-L)" {
-	run_prog "$LAB_BIN/accept" -a "$LO" -L 0
+	traced accept "$LAB_BIN/accept" -a "$LO" -L 0
 	assert_errno accept EINVAL
+	assert_traced accept EINVAL
 }
 
 @test "05-accept: a non-blocking accept with no client waiting fails at once with EAGAIN (-N)" {
-	run_prog "$LAB_BIN/accept" -a "$LO" -N 0
+	traced accept "$LAB_BIN/accept" -a "$LO" -N 0
 	assert_errno accept EAGAIN
+	assert_traced accept EAGAIN
 }
 
 @test "05-accept: a non-blocking accept takes a client that is already waiting (-N -w)" {
 	start_bg srv "$LAB_BIN/accept" -a "$LO" -N -w -n 1 0
-	local sport=$port
+	local sport=$port socks
+	# Setting a flag opens nothing: the server holds one socket, the listening one.
+	socks=$(find "/proc/$srv_pid/fd" -lname 'socket:*' 2>/dev/null | wc -l)
+	((socks == 1)) || fail "before any client the server should hold exactly one socket (the listening one), /proc/$srv_pid/fd shows $socks"
 	start_bg cli "$PROBE" connect "$LO" "$port" ping
 	local cport=${line##* }
 	port=$sport
@@ -192,6 +200,55 @@ client_line() {
 	client_line "$output" 1
 	[[ $c_pport == "$gone" ]] || fail "client 1 (port $gone) should be accepted although it had gone; got peer port $c_pport"
 	assert_line "client 1: read returned 0"
+}
+
+@test "05-accept: a client that resets before accept: read reports ECONNRESET, send EPIPE (no SIGPIPE), the server goes on" {
+	start_bg srv "$LAB_BIN/accept" -a "$LO" -w -n 2 0
+	# The probe connects and closes with SO_LINGER {1, 0}: an RST to the connection in the queue.
+	run_prog "$PROBE" rst "$LO" "$port"
+	assert_success
+	local gone=${lines[0]##* }
+	queue_len "$port" 1
+	kill -USR1 "$srv_pid"
+	client ping
+	assert_line "hello $LO port $cl_port, you are client 2"
+	wait_exit srv
+	assert_success
+	client_line "$output" 1
+	[[ $c_pport == "$gone" ]] || fail "client 1 (port $gone) should be accepted although it had reset; got peer port $c_pport"
+	[[ $stderr =~ (^|$'\n')[^:$'\n']+:\ read:\ ECONNRESET\ \( ]] ||
+		fail "expected the server to report \"accept: read: ECONNRESET (...)\" for client 1 (report_errno) and go on"
+	[[ $stderr =~ (^|$'\n')[^:$'\n']+:\ send:\ EPIPE\ \( ]] ||
+		fail "expected \"accept: send: EPIPE (...)\" for the greeting to the reset client: MSG_NOSIGNAL, not SIGPIPE"
+}
+
+@test "05-accept: three clients that connect before the first accept all complete their handshake (a real backlog)" {
+	start_bg srv "$LAB_BIN/accept" -a "$LO" -w -n 3 0
+	local sport=$port i
+	for i in 1 2 3; do
+		start_bg "c$i" "$PROBE" nbconnect "$LO" "$sport" 3000
+		[[ $line == "connected "* ]] ||
+			fail "client $i should complete its handshake while the server waits: listen() needs a backlog above 1"
+	done
+	port=$sport
+	queue_len "$port" 3
+	kill -USR1 "$srv_pid"
+	# The clients hang up (their FIN: the server's read returns 0), and all three are served.
+	for i in 1 2 3; do stop_bg "c$i"; done
+	wait_exit srv
+	assert_success
+	assert_line "served 3 clients, closing the listening socket"
+}
+
+@test "05-accept: a failing listen, fcntl or getsockname (made to fail by strace) ends the server with its errno" {
+	need_strace
+	injected listen EADDRINUSE "$LAB_BIN/accept" -a "$LO" 0
+	injected fcntl EBADF "$LAB_BIN/accept" -a "$LO" -N 0
+	# The second getsockname: the connected socket's, once a client has come.
+	start_injected srv getsockname:2 EBADF "$LAB_BIN/accept" -a "$LO" -n 1 0
+	run_prog "$PROBE" connect "$LO" "$port"
+	wait_exit srv
+	assert_errno getsockname EBADF
 }
 
 @test "05-accept: a port given on the command line is the port the server listens on" {

@@ -3,6 +3,7 @@
 # client it accepts, "got LINE" for what it read, and answers "echo: LINE"), so every port the
 # client prints is checked against what the kernel told the other end.
 load lib/socklab
+load lib/calls
 
 setup_file() { lab_setup_file 06-connect; }
 setup() { lab_setup; }
@@ -141,8 +142,10 @@ recvq_is() { [[ $(ss -Htn state established "( sport = :$1 and dport = :$2 )" | 
 
 @test "06-connect: connect on an already connected socket fails with EISCONN" {
 	serve_on 127.0.0.1
-	run_prog "$LAB_BIN/connect" -2 127.0.0.1 "$srv_port"
+	traced connect "$LAB_BIN/connect" -2 127.0.0.1 "$srv_port"
 	assert_errno connect EISCONN
+	# ... and so did the second: the kernel refused it, the program did not just say so.
+	assert_traced connect EISCONN
 	# The first connect really happened: the server saw this client.
 	client_local
 	expect_server_saw "$client"
@@ -153,8 +156,9 @@ recvq_is() { [[ $(ss -Htn state established "( sport = :$1 and dport = :$2 )" | 
 	run "$PROBE" bind 127.0.0.1 0
 	[[ $status == 0 && $output =~ ^bound\ 127\.0\.0\.1\ ([0-9]+)$ ]] || fail "probe bind failed: $output"
 	local free=${BASH_REMATCH[1]}
-	run_prog "$LAB_BIN/connect" 127.0.0.1 "$free" "$(random_line)"
+	traced connect "$LAB_BIN/connect" 127.0.0.1 "$free" "$(random_line)"
 	assert_errno connect ECONNREFUSED
+	assert_traced connect ECONNREFUSED
 	[[ -z $output ]] || fail "nothing should be printed when connect fails"
 }
 
@@ -186,6 +190,44 @@ recvq_is() { [[ $(ss -Htn state established "( sport = :$1 and dport = :$2 )" | 
 	grep -qE "^connect\([0-9]+, .*htons\($srv_port\).*\) = 0$" "$trace" ||
 		fail "no successful connect() to port $srv_port"
 	! grep -qE '^bind\(' "$trace" || fail "the client called bind(): a client needs no bind before connect"
+}
+
+@test "06-connect: a reply that arrives in pieces, a byte at a time, is printed whole" {
+	local msg
+	msg=$(random_line)
+	# The probe answers "echo: LINE\n" one byte at a time, 20 ms apart: one read gets a piece.
+	PROBE_PIECES=1/20 serve_on 127.0.0.1
+	run_prog "$LAB_BIN/connect" 127.0.0.1 "$srv_port" "$msg"
+	assert_success
+	assert_line "echo: $msg"
+}
+
+@test "06-connect: the longest line allowed (1000 bytes) makes the round trip whole" {
+	local msg
+	msg=$(random_line)$(printf 'x%.0s' {1..1000})
+	msg=${msg:0:1000}
+	serve_on 127.0.0.1
+	run_prog "$LAB_BIN/connect" 127.0.0.1 "$srv_port" "$msg"
+	assert_success
+	grep -qxF "got $msg" <(server_said) ||
+		fail "the server did not read the 1000-byte line followed by a newline (is the buffer for the line and its newline big enough?)"
+	assert_line "echo: $msg"
+}
+
+@test "06-connect: a server that resets the connection instead of answering makes read fail with ECONNRESET" {
+	start_bg srv "$PROBE" reset 127.0.0.1 0
+	srv_port=${line##* }
+	traced read "$LAB_BIN/connect" 127.0.0.1 "$srv_port" "$(random_line)"
+	assert_errno read ECONNRESET
+	assert_traced read ECONNRESET
+}
+
+@test "06-connect: a failing socket, getsockname or getpeername (made to fail by strace) ends the client with its errno" {
+	need_strace
+	serve_on 127.0.0.1 2
+	injected socket EACCES "$LAB_BIN/connect" 127.0.0.1 "$srv_port" "$(random_line)"
+	injected getsockname EBADF "$LAB_BIN/connect" 127.0.0.1 "$srv_port" "$(random_line)"
+	injected getpeername ENOTCONN "$LAB_BIN/connect" 127.0.0.1 "$srv_port" "$(random_line)"
 }
 
 # points: 0 (the untouched starter already passes this test)

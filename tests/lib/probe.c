@@ -52,6 +52,9 @@
  *                                      "echo: LINE", remove the file (also on SIGTERM); connect: "peer NAME
  *                                      addrlen N" (getpeername), with MSG send it, half-close, print the reply
  *
+ *        probe reset ADDR PORT         accept one client, print "peer ADDR PORT", read a line, print "got LINE",
+ *                                      then reset the connection (SO_LINGER {1, 0}): the client reads ECONNRESET
+ *        probe rst HOST PORT           connect, print "local ADDR PORT", reset the connection at once
  *        PROBE_PIECES=N[/MS] (environment): serve, drain, echo and unix serve send each reply N bytes at
  *                                      a time, MS ms apart (default 30, at most 200; after 64 pauses the
  *                                      rest at once): a client that reads a reply once gets only a piece
@@ -86,7 +89,7 @@ static _Noreturn void usage(void)
 	      "       | reserve [-r] ADDR PORT | timewait [-r] | await FILE PID MS | sockinfo PID FD\n"
 	      "       | stream [-p|-R|-x] [-n N] HOST PORT BYTES | echo ADDR PORT\n"
 	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n"
-	      "       | send [-R] ADDR PORT TEXT\n",
+	      "       | reset ADDR PORT | rst HOST PORT | send [-R] ADDR PORT TEXT\n",
 	      stderr);
 	exit(2);
 }
@@ -280,7 +283,7 @@ static void reply_write(int fd, const void *buf, size_t len)
 /* dprintf through reply_write. */
 static void reply_printf(int fd, const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -348,7 +351,7 @@ static int cmd_serve(int argc, char **argv)
 		if (cfd == -1)
 			die("accept");
 		print_name("peer", cfd, 1);
-		char line[512];
+		char line[2048]; /* room for lab 06's longest line (1000 bytes) */
 		size_t got = 0;
 		while (got < sizeof(line) - 1) {
 			ssize_t r = read(cfd, line + got, sizeof(line) - 1 - got);
@@ -720,6 +723,49 @@ static int cmd_stream(int argc, char **argv)
 	return 0;
 }
 
+/* Close fd with SO_LINGER {1, 0}: the kernel sends an RST instead of a FIN. */
+static void close_rst(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
+		die("setsockopt");
+	if (close(fd) == -1)
+		die("close");
+}
+
+/* reset ADDR PORT: accept one client, print "peer ADDR PORT", read up to its first newline (or
+ * EOF), print "got LINE", then reset the connection: the client, waiting for a reply, reads
+ * ECONNRESET. rst HOST PORT: connect, print "local ADDR PORT", and reset at once. */
+static int cmd_reset(int argc, char **argv)
+{
+	char line[512];
+	size_t got = 0;
+	ssize_t r;
+
+	if (argc != 3)
+		usage();
+	if (strcmp(argv[0], "rst") == 0) {
+		int fd = connected_socket(argv[1], argv[2]);
+		print_name("local", fd, 0);
+		close_rst(fd);
+		return 0;
+	}
+	int lfd, cfd = accept_one(argv[1], argv[2], &lfd);
+	while (got < sizeof(line) - 1 && (r = read(cfd, line + got, sizeof(line) - 1 - got)) > 0) {
+		got += (size_t)r;
+		if (memchr(line, '\n', got))
+			break;
+	}
+	line[got] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	printf("got %s\n", line);
+	fflush(stdout);
+	close_rst(cfd);
+	close(lfd);
+	return 0;
+}
+
 /* A one-client echo server with the plainest loop: read, write it all back, until EOF. */
 static int cmd_echo(int argc, char **argv)
 {
@@ -1062,6 +1108,8 @@ int main(int argc, char **argv)
 		return cmd_stream(argc, argv);
 	if (strcmp(cmd, "echo") == 0)
 		return cmd_echo(argc, argv);
+	if (strcmp(cmd, "reset") == 0 || strcmp(cmd, "rst") == 0)
+		return cmd_reset(argc, argv);
 	if (strcmp(cmd, "await") == 0)
 		return cmd_await(argc, argv);
 	if (strcmp(cmd, "sockinfo") == 0 && argc == 3)
