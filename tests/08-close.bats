@@ -4,6 +4,7 @@
 # 60 s, so earlier runs leave some behind: never match on one port alone), and what the kit's
 # probe, as the other end, got from its own socket calls (EOF, ECONNRESET).
 load lib/socklab
+load lib/calls
 
 setup_file() { lab_setup_file 08-close; }
 setup() {
@@ -108,12 +109,6 @@ client_port() {
 	assert_line --index 4 "EOF after $((${#n} + 11 + n)) bytes of reply"
 	wait_exit peer
 	assert_line "got $n bytes, then EOF"
-}
-
-# need_strace: skip where strace is missing or cannot trace (ptrace not allowed here).
-need_strace() {
-	command -v strace >/dev/null || skip "needs strace to see the system calls the program makes"
-	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace is not allowed)"
 }
 
 @test "08-close: the side that closes first (here the client) gets the TIME_WAIT, the other side none" {
@@ -305,8 +300,9 @@ all_read() {
 
 # points: 0 (the untouched starter already passes this test)
 @test "08-close: shutdown on a socket that never connected fails with ENOTCONN" {
-	run_prog "$LAB_BIN/close_cl" notconn
+	traced shutdown "$LAB_BIN/close_cl" notconn
 	assert_errno shutdown ENOTCONN
+	assert_traced shutdown ENOTCONN
 }
 
 # points: 0 (the untouched starter already passes this test)

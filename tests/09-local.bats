@@ -8,6 +8,7 @@
 # 108 bytes and the temporary directory may have a long name), and leaves no socket file behind:
 # teardown checks that folder, and /tmp, for any socket file of this test.
 load lib/socklab
+load lib/calls
 
 setup_file() {
 	lab_setup_file 09-local
@@ -153,8 +154,9 @@ abstract_len() { echo $((SUN_OFF + 1 + ${#1})); }
 }
 
 @test "09-local: local_cl to a path where nothing exists fails in connect with ENOENT" {
-	run_prog "$LAB_BIN/local_cl" "$tok.sock"
+	traced connect "$LAB_BIN/local_cl" "$tok.sock"
 	assert_errno connect ENOENT
+	assert_traced connect ENOENT
 }
 
 @test "09-local: local_cl to a socket file nobody listens on fails with ECONNREFUSED, and so does an abstract name nobody holds" {
@@ -162,11 +164,13 @@ abstract_len() { echo $((SUN_OFF + 1 + ${#1})); }
 	run_prog "$PROBE" unix bind "$tok.sock"
 	assert_success
 	[[ -S $tok.sock ]] || fail "the probe should have left a socket file $tok.sock"
-	run_prog "$LAB_BIN/local_cl" "$tok.sock"
+	traced connect "$LAB_BIN/local_cl" "$tok.sock"
 	assert_errno connect ECONNREFUSED
+	assert_traced connect ECONNREFUSED
 	rm -f "$tok.sock"
-	run_prog "$LAB_BIN/local_cl" "@$tok-nobody"
+	traced connect "$LAB_BIN/local_cl" "@$tok-nobody"
 	assert_errno connect ECONNREFUSED
+	assert_traced connect ECONNREFUSED
 }
 
 # The socketpair: the parent's pid, the child's pid, and both descriptors, from local_pair's lines.
@@ -257,8 +261,9 @@ pair_lines() {
 	[[ $status == 137 ]] || fail "local_sv should have died of SIGKILL (status 137), got $status"
 	[[ -S $tok.sock ]] || fail "SIGKILL leaves no chance to clean up: the socket file $tok.sock should still be there"
 	wait_until no_listener "$tok.sock" || fail "ss -x still shows a socket listening on $tok.sock"
-	run_prog "$LAB_BIN/local_sv" "$tok.sock"
+	traced bind "$LAB_BIN/local_sv" "$tok.sock"
 	assert_errno bind EADDRINUSE
+	assert_traced bind EADDRINUSE
 	[[ -S $tok.sock ]] || fail "a server whose bind failed must not remove the file"
 	rm -f "$tok.sock"
 }
@@ -282,8 +287,9 @@ pair_lines() {
 
 @test "09-local: binding a path where a live server listens fails with EADDRINUSE and leaves that server's file alone" {
 	start_bg sv "$LAB_BIN/local_sv" "$tok.sock"
-	run_prog "$LAB_BIN/local_sv" "$tok.sock"
+	traced bind "$LAB_BIN/local_sv" "$tok.sock"
 	assert_errno bind EADDRINUSE
+	assert_traced bind EADDRINUSE
 	[[ -S $tok.sock ]] || fail "the second server removed the first one's socket file"
 	run_prog "$PROBE" unix connect "$tok.sock" "still there"
 	assert_line "echo: still there"

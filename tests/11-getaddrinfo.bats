@@ -9,6 +9,7 @@
 # nothing can leave the namespace. Where namespaces are refused, they use the machine's own
 # /etc/hosts if localhost has both addresses in it, and skip otherwise.
 load lib/socklab
+load lib/calls
 
 setup_file() { lab_setup_file 11-getaddrinfo; }
 setup() {
@@ -242,8 +243,9 @@ localhost_ns() {
 	# A port bound by a probe that never listens: the kernel answers SYNs with an RST.
 	start_bg rsv "$PROBE" reserve 127.0.0.1 0
 	local free=${line##* }
-	run_prog "$LAB_BIN/gai_cl" 127.0.0.1 "$free"
+	traced connect "$LAB_BIN/gai_cl" 127.0.0.1 "$free"
 	assert_errno connect ECONNREFUSED
+	assert_traced connect ECONNREFUSED
 	assert_line --index 0 --regexp "^trying 127\.0\.0\.1 port $free: connect: ECONNREFUSED \("
 	[[ ${#lines[@]} == 1 ]] || fail "one address, one attempt: expected one \"trying\" line and nothing else on stdout"
 }
@@ -251,8 +253,9 @@ localhost_ns() {
 @test "11-getaddrinfo: when its only address is taken, the server reports the failed bind and exits 1 with EADDRINUSE" {
 	start_bg blk "$PROBE" listen 127.0.0.1 0
 	local taken=${line##* }
-	run_prog "$LAB_BIN/gai_sv" 127.0.0.1 "$taken"
+	traced bind "$LAB_BIN/gai_sv" 127.0.0.1 "$taken"
 	assert_errno bind EADDRINUSE
+	assert_traced bind EADDRINUSE
 	assert_line --index 0 --regexp "^trying 127\.0\.0\.1 port $taken: bind: EADDRINUSE \("
 	[[ ${#lines[@]} == 1 ]] || fail "one address, one attempt: expected one \"trying\" line and nothing else on stdout"
 }

@@ -4,6 +4,7 @@
 # probe as client or as server, nc, socat, bash's /dev/tcp), and the kernel is asked what happened
 # (ss for the states, a probe binding the port, the server's process state before a signal).
 load lib/socklab
+load lib/calls
 
 setup_file() { lab_setup_file 12-echo; }
 setup() { lab_setup; }
@@ -586,8 +587,9 @@ stopped() {
 
 @test "12-echo: the client reports ECONNREFUSED when nothing listens on the port" {
 	start_bg r "$PROBE" reserve "$LO" 0
-	run_prog "$LAB_BIN/echo_cl" "$LO" "$port" </dev/null
+	traced connect "$LAB_BIN/echo_cl" "$LO" "$port" </dev/null
 	assert_errno connect ECONNREFUSED
+	assert_traced connect ECONNREFUSED
 }
 
 @test "12-echo: nc (netcat-openbsd, -N) gets its bytes back from the server" {
