@@ -175,8 +175,8 @@ need_strace() {
 	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace is not allowed)"
 }
 
-# traced RE WHAT: the strace output in $trace has a line matching the extended regex RE, or fail.
-traced() {
+# in_trace RE WHAT: the strace output in $trace has a line matching the extended regex RE, or fail.
+in_trace() {
 	grep -qE -- "$1" "$trace" && return 0
 	echo "strace said:"
 	sl_indent "$(grep -vE '^(\+\+\+|---)' "$trace" | head -n 30)"
@@ -191,14 +191,14 @@ traced() {
 	# Blocking: the errno printed is the one connect() itself returned.
 	run_prog strace -qq -o "$trace" -e trace=%network "$LAB_BIN/connect_err" 127.0.0.1 "$cport"
 	assert_errno connect ECONNREFUSED
-	traced "^connect\\([0-9]+, $sa = -1 ECONNREFUSED" "connect() to 127.0.0.1 port $cport that the kernel refused (ECONNREFUSED)"
+	in_trace "^connect\\([0-9]+, $sa = -1 ECONNREFUSED" "connect() to 127.0.0.1 port $cport that the kernel refused (ECONNREFUSED)"
 	# Non-blocking, bounded: the option as given, EINPROGRESS, poll() with the limit, then SO_ERROR.
 	run_prog -t 3 strace -qq -o "$trace" -e trace=%network,%desc "$LAB_BIN/connect_err" -s 3 -t 60000 127.0.0.1 "$cport"
 	assert_errno connect ECONNREFUSED
-	traced "^setsockopt\\([0-9]+, (SOL_TCP|IPPROTO_TCP), TCP_SYNCNT, \\[3\\]" "setsockopt(TCP_SYNCNT) with the value of -s 3"
-	traced "^connect\\([0-9]+, $sa = -1 EINPROGRESS" "non-blocking connect() that returned EINPROGRESS"
-	traced "^(poll\\(.*, 60000\\)|ppoll\\(.*\\{tv_sec=60, tv_nsec=0\\}.*\\)) += [1-9]" "poll() that waited with the limit of -t 60000 ms and returned the event"
-	traced "^getsockopt\\([0-9]+, SOL_SOCKET, SO_ERROR, \\[(ECONNREFUSED|111)\\]" "getsockopt(SO_ERROR) that read ECONNREFUSED"
+	in_trace "^setsockopt\\([0-9]+, (SOL_TCP|IPPROTO_TCP), TCP_SYNCNT, \\[3\\]" "setsockopt(TCP_SYNCNT) with the value of -s 3"
+	in_trace "^connect\\([0-9]+, $sa = -1 EINPROGRESS" "non-blocking connect() that returned EINPROGRESS"
+	in_trace "^(poll\\(.*, 60000\\)|ppoll\\(.*\\{tv_sec=60, tv_nsec=0\\}.*\\)) += [1-9]" "poll() that waited with the limit of -t 60000 ms and returned the event"
+	in_trace "^getsockopt\\([0-9]+, SOL_SOCKET, SO_ERROR, \\[(ECONNREFUSED|111)\\]" "getsockopt(SO_ERROR) that read ECONNREFUSED"
 }
 
 @test "07-connect-errors: EPERM (a firewall's answer, injected by strace) is explained as destination unreachable; an errno of no other kind as another failure" {
