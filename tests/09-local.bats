@@ -285,6 +285,17 @@ pair_lines() {
 	[[ $status == 0 ]] || fail "local_sv -u on a fresh path should work and exit 0 on SIGTERM, got $status"
 }
 
+@test "09-local: local_sv -u on a path that is a directory fails in unlink (EISDIR), before any bind" {
+	mkdir "$tok.dir"
+	traced unlink,bind "$LAB_BIN/local_sv" -u "$tok.dir"
+	rmdir "$tok.dir"
+	assert_errno unlink EISDIR
+	assert_traced unlink EISDIR
+	if [[ -n ${trace:-} ]] && grep -q '^\([0-9]* *\)\?bind(' "$trace"; then
+		fail "a failed unlink() other than ENOENT ends the server: bind() should not have been tried"
+	fi
+}
+
 @test "09-local: binding a path where a live server listens fails with EADDRINUSE and leaves that server's file alone" {
 	start_bg sv "$LAB_BIN/local_sv" "$tok.sock"
 	traced bind "$LAB_BIN/local_sv" "$tok.sock"

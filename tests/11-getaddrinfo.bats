@@ -438,6 +438,20 @@ first_stream_socket() {
 	assert_line --index 1 --regexp "^trying $(re "$second") port $taken: bind: EADDRINUSE \("
 }
 
+@test "11-getaddrinfo: the server closes the socket of a failed attempt: once it listens on the second address it holds one socket" {
+	localhost_ns
+	start_bg blk "${IN[@]}" "$PROBE" listen "$first" 0
+	local taken=${line##* } n
+	start_bg sv "${IN[@]}" "$LAB_BIN/gai_sv" localhost "$taken"
+	[[ $line =~ ^trying\ $(re "$first")\ port\ $taken:\ bind:\ EADDRINUSE\ \( ]] ||
+		fail "expected the first line \"trying $first port $taken: bind: EADDRINUSE (...)\""
+	wait_output sv "listening on"
+	echo "ls -l /proc/$sv_pid/fd:"
+	sl_indent "$(ls -l "/proc/$sv_pid/fd" 2>&1)"
+	n=$(find "/proc/$sv_pid/fd" -mindepth 1 -lname 'socket:*' 2>/dev/null | wc -l)
+	[[ $n == 1 ]] || fail "the server holds $n sockets: the one whose bind failed must be closed before the next attempt"
+}
+
 @test "11-getaddrinfo: the server for localhost falls back to the second address when the first is taken" {
 	localhost_ns
 	start_bg blk "${IN[@]}" "$PROBE" listen "$first" 0

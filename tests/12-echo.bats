@@ -446,9 +446,8 @@ in_write_or_gone() { in_write "$1" || ! alive "$1"; }
 	local in=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out fifo=$BATS_TEST_TMPDIR/stdout keep r i
 	random "$in" 1000000
 	# The client's stdout is a pipe read only a page at a time: once it is full (64 KiB) the client
-	# sleeps in write(). Each round frees one page, which the sleeping write() fills, and sends a
-	# signal: that write() then returns early with the bytes it took (a short write), or fails with
-	# EINTR if it took none. Either way the rest must follow.
+	# sleeps in write(). Each round sends a signal: the write() then returns early with the bytes it
+	# took (a short write), or fails with EINTR if it took none. Either way the rest must follow.
 	mkfifo "$fifo"
 	exec {keep}<>"$fifo" # so that neither the client's open() of the pipe nor ours waits
 	(
@@ -462,11 +461,13 @@ in_write_or_gone() { in_write "$1" || ! alive "$1"; }
 	exec {keep}>&- # the client is the pipe's only writer now: its exit is our end of file
 	: >"$out"
 	wait_until catches_usr1 "$cl_pid" || fail "echo_cl never installed its SIGUSR1 handler (or ended at once)"
-	for i in 1 2 3 4; do
+	for i in 1 2 3 4 5 6; do
 		wait_until in_write_or_gone "$cl_pid" ||
 			fail "the client did not come to wait in write() on its full stdout within $SOCKLAB_TIMEOUT s"
 		alive "$cl_pid" || break # it ended: its status and stderr tell why
-		head -c 4096 <&"$r" >>"$out"
+		# Even rounds free a page first: the sleeping write() takes it, and returns it (short write).
+		# Odd rounds do not: a write() that started on the full pipe took nothing, and fails (EINTR).
+		((i % 2)) || head -c 4096 <&"$r" >>"$out"
 		kill -USR1 "$cl_pid"
 	done
 	# Now read the rest of the pipe: the client goes on, and exits at its end.
@@ -583,6 +584,24 @@ stopped() {
 	# As if no descriptor were left: the client's socket() fails; connect() must not be tried.
 	run_prog strace -qq -o /dev/null -e trace=socket -e inject=socket:error=EMFILE "$LAB_BIN/echo_cl" "$LO" "$port" </dev/null
 	assert_errno socket EMFILE
+}
+
+@test "12-echo: the client reports a server that resets after its half-close: read fails with ECONNRESET, exit 1" {
+	# probe reset reads up to a newline or EOF, then resets: with no newline, it waits for our FIN.
+	start_bg peer "$PROBE" reset "$LO" 0
+	local in=$BATS_TEST_TMPDIR/in
+	printf 'no newline' >"$in"
+	traced read "$LAB_BIN/echo_cl" "$LO" "$port" <"$in"
+	assert_errno read ECONNRESET
+	assert_traced read ECONNRESET
+}
+
+@test "12-echo: the client reports a standard output it cannot write (/dev/full: ENOSPC), exit 1" {
+	start_bg peer "$PROBE" echo "$LO" 0
+	local in=$BATS_TEST_TMPDIR/in
+	echo "to /dev/full" >"$in"
+	run_prog bash -c 'exec "$0" "$@" >/dev/full' "$LAB_BIN/echo_cl" "$LO" "$port" <"$in"
+	assert_errno write ENOSPC
 }
 
 @test "12-echo: the client reports ECONNREFUSED when nothing listens on the port" {
