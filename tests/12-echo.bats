@@ -604,6 +604,54 @@ stopped() {
 	assert_errno write ENOSPC
 }
 
+# all_sent PID PORT: PID waits in poll() and all it sent to PORT has arrived unread (its Send-Q 0,
+# the peer's Recv-Q $3).
+all_sent() {
+	in_poll "$1" && [[ $(ss -Htn "( dport = :$2 )" | awk '{ print $3 }') == 0 &&
+		$(ss -Htn "( sport = :$2 )" | awk '{ print $2 }') == "$3" ]]
+}
+
+@test "12-echo: the client reports a shutdown() that fails (ENOTCONN: the server reset before the end of input), exit 1" {
+	# probe finrst takes the line without reading it. The client, stopped (SIGSTOP) once the line is
+	# sent, gets the server's FIN and RST, and then the end of its input: continued, it reads EOF on
+	# stdin first (the loop's order), and its shutdown() meets a connection that is gone: ENOTCONN.
+	start_bg peer "$PROBE" finrst "$LO" 0
+	local pport=$port err=$BATS_TEST_TMPDIR/cl.err fifo=$BATS_TEST_TMPDIR/stdin w
+	mkfifo "$fifo"
+	exec {w}<>"$fifo"
+	(
+		close_fds
+		exec setsid "$LAB_BIN/echo_cl" "$LO" "$pport" <"$fifo" >/dev/null 2>"$err"
+	) &
+	local cl=$!
+	SL_GROUPS+=("$cl")
+	echo "\$ echo_cl $LO $pport < pipe > /dev/null &   (pid $cl)"
+	printf 'hello\n' >&"$w"
+	wait_until all_sent "$cl" "$pport" 6 || {
+		ss -Htn "( sport = :$pport or dport = :$pport )"
+		fail "the client should send its line and wait in poll() within $SOCKLAB_TIMEOUT s"
+	}
+	kill -STOP "$cl"
+	wait_until stopped "$cl" || fail "the client was not stopped $SOCKLAB_TIMEOUT s after SIGSTOP"
+	kill -USR1 "$peer_pid"
+	wait_exit peer
+	assert_success
+	wait_until no_conn "$pport" || fail "the client's connection was still there $SOCKLAB_TIMEOUT s after the RST"
+	exec {w}>&- # the end of the client's input
+	kill -CONT "$cl"
+	local rc=0
+	"$PROBE" await /dev/null "$cl" $((SOCKLAB_TIMEOUT * 1000)) >/dev/null || rc=$?
+	[[ $rc == 3 ]] || fail "the client, continued, did not end within $SOCKLAB_TIMEOUT s"
+	status=0
+	wait "$cl" || status=$?
+	sl_slurp stderr "$err"
+	printf 'SIGCONT: the client ended with exit status %s\nstderr:\n' "$status"
+	sl_indent "$stderr"
+	sl_verdict "$SOCKLAB_TIMEOUT" "" "$status" "$stderr"
+	[[ $status == 1 && $stderr =~ ^echo_cl:\ shutdown:\ ENOTCONN\ \( ]] ||
+		fail "expected exit status 1 and \"echo_cl: shutdown: ENOTCONN (...)\": the input ended (read first in the loop), and the half-close failed"
+}
+
 @test "12-echo: the client reports ECONNREFUSED when nothing listens on the port" {
 	start_bg r "$PROBE" reserve "$LO" 0
 	traced connect "$LAB_BIN/echo_cl" "$LO" "$port" </dev/null
