@@ -329,6 +329,16 @@ last_word() { echo "${1##* }"; }
 		fail "expected exactly two lines about client 1 (peer, dropped): a failed read ends that client (return)"
 }
 
+@test "12-echo: a failed accept() other than EINTR (EMFILE: no descriptor left under ulimit -n 4) ends the server, reported" {
+	# Descriptors 0-2 and the listening socket: with at most 4, accept() has none left for a client
+	# (the kernel takes the descriptor before it waits: it fails at once).
+	# shellcheck disable=SC2016
+	start_bg sv bash -c 'for f in /proc/$$/fd/*; do f=${f##*/}; ((f > 2)) && eval "exec $f>&-"; done
+		ulimit -n 4 && exec "$0" "$@"' "$LAB_BIN/echo_sv" "$LO" 0
+	wait_exit sv
+	assert_errno accept EMFILE
+}
+
 @test "12-echo: killed with SIGKILL, the server starts again at once on its port while its connection is in TIME_WAIT (SO_REUSEADDR)" {
 	server
 	local p=$svport cport
