@@ -113,7 +113,8 @@ valid_results() {
 	assert_output ""
 	# Nor the maintainers' tools: the self-test, the kit's own tests, starter generation, CI.
 	for f in tests/kit.bats tests/dist.bats tests/fixtures tests/lib/selftest.sh tests/lib/killers.txt \
-		tests/lib/lint.sh tests/lib/mkstarter tests/lib/dist.sh tests/lib/gradescope .ci; do
+		tests/lib/lint.sh tests/lib/mkstarter tests/lib/dist.sh tests/lib/gradescope .ci \
+		tests/lib/linemut tests/lib/line-killers.txt tests/lib/equivalent-mutants.txt; do
 		[[ ! -e $s/$f ]] || fail "the student copy has $f"
 	done
 }

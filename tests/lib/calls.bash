@@ -13,6 +13,9 @@
 #                                failure is handled; then assert_errno CALL ENAME
 #   start_injected NAME CALL[:N] ENAME CMD...   the same for a background program (start_bg NAME)
 
+# ASAN_OPTIONS with LeakSanitizer off: it cannot run under ptrace (the sanitizer builds, SAN=1).
+sl_no_lsan() { echo "${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"; }
+
 # strace_ok: strace is installed and may trace a child here (ptrace allowed).
 strace_ok() {
 	command -v strace >/dev/null && strace -qq -o /dev/null true 2>/dev/null
@@ -33,7 +36,7 @@ traced() {
 	trace=$BATS_TEST_TMPDIR/strace.out
 	: >"$trace"
 	if strace_ok; then
-		run_prog "${t[@]}" strace -f -qq -o "$trace" -e trace="$calls" "$@"
+		run_prog "${t[@]}" env ASAN_OPTIONS="$(sl_no_lsan)" strace -f -qq -o "$trace" -e trace="$calls" "$@"
 		echo "strace -e trace=$calls:"
 		sl_indent "$(cat "$trace")"
 	else
@@ -56,7 +59,8 @@ injected() {
 	[[ $1 == *:* ]] || when=1
 	shift 2
 	need_strace
-	run_prog strace -f -qq -o /dev/null -e trace="$call" -e inject="$call:error=$name:when=$when" "$@"
+	run_prog env ASAN_OPTIONS="$(sl_no_lsan)" strace -f -qq -o /dev/null -e trace="$call" \
+		-e inject="$call:error=$name:when=$when" "$@"
 	assert_errno "$call" "$name"
 }
 
@@ -65,5 +69,6 @@ start_injected() {
 	[[ $2 == *:* ]] || when=1
 	shift 3
 	need_strace
-	start_bg "$bg" strace -f -qq -o /dev/null -e trace="$call" -e inject="$call:error=$name:when=$when" "$@"
+	start_bg "$bg" env ASAN_OPTIONS="$(sl_no_lsan)" strace -f -qq -o /dev/null -e trace="$call" \
+		-e inject="$call:error=$name:when=$when" "$@"
 }

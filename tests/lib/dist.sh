@@ -9,8 +9,10 @@
 #
 # What stays behind: solutions/, .git, .ci/ (the kit's own CI), build/, node_modules/ (fetched again
 # on first use), the kit's self-tests (every tests/*.bats that is not a lab's, tests/fixtures/,
-# tests/lib/selftest.sh and its tests/lib/killers.txt, tests/lib/lint.sh, tests/lib/mkstarter) and
-# the instructor's builders (this script, tests/lib/gradescope/, the workflow template). Before
+# tests/lib/selftest.sh and its tests/lib/killers.txt, the line mutants' tests/lib/linemut,
+# line-killers.txt and equivalent-mutants.txt (which quotes solution lines), tests/lib/lint.sh,
+# tests/lib/mkstarter) and the instructor's builders (this script, tests/lib/gradescope/, the
+# workflow template). Before
 # anything is written it proves the copy leaks no solution: every starter is exactly what its
 # solution generates (tests/lib/mkstarter), no C file holds a solution marker, and no file is a
 # copy of a solution file.
@@ -40,6 +42,7 @@ files() {
 		sed 's|^\./||' | LC_ALL=C sort | while read -r f; do
 		case $f in
 		tests/lib/selftest.sh | tests/lib/killers.txt | tests/lib/lint.sh | tests/lib/mkstarter | tests/lib/dist.sh) continue ;;
+		tests/lib/linemut | tests/lib/line-killers.txt | tests/lib/equivalent-mutants.txt) continue ;;
 		tests/lib/classroom/*.yml) continue ;;
 		tests/*.bats) b=${f#tests/}; is_lab "${b%.bats}" || continue ;;
 		*~ | *.swp | *.orig | *.rej) continue ;;

@@ -10,6 +10,10 @@
 #   mutants     for each TODO region k: the solution with only region k stubbed fails its lab's tests
 #               (only in the full self-test, SELFTEST_FULL=1: `make test-full`, with the kit's tests
 #               tagged slow: batch grading, the autograder, watch, fuzzing, valgrind)
+#   line mutants  (full self-test too; SELFTEST_LINES=0 leaves them out) each statement of each region
+#               removed or altered alone (tests/lib/linemut) fails a test of its lab, or is listed in
+#               tests/lib/equivalent-mutants.txt with the reason it behaves as the solution; built
+#               without -Werror; the figure "line mutants: killed K / total T (E listed equivalent)"
 #   kit         every other tests/*.bats (kit.bats: the helpers and the Makefile contract; and the
 #               checks of grading, documents, quality...): each runs beside the labs, and must pass
 # Usage: tests/lib/selftest.sh [NN-name|KIT ...]  (default: every lab in the manifest, and every kit
@@ -36,6 +40,10 @@ equivalents=$top/tests/lib/equivalent-mutants.txt
 # build/selftest/all/line-killers.txt; tests/lib/line-killers.txt is the committed seed.
 line_killers=$top/tests/lib/line-killers.txt
 
+# A line mutant's run of its lab's tests ends after this many seconds (a hung test, or bats waiting
+# on a process a test left behind, must not hold the whole self-test for the general 600 s).
+line_limit=${SELFTEST_LINE_LIMIT:-120}
+
 # line_job LAB FILE ID TREE BATSFILE LOG: run the tests on one line mutant, cheapest first: the test
 # that killed it last time, else the one that killed its TODO region (tests/lib/killers.txt), else
 # the lab's whole file (up to its first failure). A mutant that does not compile leaves LOG.nocompile.
@@ -52,12 +60,12 @@ line_job() {
 		tests/lib/killers.txt 2>/dev/null)
 	[[ -z $t || " ${try[*]-} " == *" $t "* ]] || try+=("$t")
 	for t in "${try[@]+"${try[@]}"}"; do
-		SAN= TREE_DIR=$tree timeout -k 5 600 "$bats" --tap --filter "^$(sed 's/[][\.^$|?*+(){}]/\\&/g' <<<"$t")\$" \
+		SAN= TREE_DIR=$tree timeout -k 5 "$line_limit" "$bats" --tap --filter "^$(sed 's/[][\.^$|?*+(){}]/\\&/g' <<<"$t")\$" \
 			"$file" >"$log" 2>&1
 		grep -qE '^not ok ' "$log" && break
 	done
 	grep -qE '^not ok ' "$log" 2>/dev/null ||
-		SAN= TREE_DIR=$tree timeout -k 5 600 "$bats" --tap "${abort[@]}" "$file" >"$log" 2>&1
+		SAN= TREE_DIR=$tree timeout -k 5 "$line_limit" "$bats" --tap "${abort[@]}" "$file" >"$log" 2>&1
 	t=$(grep -m1 -E '^not ok ' "$log" | sed -E 's/^not ok [0-9]+ //')
 	[[ -z $t ]] || echo "$lab $id $t" >"$log.killer"
 }
@@ -243,6 +251,8 @@ for lab in "${labs[@]+"${labs[@]}"}"; do
 	[[ -n ${SELFTEST_FULL:-} ]] || continue
 	for ((k = 1; k <= n; k++)); do echo "mutant $lab $k" >>"$joblist"; done
 	# Line mutants (tests/lib/linemut), but not those listed as equivalent: "line LAB FILE:ID".
+	# SELFTEST_LINES=0: none (only the region mutants and the slow kit tests).
+	[[ ${SELFTEST_LINES:-1} != 0 ]] || continue
 	for s in solutions/"$lab"/*.c; do
 		awk -f tests/lib/linemut "$s" | cut -d $'\037' -f 1 |
 			awk -v l="$lab" -v f="${s##*/}" -v eq="$equivalents" -v eqout="$work/line-equivalent" '
@@ -376,7 +386,7 @@ fi
 {
 	printf '# lab, TODO id, and the first test that fails when only that region of the solution is\n'
 	printf '# undone. Written by `make test` (build/selftest/all/killers.txt); it runs these tests first.\n'
-	cat "$work"/*.killer 2>/dev/null | sort -k1,1 -k2,2V
+	cat "$work"/mutant.*.killer 2>/dev/null | sort -k1,1 -k2,2V
 } >"$work/killers.txt"
 if [[ ${#args[@]} == 0 && -n ${SELFTEST_FULL:-} ]] && ! cmp -s "$work/killers.txt" tests/lib/killers.txt; then
 	echo "  note  tests/lib/killers.txt is out of date (a slower self-test, nothing worse):"
