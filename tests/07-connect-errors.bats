@@ -80,6 +80,13 @@ finish_bg() {
 	stop_bg "$1"
 }
 
+# explained N: stdout has exactly N lines (the EINPROGRESS line with -t, and the one line explaining
+# the errno): one case of the explanation, not several run together.
+explained() {
+	((${#lines[@]} == $1)) ||
+		fail "expected exactly $1 line(s) on stdout: one line explains the errno (does a case of the switch fall through into the next?)"
+}
+
 # After a successful connect: the client port the program printed is the one the server saw.
 expect_same_client_port() {
 	[[ ${lines[-1]} =~ ^connected\ to\ 127\.0\.0\.1\ port\ $port\ from\ 127\.0\.0\.1\ port\ ([0-9]+)$ ]] ||
@@ -95,6 +102,7 @@ expect_same_client_port() {
 	run_prog "$LAB_BIN/connect_err" 127.0.0.1 "$cport"
 	assert_errno connect ECONNREFUSED
 	assert_line --index 0 --regexp '^RST received'
+	explained 1
 	# The kernel's own answer for that port, asked by the probe: the same.
 	run_prog "$PROBE" connect 127.0.0.1 "$cport"
 	assert_errno connect ECONNREFUSED
@@ -142,19 +150,70 @@ expect_same_client_port() {
 
 @test "07-connect-errors: -t to a closed port: EINPROGRESS, then SO_ERROR reports ECONNREFUSED" {
 	closed_port
-	run_prog -t 3 "$LAB_BIN/connect_err" -t 2000 127.0.0.1 "$cport"
+	# A limit of a minute: the RST is there at once, and poll() returns then. A program that sleeps
+	# its whole limit instead of waiting in poll() runs out of the test's 3 s.
+	run_prog -t 3 "$LAB_BIN/connect_err" -t 60000 127.0.0.1 "$cport"
 	assert_errno connect ECONNREFUSED
 	assert_line --index 0 --regexp '^connect: EINPROGRESS'
 	assert_line --index 1 --regexp '^RST received'
+	explained 2
 }
 
 @test "07-connect-errors: -t to a listening port: EINPROGRESS, then connected with the client port the server saw" {
 	start_bg srv "$PROBE" serve 127.0.0.1 0
 	port=${line##* } # the probe says "listening ADDR PORT"
-	run_prog "$LAB_BIN/connect_err" -t 2000 127.0.0.1 "$port"
+	# poll() returns as soon as the handshake is done: a minute's limit must cost nothing.
+	run_prog -t 3 "$LAB_BIN/connect_err" -t 60000 127.0.0.1 "$port"
 	assert_success
 	assert_line --index 0 --regexp '^connect: EINPROGRESS'
 	expect_same_client_port
+}
+
+# need_strace: skip where strace is missing or cannot trace (ptrace not allowed here).
+need_strace() {
+	command -v strace >/dev/null || skip "needs strace to see the system calls the program makes"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace is not allowed)"
+}
+
+# in_trace RE WHAT: the strace output in $trace has a line matching the extended regex RE, or fail.
+in_trace() {
+	grep -qE -- "$1" "$trace" && return 0
+	echo "strace said:"
+	sl_indent "$(grep -vE '^(\+\+\+|---)' "$trace" | head -n 30)"
+	fail "strace shows no $2"
+}
+
+@test "07-connect-errors: strace shows the calls were made: connect refused by the kernel; with -s and -t, TCP_SYNCNT set, poll with the limit, ECONNREFUSED read from SO_ERROR" {
+	need_strace
+	closed_port
+	local trace=$BATS_TEST_TMPDIR/trace sa
+	sa="\\{sa_family=AF_INET, sin_port=htons\\($cport\\), sin_addr=inet_addr\\(\"127\\.0\\.0\\.1\"\\)\\}, 16\\)"
+	# Blocking: the errno printed is the one connect() itself returned.
+	run_prog strace -qq -o "$trace" -e trace=%network "$LAB_BIN/connect_err" 127.0.0.1 "$cport"
+	assert_errno connect ECONNREFUSED
+	in_trace "^connect\\([0-9]+, $sa = -1 ECONNREFUSED" "connect() to 127.0.0.1 port $cport that the kernel refused (ECONNREFUSED)"
+	# Non-blocking, bounded: the option as given, EINPROGRESS, poll() with the limit, then SO_ERROR.
+	run_prog -t 3 strace -qq -o "$trace" -e trace=%network,%desc "$LAB_BIN/connect_err" -s 3 -t 60000 127.0.0.1 "$cport"
+	assert_errno connect ECONNREFUSED
+	in_trace "^setsockopt\\([0-9]+, (SOL_TCP|IPPROTO_TCP), TCP_SYNCNT, \\[3\\]" "setsockopt(TCP_SYNCNT) with the value of -s 3"
+	in_trace "^connect\\([0-9]+, $sa = -1 EINPROGRESS" "non-blocking connect() that returned EINPROGRESS"
+	in_trace "^(poll\\(.*, 60000\\)|ppoll\\(.*\\{tv_sec=60, tv_nsec=0\\}.*\\)) += [1-9]" "poll() that waited with the limit of -t 60000 ms and returned the event"
+	in_trace "^getsockopt\\([0-9]+, SOL_SOCKET, SO_ERROR, \\[(ECONNREFUSED|111)\\]" "getsockopt(SO_ERROR) that read ECONNREFUSED"
+}
+
+@test "07-connect-errors: EPERM (a firewall's answer, injected by strace) is explained as destination unreachable; an errno of no other kind as another failure" {
+	need_strace
+	closed_port
+	# No firewall here to reject the SYN: strace makes connect() return the errno one would give
+	# (the call itself never reaches the kernel).
+	run_prog strace -qq -o /dev/null -e trace=connect -e inject=connect:error=EPERM "$LAB_BIN/connect_err" 127.0.0.1 "$cport"
+	assert_errno connect EPERM
+	assert_line --index 0 --regexp '^destination unreachable'
+	explained 1
+	run_prog strace -qq -o /dev/null -e trace=connect -e inject=connect:error=EADDRNOTAVAIL "$LAB_BIN/connect_err" -t 100 127.0.0.1 "$cport"
+	assert_errno connect EADDRNOTAVAIL
+	assert_line --index 0 --regexp '^connect failed'
+	explained 1
 }
 
 @test "07-connect-errors: a full accept queue drops the SYN: with -s 1 the kernel gives up with ETIMEDOUT" {
@@ -167,6 +226,7 @@ expect_same_client_port() {
 	echo "took $ms ms; TcpExt:ListenOverflows $before -> $(counter TcpExt:ListenOverflows)"
 	assert_errno connect ETIMEDOUT
 	assert_line --index 0 --regexp '^no answer to the SYN'
+	explained 1
 	# The kernel waited for at least one retransmission of the SYN (the first comes after 1 s);
 	# how long exactly depends on the kernel, so only a bound is checked.
 	((ms >= 1000)) || fail "ETIMEDOUT after $ms ms: too soon for a SYN that was resent"
@@ -174,11 +234,22 @@ expect_same_client_port() {
 		fail "the listener never dropped a SYN (TcpExt:ListenOverflows did not rise): was a SYN sent?"
 }
 
+@test "07-connect-errors: -s above the kernel's limit of 127 is refused by setsockopt with EINVAL" {
+	closed_port
+	run_prog "$LAB_BIN/connect_err" -s 200 127.0.0.1 "$cport"
+	assert_errno setsockopt EINVAL
+	[[ -z $output ]] || fail "setsockopt failed before any connect: nothing to explain on stdout"
+	# 127 is the largest value the kernel takes: the connect is made, and refused.
+	run_prog "$LAB_BIN/connect_err" -s 127 127.0.0.1 "$cport"
+	assert_errno connect ECONNREFUSED
+}
+
 @test "07-connect-errors: in a namespace with only lo up, a non-loopback address gives ENETUNREACH" {
 	need_ip
 	ns_prog 'ip link set lo up' "$LAB_BIN/connect_err" "198.51.100.$((RANDOM % 250 + 2))" 80
 	assert_errno connect ENETUNREACH
 	assert_line --index 0 --regexp '^destination unreachable'
+	explained 1
 	# The same namespace reaches its own loopback: nothing but the missing route is wrong.
 	ns_prog 'ip link set lo up' "$LAB_BIN/connect_err" 127.0.0.1 80
 	assert_errno connect ECONNREFUSED
@@ -191,6 +262,7 @@ expect_same_client_port() {
 	ns_prog 'ip link set lo up && ip route add unreachable 203.0.113.0/24' "$LAB_BIN/connect_err" "$h" 80
 	assert_errno connect EHOSTUNREACH
 	assert_line --index 0 --regexp '^destination unreachable'
+	explained 1
 	# Non-blocking: the route lookup fails before any SYN is sent, so connect fails at once
 	# instead of returning EINPROGRESS.
 	ns_prog 'ip link set lo up && ip route add unreachable 203.0.113.0/24' "$LAB_BIN/connect_err" -t 2000 "$h" 80
@@ -203,6 +275,7 @@ expect_same_client_port() {
 	ns_prog 'ip link set lo up && ip route add prohibit 203.0.113.0/24' "$LAB_BIN/connect_err" "$(rand_host)" 443
 	assert_errno connect EACCES
 	assert_line --index 0 --regexp '^destination unreachable'
+	explained 1
 }
 
 @test "07-connect-errors: a silent host on a NOARP link never answers: -s 1 -t 8000 ends in ETIMEDOUT from SO_ERROR" {
@@ -220,6 +293,7 @@ expect_same_client_port() {
 	assert_errno connect ETIMEDOUT
 	assert_line --index 0 --regexp '^connect: EINPROGRESS'
 	assert_line --index 1 --regexp '^no answer to the SYN'
+	explained 2
 	((ms >= 1000)) || fail "ETIMEDOUT after $ms ms: too soon for a SYN that was resent"
 	# What the namespace's kernel counted: one connection attempt, its SYN resent, aborted on timeout.
 	[[ $(counter Tcp:ActiveOpens "$NS_STAT") == 1 ]] || fail "expected exactly one connect attempt in the namespace"

@@ -4,6 +4,7 @@
 # 60 s, so earlier runs leave some behind: never match on one port alone), and what the kit's
 # probe, as the other end, got from its own socket calls (EOF, ECONNRESET).
 load lib/socklab
+load lib/calls
 
 setup_file() { lab_setup_file 08-close; }
 setup() {
@@ -94,6 +95,22 @@ client_port() {
 	assert_line "got $n bytes, then EOF"
 }
 
+@test "08-close: close_cl half prints the whole reply when it comes in pieces with pauses between them, up to EOF" {
+	# The probe answers as drain does, but 100 bytes at a time, 40 ms apart: one read() gets one piece.
+	start_bg peer env PROBE_PIECES=100/40 "$PROBE" drain 127.0.0.1 0
+	local svport msg n
+	svport=$(probe_port "$line")
+	msg=$(head -c 300 /dev/urandom | base64 -w0)
+	n=$((${#msg} + 1))
+	run_prog "$LAB_BIN/close_cl" half 127.0.0.1 "$svport" "$msg"
+	assert_success
+	assert_line --index 2 "got $n bytes"
+	assert_line --index 3 "${msg^^}"
+	assert_line --index 4 "EOF after $((${#n} + 11 + n)) bytes of reply"
+	wait_exit peer
+	assert_line "got $n bytes, then EOF"
+}
+
 @test "08-close: the side that closes first (here the client) gets the TIME_WAIT, the other side none" {
 	start_bg sv "$LAB_BIN/close_sv" upper 127.0.0.1 0
 	local svport=$port
@@ -132,6 +149,47 @@ client_port() {
 	assert_line --index 3 "closed"
 }
 
+# The server's socket from port $1 to $2 has read everything (Recv-Q 0), and the process $3 sleeps.
+all_read() {
+	local q st
+	q=$(ss -Htn "( sport = :$1 and dport = :$2 )" | awk '{ print $2 }')
+	read -r _ _ st _ 2>/dev/null <"/proc/$3/stat"
+	[[ $q == 0 && $st == S ]]
+}
+
+@test "08-close: close_sv hold reads what its client sends and stays in read until the FIN: data is not the end" {
+	start_bg sv "$LAB_BIN/close_sv" hold 127.0.0.1 0
+	local svport=$port cport
+	# The probe sends 5000 bytes and then waits (no FIN) until SIGUSR1.
+	start_bg cl "$PROBE" stream -p 127.0.0.1 "$svport" 5000
+	cport=$(probe_port "$line")
+	wait_output sv "peer 127.0.0.1 port $cport"
+	wait_until all_read "$svport" "$cport" "$sv_pid" || {
+		show_pair "$svport" "$cport"
+		fail "close_sv hold should read the client's 5000 bytes and then wait in read() for more"
+	}
+	! grep -q "read returned 0" "$BATS_TEST_TMPDIR/sv.out" ||
+		fail "close_sv hold reported the EOF while the client was still connected, with no FIN sent: read until read() returns 0"
+	in_state established "$svport" "$cport" || { show_pair "$svport" "$cport"; fail "the connection should still be open both ways"; }
+	kill -USR1 "$cl_pid" # now the probe half-closes: its FIN
+	wait_output sv "read returned 0"
+	await_state close-wait "$svport" "$cport"
+	kill -USR1 "$sv_pid"
+	wait_exit sv
+	[[ $status == 0 ]] || fail "expected close_sv to exit 0 after SIGUSR1"
+}
+
+@test "08-close: close_sv hold reports ECONNRESET when its client resets the connection instead of closing it" {
+	start_bg sv "$LAB_BIN/close_sv" hold 127.0.0.1 0
+	local svport=$port
+	run_prog "$LAB_BIN/close_cl" reset 127.0.0.1 "$svport"
+	assert_success
+	client_port
+	wait_exit sv
+	assert_errno read ECONNRESET
+	refute_line --partial "read returned 0"
+}
+
 # points: 0 (the untouched starter already passes this test)
 @test "08-close: a server that closes first gets the TIME_WAIT, its client sits in CLOSE-WAIT until it closes too" {
 	start_bg sv "$LAB_BIN/close_sv" close 127.0.0.1 0
@@ -159,6 +217,49 @@ client_port() {
 	assert_line --index 2 "send 1: OK"
 	# The first send drew an RST from the peer's closed socket: nothing of the pair is left.
 	await_gone "$cport" "$svport" "the peer's RST should have ended the connection on both sides"
+}
+
+@test "08-close: epipe reads up to the peer's FIN: bytes that come first, in pieces, are not the end" {
+	# The peer sends a greeting a byte at a time, 40 ms apart, and only then closes.
+	start_bg peer env PROBE_PIECES=1/40 "$PROBE" send 127.0.0.1 0 "hello"
+	local svport
+	svport=$(probe_port "$line")
+	run_prog "$LAB_BIN/close_cl" epipe 127.0.0.1 "$svport"
+	assert_errno send EPIPE
+	client_port
+	assert_line --index 1 "peer closed: read returned 0 (EOF)"
+	assert_line --index 2 "send 1: OK"
+	wait_exit peer
+	assert_line "sent 5 bytes, then FIN"
+}
+
+@test "08-close: epipe reports a peer that resets instead of closing: read fails with ECONNRESET" {
+	start_bg peer "$PROBE" send -R 127.0.0.1 0 ""
+	local svport
+	svport=$(probe_port "$line")
+	run_prog "$LAB_BIN/close_cl" epipe 127.0.0.1 "$svport"
+	assert_errno read ECONNRESET
+	client_port
+	refute_line --partial "peer closed"
+}
+
+@test "08-close: strace shows epipe's sends: the first returns 1, the next really fails with EPIPE, both with MSG_NOSIGNAL" {
+	need_strace
+	start_bg peer "$PROBE" close 127.0.0.1 0
+	local svport trace=$BATS_TEST_TMPDIR/trace
+	svport=$(probe_port "$line")
+	run_prog strace -qq -o "$trace" -e trace=sendto,sendmsg,write "$LAB_BIN/close_cl" epipe 127.0.0.1 "$svport"
+	assert_errno send EPIPE
+	echo "strace said:"
+	sl_indent "$(grep -E '^send' "$trace")"
+	# The sends on the socket, as "RESULT FLAGS" (a send() is sendto() to the kernel).
+	local sends
+	sends=$(awk '/^send(to|msg)\(/ { r = $0; sub(/.*\) += /, "", r); sub(/ .*/, "", r)
+		f = ($0 ~ /MSG_NOSIGNAL/) ? "MSG_NOSIGNAL" : "no-MSG_NOSIGNAL"; if ($0 ~ /EPIPE/) r = "EPIPE"; print r, f }' "$trace")
+	[[ $(head -n 1 <<<"$sends") == "1 MSG_NOSIGNAL" ]] ||
+		fail "expected the first send() with MSG_NOSIGNAL to return 1 (the peer's socket still takes it)"
+	[[ $(tail -n 1 <<<"$sends") == "EPIPE MSG_NOSIGNAL" ]] ||
+		fail "expected the last send() with MSG_NOSIGNAL to fail with EPIPE: the error printed must be the kernel's answer to a real send()"
 }
 
 @test "08-close: without MSG_NOSIGNAL the send after the peer's close kills the client with SIGPIPE (status 141)" {
@@ -199,8 +300,9 @@ client_port() {
 
 # points: 0 (the untouched starter already passes this test)
 @test "08-close: shutdown on a socket that never connected fails with ENOTCONN" {
-	run_prog "$LAB_BIN/close_cl" notconn
+	traced shutdown "$LAB_BIN/close_cl" notconn
 	assert_errno shutdown ENOTCONN
+	assert_traced shutdown ENOTCONN
 }
 
 # points: 0 (the untouched starter already passes this test)

@@ -8,6 +8,7 @@
 # 108 bytes and the temporary directory may have a long name), and leaves no socket file behind:
 # teardown checks that folder, and /tmp, for any socket file of this test.
 load lib/socklab
+load lib/calls
 
 setup_file() {
 	lab_setup_file 09-local
@@ -131,6 +132,16 @@ abstract_len() { echo $((SUN_OFF + 1 + ${#1})); }
 	assert_line "got hi $tok"
 }
 
+@test "09-local: local_cl prints the whole reply when the server sends it in pieces with pauses between them" {
+	# The probe answers "echo: LINE" 4 bytes at a time, 40 ms apart: one read() gets one piece.
+	start_bg srv env PROBE_PIECES=4/40 "$PROBE" unix serve "$tok.sock"
+	run_prog "$LAB_BIN/local_cl" "$tok.sock" "in pieces $tok"
+	assert_success
+	assert_line "echo: in pieces $tok"
+	wait_exit srv
+	assert_line "got in pieces $tok"
+}
+
 @test "09-local: local_cl connects to an abstract name with its exact length (no NUL counted)" {
 	start_bg srv "$PROBE" unix serve "@$tok"
 	# A client that passes sizeof(addr) asks for a name padded with NULs: ECONNREFUSED.
@@ -143,8 +154,9 @@ abstract_len() { echo $((SUN_OFF + 1 + ${#1})); }
 }
 
 @test "09-local: local_cl to a path where nothing exists fails in connect with ENOENT" {
-	run_prog "$LAB_BIN/local_cl" "$tok.sock"
+	traced connect "$LAB_BIN/local_cl" "$tok.sock"
 	assert_errno connect ENOENT
+	assert_traced connect ENOENT
 }
 
 @test "09-local: local_cl to a socket file nobody listens on fails with ECONNREFUSED, and so does an abstract name nobody holds" {
@@ -152,11 +164,13 @@ abstract_len() { echo $((SUN_OFF + 1 + ${#1})); }
 	run_prog "$PROBE" unix bind "$tok.sock"
 	assert_success
 	[[ -S $tok.sock ]] || fail "the probe should have left a socket file $tok.sock"
-	run_prog "$LAB_BIN/local_cl" "$tok.sock"
+	traced connect "$LAB_BIN/local_cl" "$tok.sock"
 	assert_errno connect ECONNREFUSED
+	assert_traced connect ECONNREFUSED
 	rm -f "$tok.sock"
-	run_prog "$LAB_BIN/local_cl" "@$tok-nobody"
+	traced connect "$LAB_BIN/local_cl" "@$tok-nobody"
 	assert_errno connect ECONNREFUSED
+	assert_traced connect ECONNREFUSED
 }
 
 # The socketpair: the parent's pid, the child's pid, and both descriptors, from local_pair's lines.
@@ -190,6 +204,10 @@ pair_lines() {
 	assert_line "child $child: read returned 0 (EOF), exiting"
 	assert_line "parent $parent: child $child exited with status 0"
 	no_socket_file "a socketpair has no name: no file should appear"
+	# A message of two bytes: the answer is built whole for a short line too.
+	run_prog "$LAB_BIN/local_pair" hi
+	assert_success
+	pair_lines hi
 }
 
 @test "09-local: local_pair -w: ss -x shows the pair as two connected unnamed sockets, one end held by the parent, the other by the child" {
@@ -243,8 +261,9 @@ pair_lines() {
 	[[ $status == 137 ]] || fail "local_sv should have died of SIGKILL (status 137), got $status"
 	[[ -S $tok.sock ]] || fail "SIGKILL leaves no chance to clean up: the socket file $tok.sock should still be there"
 	wait_until no_listener "$tok.sock" || fail "ss -x still shows a socket listening on $tok.sock"
-	run_prog "$LAB_BIN/local_sv" "$tok.sock"
+	traced bind "$LAB_BIN/local_sv" "$tok.sock"
 	assert_errno bind EADDRINUSE
+	assert_traced bind EADDRINUSE
 	[[ -S $tok.sock ]] || fail "a server whose bind failed must not remove the file"
 	rm -f "$tok.sock"
 }
@@ -266,10 +285,22 @@ pair_lines() {
 	[[ $status == 0 ]] || fail "local_sv -u on a fresh path should work and exit 0 on SIGTERM, got $status"
 }
 
+@test "09-local: local_sv -u on a path that is a directory fails in unlink (EISDIR), before any bind" {
+	mkdir "$tok.dir"
+	traced unlink,bind "$LAB_BIN/local_sv" -u "$tok.dir"
+	rmdir "$tok.dir"
+	assert_errno unlink EISDIR
+	assert_traced unlink EISDIR
+	if [[ -n ${trace:-} ]] && grep -q '^\([0-9]* *\)\?bind(' "$trace"; then
+		fail "a failed unlink() other than ENOENT ends the server: bind() should not have been tried"
+	fi
+}
+
 @test "09-local: binding a path where a live server listens fails with EADDRINUSE and leaves that server's file alone" {
 	start_bg sv "$LAB_BIN/local_sv" "$tok.sock"
-	run_prog "$LAB_BIN/local_sv" "$tok.sock"
+	traced bind "$LAB_BIN/local_sv" "$tok.sock"
 	assert_errno bind EADDRINUSE
+	assert_traced bind EADDRINUSE
 	[[ -S $tok.sock ]] || fail "the second server removed the first one's socket file"
 	run_prog "$PROBE" unix connect "$tok.sock" "still there"
 	assert_line "echo: still there"
@@ -312,6 +343,33 @@ pair_lines() {
 	run_prog "$LAB_BIN/local_cl" "@$too"
 	assert_usage
 	no_socket_file "a refused name must create no file"
+}
+
+@test "09-local: an abstract name of 107 bytes after the @ fits: local_sv and local_cl each meet the probe on it" {
+	local fit
+	fit=$(name_of_length $((SUN_SIZE - 1)))
+	start_bg sv "$LAB_BIN/local_sv" "@$fit"
+	[[ $line == "listening on @$fit (addrlen $((SUN_OFF + SUN_SIZE)))" ]] ||
+		fail "a NUL and $((SUN_SIZE - 1)) bytes of name fill sun_path exactly: addrlen $((SUN_OFF + SUN_SIZE))"
+	run_prog "$PROBE" unix connect "@$fit" "long $tok"
+	assert_success
+	assert_line "echo: long $tok"
+	stop_bg sv
+	start_bg srv "$PROBE" unix serve "@$fit"
+	run_prog "$LAB_BIN/local_cl" "@$fit" "long $tok"
+	assert_success
+	assert_line --index 0 "connected to @$fit (addrlen $((SUN_OFF + SUN_SIZE)))"
+	assert_line "echo: long $tok"
+	no_socket_file "an abstract name has no file"
+}
+
+@test "09-local: local_pair reports a failed socketpair (no descriptor left under ulimit -n 4) with EMFILE, exit 1" {
+	# Descriptors 0-2 and nothing else open, at most 4: socketpair() needs two, only 3 is free.
+	# shellcheck disable=SC2016
+	run_prog bash -c 'for f in /proc/$$/fd/*; do f=${f##*/}; ((f > 2)) && eval "exec $f>&-"; done
+		ulimit -n 4 && exec "$0" hi' "$LAB_BIN/local_pair"
+	assert_errno socketpair EMFILE
+	[[ -z $output ]] || fail "nothing was created: nothing should be printed on stdout (no fork either)"
 }
 
 # points: 0 (the untouched starter already passes this test)

@@ -6,6 +6,7 @@
 # IPV6_V6ONLY's default (net.ipv6.bindv6only) is never assumed: one test sets it to 1 inside a
 # network namespace of its own, where nobody else can see the change.
 load lib/socklab
+load lib/calls
 
 setup_file() { lab_setup_file 10-ipv6; }
 setup() { lab_setup; }
@@ -286,8 +287,9 @@ ns_bindv6only() {
 
 @test "10-ipv6: with -6 an IPv4-mapped address cannot be bound (bind: EINVAL); without it, it binds the IPv4 port" {
 	need_ipv6
-	run_prog "$LAB_BIN/ipv6" serve -6 -a ::ffff:127.0.0.1 0
+	traced bind "$LAB_BIN/ipv6" serve -6 -a ::ffff:127.0.0.1 0
 	assert_errno bind EINVAL
+	assert_traced bind EINVAL
 	start_bg srv "$LAB_BIN/ipv6" serve -a ::FFFF:127.0.0.1 -n 1 0
 	expect_listening ::ffff:127.0.0.1 0
 	expect_listener '(\[::ffff:127\.0\.0\.1\]|::ffff:127\.0\.0\.1)' 0

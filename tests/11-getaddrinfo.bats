@@ -9,6 +9,7 @@
 # nothing can leave the namespace. Where namespaces are refused, they use the machine's own
 # /etc/hosts if localhost has both addresses in it, and skip otherwise.
 load lib/socklab
+load lib/calls
 
 setup_file() { lab_setup_file 11-getaddrinfo; }
 setup() {
@@ -143,6 +144,18 @@ localhost_ns() {
 	refute_output --partial "trying"
 }
 
+@test "11-getaddrinfo: the client prints the whole reply when the server sends it in pieces with pauses between them" {
+	local msg
+	msg=$(random_line)
+	# The probe answers "echo: LINE" 4 bytes at a time, 40 ms apart: one read() gets one piece.
+	start_bg srv env PROBE_PIECES=4/40 "$PROBE" serve 127.0.0.1 0
+	srv_port=${line##* }
+	run_prog "$LAB_BIN/gai_cl" 127.0.0.1 "$srv_port" "$msg"
+	assert_success
+	expect_connected 127.0.0.1 "$srv_port"
+	assert_line "echo: $msg"
+}
+
 @test "11-getaddrinfo: the server binds a numeric IPv4 address, reports AF_INET, and the kernel listens there" {
 	start_bg sv "$LAB_BIN/gai_sv" 127.0.0.1 0
 	expect_listening "$line" 127.0.0.1 AF_INET
@@ -231,8 +244,9 @@ localhost_ns() {
 	# A port bound by a probe that never listens: the kernel answers SYNs with an RST.
 	start_bg rsv "$PROBE" reserve 127.0.0.1 0
 	local free=${line##* }
-	run_prog "$LAB_BIN/gai_cl" 127.0.0.1 "$free"
+	traced connect "$LAB_BIN/gai_cl" 127.0.0.1 "$free"
 	assert_errno connect ECONNREFUSED
+	assert_traced connect ECONNREFUSED
 	assert_line --index 0 --regexp "^trying 127\.0\.0\.1 port $free: connect: ECONNREFUSED \("
 	[[ ${#lines[@]} == 1 ]] || fail "one address, one attempt: expected one \"trying\" line and nothing else on stdout"
 }
@@ -240,10 +254,66 @@ localhost_ns() {
 @test "11-getaddrinfo: when its only address is taken, the server reports the failed bind and exits 1 with EADDRINUSE" {
 	start_bg blk "$PROBE" listen 127.0.0.1 0
 	local taken=${line##* }
-	run_prog "$LAB_BIN/gai_sv" 127.0.0.1 "$taken"
+	traced bind "$LAB_BIN/gai_sv" 127.0.0.1 "$taken"
 	assert_errno bind EADDRINUSE
+	assert_traced bind EADDRINUSE
 	assert_line --index 0 --regexp "^trying 127\.0\.0\.1 port $taken: bind: EADDRINUSE \("
 	[[ ${#lines[@]} == 1 ]] || fail "one address, one attempt: expected one \"trying\" line and nothing else on stdout"
+}
+
+@test "11-getaddrinfo: the server listens with the backlog SOMAXCONN: ss shows a Send-Q of at least 128" {
+	start_bg sv "$LAB_BIN/gai_sv" 127.0.0.1 0
+	expect_listening "$line" 127.0.0.1 AF_INET
+	local q
+	q=$(ss -Hltn "( sport = :$sv_port )" | awk '{ print $3 }')
+	echo "ss -Hltn, port $sv_port: Send-Q (the backlog) ${q:-none}"
+	[[ $q =~ ^[0-9]+$ ]] && ((q >= 128)) ||
+		fail "expected listen(lfd, SOMAXCONN): a backlog of at least 128 (SOMAXCONN, capped by net.core.somaxconn)"
+}
+
+@test "11-getaddrinfo: ports are printed as numbers, also a port /etc/services names: 80, not http (NI_NUMERICSERV)" {
+	need_userns
+	command -v ip >/dev/null && command -v nsenter >/dev/null ||
+		skip "needs ip (iproute2) and nsenter (util-linux) for the test's own network namespace"
+	# Port 80 belongs to nobody in a network namespace of the test's own (where we may bind it).
+	start_bg ns unshare -rn sh -c 'ip link set lo up && exec "$0" reserve 127.0.0.1 0' "$PROBE"
+	IN=(nsenter -t "$ns_pid" -U -n --preserve-credentials)
+	start_bg sv "${IN[@]}" "$LAB_BIN/gai_sv" 127.0.0.1 80
+	expect_listening "$line" 127.0.0.1 AF_INET
+	local msg
+	msg=$(random_line)
+	run_prog "${IN[@]}" "$LAB_BIN/gai_cl" 127.0.0.1 80 "$msg"
+	assert_success
+	expect_connected 127.0.0.1 80
+	assert_line "echo: $msg"
+	wait_output sv "peer ${client% *} port ${client#* }"
+}
+
+# Is there a TCP socket in TIME-WAIT from local port $1 to peer port $2?
+time_wait() { [[ -n $(ss -Htn state time-wait "( sport = :$1 and dport = :$2 )") ]]; }
+
+@test "11-getaddrinfo: killed with SIGKILL, the server starts again at once on its port while its connection is in TIME_WAIT (SO_REUSEADDR)" {
+	start_bg sv "$LAB_BIN/gai_sv" 127.0.0.1 0
+	expect_listening "$line" 127.0.0.1 AF_INET
+	local p=$sv_port cport
+	start_bg held "$PROBE" hold 127.0.0.1 "$p"
+	cport=${line##* }
+	wait_output sv "peer 127.0.0.1 port $cport"
+	# The dead server's connection is closed by the kernel first (its FIN); once the client
+	# closes too, the server's end waits in TIME_WAIT on the listening port.
+	kill -KILL "$sv_pid"
+	wait "$sv_pid" || true
+	stop_bg held
+	wait_until time_wait "$p" "$cport" || {
+		ss -Htan "( sport = :$p or dport = :$p )"
+		fail "expected the killed server's connection in TIME_WAIT on port $p"
+	}
+	run_prog "$PROBE" bind 127.0.0.1 "$p"
+	assert_errno bind EADDRINUSE # without SO_REUSEADDR, the port is taken for a minute
+	start_bg sv2 "$LAB_BIN/gai_sv" 127.0.0.1 "$p"
+	expect_listening "$line" 127.0.0.1 AF_INET
+	[[ $sv_port == "$p" ]] || fail "the restarted server should listen on port $p"
+	probe_client 127.0.0.1 "$p" "back again"
 }
 
 @test "11-getaddrinfo: the client for localhost falls back to the second address when the first refuses (a server of one family only)" {
@@ -302,6 +372,85 @@ localhost_ns() {
 	[[ $(sed -n 2p <<<"$story") == "socket $fam2 connect=0"* ]] ||
 		fail "expected the second attempt on a NEW socket($fam2, SOCK_STREAM...) whose connect() succeeds"
 	[[ $(wc -l <<<"$story") == 2 ]] || fail "expected exactly two stream sockets: one per address tried"
+}
+
+# first_stream_socket PROG ARGS...: which socket() call of PROG (1, 2...) makes its first stream socket
+# of the inet families (getaddrinfo may make sockets of its own before: nscd's), in $nth; run under
+# strace in the test's namespace (IN), every bind() failing so that a server ends at once too.
+first_stream_socket() {
+	local trace=$BATS_TEST_TMPDIR/sockets
+	"${IN[@]}" timeout -k 1 "$SOCKLAB_TIMEOUT" strace -qq -o "$trace" -e trace=socket,bind \
+		-e inject=bind:error=EADDRINUSE "$@" >/dev/null 2>&1 </dev/null || true
+	nth=$(awk '/^socket\(/ { n++ } /^socket\(AF_INET6?, SOCK_STREAM/ { print n; exit }' "$trace")
+	[[ -n $nth ]] || fail "strace saw no stream socket of AF_INET or AF_INET6 made by ${1##*/}"
+}
+
+@test "11-getaddrinfo: a socket() that fails (EAFNOSUPPORT, injected by strace) is a failed attempt of its own: the client goes on, and names the call that failed" {
+	command -v strace >/dev/null || skip "needs strace"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
+	localhost_ns
+	# Nobody listens on this port, on either address.
+	start_bg rsv "${IN[@]}" "$PROBE" reserve 127.0.0.1 0
+	local free=${line##* } nth
+	first_stream_socket "$LAB_BIN/gai_cl" localhost "$free"
+	local inject=(strace -qq -o /dev/null -e trace=socket -e "inject=socket:error=EAFNOSUPPORT:when=$nth")
+	# The first address's socket() fails (as on a kernel without that family), the second's connect()
+	# is refused: two attempts, each with its own call, and the last error is the one reported.
+	run_prog "${IN[@]}" "${inject[@]}" "$LAB_BIN/gai_cl" localhost "$free"
+	assert_errno connect ECONNREFUSED
+	assert_line --index 0 --regexp "^trying $(re "$first") port $free: socket: EAFNOSUPPORT \("
+	assert_line --index 1 --regexp "^trying $(re "$second") port $free: connect: ECONNREFUSED \("
+	# With a server on the second address, the client gets there after the failed socket().
+	serve_on "$second"
+	run_prog "${IN[@]}" "${inject[@]}" "$LAB_BIN/gai_cl" localhost "$srv_port" "after a failed socket"
+	assert_success
+	assert_line --index 0 --regexp "^trying $(re "$first") port $srv_port: socket: EAFNOSUPPORT \("
+	expect_connected "$second" "$srv_port"
+	assert_line "echo: after a failed socket"
+}
+
+@test "11-getaddrinfo: a socket(), setsockopt() or listen() that fails (injected by strace) is a failed attempt of its own: the server goes on to the next address, and names the call that failed" {
+	command -v strace >/dev/null || skip "needs strace"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
+	localhost_ns
+	local nth call err
+	first_stream_socket "$LAB_BIN/gai_sv" localhost 0
+	for call in socket setsockopt listen; do
+		err=EAFNOSUPPORT
+		[[ $call == setsockopt ]] && err=ENOPROTOOPT nth=1
+		[[ $call == listen ]] && err=EADDRINUSE nth=1
+		start_bg sv "${IN[@]}" strace -qq -o /dev/null -e trace="$call" -e "inject=$call:error=$err:when=$nth" \
+			"$LAB_BIN/gai_sv" localhost 0
+		[[ $line =~ ^trying\ $(re "$first")\ port\ 0:\ $call:\ $err\ \( ]] ||
+			fail "expected the first line \"trying $first port 0: $call: $err (...)\": the first address's $call() failed"
+		wait_output sv "listening on"
+		grep -qE "^listening on $(re "$second") port [0-9]+ \(AF_INET6?\)$" "$BATS_TEST_TMPDIR/sv.out" ||
+			fail "after the failed $call() on $first the server should go on and listen on $second"
+		stop_bg sv
+	done
+	# The first address's socket() fails, the second's port is taken: the bind's error is the last.
+	first_stream_socket "$LAB_BIN/gai_sv" localhost 0
+	start_bg blk "${IN[@]}" "$PROBE" listen "$second" 0
+	local taken=${line##* }
+	run_prog "${IN[@]}" strace -qq -o /dev/null -e trace=socket -e "inject=socket:error=EAFNOSUPPORT:when=$nth" \
+		"$LAB_BIN/gai_sv" localhost "$taken"
+	assert_errno bind EADDRINUSE
+	assert_line --index 0 --regexp "^trying $(re "$first") port $taken: socket: EAFNOSUPPORT \("
+	assert_line --index 1 --regexp "^trying $(re "$second") port $taken: bind: EADDRINUSE \("
+}
+
+@test "11-getaddrinfo: the server closes the socket of a failed attempt: once it listens on the second address it holds one socket" {
+	localhost_ns
+	start_bg blk "${IN[@]}" "$PROBE" listen "$first" 0
+	local taken=${line##* } n
+	start_bg sv "${IN[@]}" "$LAB_BIN/gai_sv" localhost "$taken"
+	[[ $line =~ ^trying\ $(re "$first")\ port\ $taken:\ bind:\ EADDRINUSE\ \( ]] ||
+		fail "expected the first line \"trying $first port $taken: bind: EADDRINUSE (...)\""
+	wait_output sv "listening on"
+	echo "ls -l /proc/$sv_pid/fd:"
+	sl_indent "$(ls -l "/proc/$sv_pid/fd" 2>&1)"
+	n=$(find "/proc/$sv_pid/fd" -mindepth 1 -lname 'socket:*' 2>/dev/null | wc -l)
+	[[ $n == 1 ]] || fail "the server holds $n sockets: the one whose bind failed must be closed before the next attempt"
 }
 
 @test "11-getaddrinfo: the server for localhost falls back to the second address when the first is taken" {

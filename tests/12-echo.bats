@@ -4,6 +4,7 @@
 # probe as client or as server, nc, socat, bash's /dev/tcp), and the kernel is asked what happened
 # (ss for the states, a probe binding the port, the server's process state before a signal).
 load lib/socklab
+load lib/calls
 
 setup_file() { lab_setup_file 12-echo; }
 setup() { lab_setup; }
@@ -168,7 +169,7 @@ in_state() { [[ -n $(ss -Htn state "$1" "( sport = :$2 and dport = :$3 )") ]]; }
 # Is process $1 still alive (not gone, not a zombie)?
 alive() {
 	local st
-	read -r _ _ st _ <"/proc/$1/stat" 2>/dev/null && [[ $st != Z ]]
+	read -r _ _ st _ 2>/dev/null <"/proc/$1/stat" && [[ $st != Z ]]
 }
 
 # wait_sv TEXT: wait_output sv TEXT, but a server that dies on the way is reported as such, with
@@ -289,6 +290,9 @@ last_word() { echo "${1##* }"; }
 	[[ $stderr =~ echo_sv:\ (write|send):\ EPIPE\ \( ]] ||
 		fail "expected the server to report \"echo_sv: write: EPIPE (...)\" on stderr for the vanished client"
 	assert_line "client 3: echoed 13 bytes, then EOF"
+	# The failed write ends client 2: one "dropped" line, no echo of more, no EOF after it.
+	[[ $(grep -c '^client 2: ' <<<"$output") == 2 ]] ||
+		fail "expected exactly two lines about client 2 (peer, dropped): a failed write ends that client (return)"
 }
 
 @test "12-echo: a client that resets mid-transfer (SO_LINGER {1, 0}) costs one connection: reported, and the next client is served" {
@@ -305,6 +309,34 @@ last_word() { echo "${1##* }"; }
 	[[ $stderr =~ echo_sv:\ (read|write|recv|send):\ (ECONNRESET|EPIPE)\ \( ]] ||
 		fail "expected the server to report the reset as \"echo_sv: read: ECONNRESET (...)\" (or write, or EPIPE) on stderr"
 	assert_line "client 2: echoed 100000 bytes, then EOF"
+}
+
+@test "12-echo: a client that resets while the server waits in read() is reported as read: ECONNRESET, once, and the next client is served" {
+	server
+	# The probe connects and resets at once, with nothing sent: the server meets the RST in read().
+	run_prog "$PROBE" rst "$LO" "$svport"
+	assert_success
+	wait_sv "client 1: dropped after"
+	run_prog "$PROBE" connect "$LO" "$svport" "next"
+	assert_success
+	assert_line --index 2 "next"
+	wait_output sv "client 2: echoed 5 bytes, then EOF"
+	stop_bg sv
+	[[ $stderr =~ ^echo_sv:\ read:\ ECONNRESET\ \( ]] ||
+		fail "expected the server to report \"echo_sv: read: ECONNRESET (...)\" on stderr: the reset met it in read()"
+	assert_line "client 1: dropped after 0 bytes"
+	[[ $(grep -c '^client 1: ' <<<"$output") == 2 ]] ||
+		fail "expected exactly two lines about client 1 (peer, dropped): a failed read ends that client (return)"
+}
+
+@test "12-echo: a failed accept() other than EINTR (EMFILE: no descriptor left under ulimit -n 4) ends the server, reported" {
+	# Descriptors 0-2 and the listening socket: with at most 4, accept() has none left for a client
+	# (the kernel takes the descriptor before it waits: it fails at once).
+	# shellcheck disable=SC2016
+	start_bg sv bash -c 'for f in /proc/$$/fd/*; do f=${f##*/}; ((f > 2)) && eval "exec $f>&-"; done
+		ulimit -n 4 && exec "$0" "$@"' "$LAB_BIN/echo_sv" "$LO" 0
+	wait_exit sv
+	assert_errno accept EMFILE
 }
 
 @test "12-echo: killed with SIGKILL, the server starts again at once on its port while its connection is in TIME_WAIT (SO_REUSEADDR)" {
@@ -401,6 +433,65 @@ last_word() { echo "${1##* }"; }
 	same "$in" "$BATS_TEST_TMPDIR/cl.out" "the echo printed by the client differs from its input"
 }
 
+# in_write PID: PID sleeps in write() (a pipe full), as /proc tells: its wait channel, or else the
+# number of the system call it is in (x86-64 write 1, arm64 64). Where neither is readable (no
+# ptrace rights over PID), that it sleeps is all /proc can say.
+in_write() {
+	local st wchan= sc=
+	read -r _ _ st _ 2>/dev/null <"/proc/$1/stat" || return 1
+	[[ $st == S ]] || return 1
+	read -r wchan 2>/dev/null <"/proc/$1/wchan"
+	[[ $wchan == *pipe_write* ]] && return 0
+	if read -r sc _ 2>/dev/null <"/proc/$1/syscall"; then
+		[[ $sc == 1 || $sc == 64 ]]
+	else
+		[[ -z $wchan || $wchan == 0 ]]
+	fi
+}
+
+in_write_or_gone() { in_write "$1" || ! alive "$1"; }
+
+@test "12-echo: the client's writes to a full stdout pipe, cut short by signals (short write, EINTR), lose nothing" {
+	start_bg peer "$PROBE" echo "$LO" 0
+	local in=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out fifo=$BATS_TEST_TMPDIR/stdout keep r i
+	random "$in" 1000000
+	# The client's stdout is a pipe read only a page at a time: once it is full (64 KiB) the client
+	# sleeps in write(). Each round sends a signal: the write() then returns early with the bytes it
+	# took (a short write), or fails with EINTR if it took none. Either way the rest must follow.
+	mkfifo "$fifo"
+	exec {keep}<>"$fifo" # so that neither the client's open() of the pipe nor ours waits
+	(
+		close_fds
+		exec setsid "$LAB_BIN/echo_cl" "$LO" "$port" <"$in" >"$fifo" 2>"$BATS_TEST_TMPDIR/cl.err"
+	) &
+	cl_pid=$!
+	SL_GROUPS+=("$cl_pid")
+	echo "\$ echo_cl $LO $port < in > pipe &   (pid $cl_pid)"
+	exec {r}<"$fifo"
+	exec {keep}>&- # the client is the pipe's only writer now: its exit is our end of file
+	: >"$out"
+	wait_until catches_usr1 "$cl_pid" || fail "echo_cl never installed its SIGUSR1 handler (or ended at once)"
+	for i in 1 2 3 4 5 6; do
+		wait_until in_write_or_gone "$cl_pid" ||
+			fail "the client did not come to wait in write() on its full stdout within $SOCKLAB_TIMEOUT s"
+		alive "$cl_pid" || break # it ended: its status and stderr tell why
+		# Even rounds free a page first: the sleeping write() takes it, and returns it (short write).
+		# Odd rounds do not: a write() that started on the full pipe took nothing, and fails (EINTR).
+		((i % 2)) || head -c 4096 <&"$r" >>"$out"
+		kill -USR1 "$cl_pid"
+	done
+	# Now read the rest of the pipe: the client goes on, and exits at its end.
+	(
+		exec cat <&"$r" >>"$out"
+	) &
+	local cat_pid=$!
+	exec {r}<&-
+	finish cl
+	wait "$cat_pid" || true
+	assert_success
+	same "$in" "$out" "the echo printed by the client differs from its input: a short write's rest lost, or EINTR not retried?"
+}
+
 @test "12-echo: SIGTERM ends the server with exit status 0 and nothing listens on its port any more" {
 	server
 	run_prog "$PROBE" connect "$LO" "$svport" ping
@@ -490,10 +581,92 @@ stopped() {
 		fail "expected \"echo_cl: send: EPIPE (...)\" on stderr: the send() comes first in the loop, and in CLOSE_WAIT a reset is EPIPE"
 }
 
+@test "12-echo: the client reports a standard input it cannot read (a directory: read fails with EISDIR), exit 1" {
+	start_bg peer "$PROBE" echo "$LO" 0
+	run_prog "$LAB_BIN/echo_cl" "$LO" "$port" </
+	assert_errno read EISDIR
+}
+
+@test "12-echo: the client reports a socket() that fails (EMFILE, injected by strace), exit 1" {
+	command -v strace >/dev/null || skip "needs strace"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
+	start_bg peer "$PROBE" echo "$LO" 0
+	# As if no descriptor were left: the client's socket() fails; connect() must not be tried.
+	run_prog strace -qq -o /dev/null -e trace=socket -e inject=socket:error=EMFILE "$LAB_BIN/echo_cl" "$LO" "$port" </dev/null
+	assert_errno socket EMFILE
+}
+
+@test "12-echo: the client reports a server that resets after its half-close: read fails with ECONNRESET, exit 1" {
+	# probe reset reads up to a newline or EOF, then resets: with no newline, it waits for our FIN.
+	start_bg peer "$PROBE" reset "$LO" 0
+	local in=$BATS_TEST_TMPDIR/in
+	printf 'no newline' >"$in"
+	traced read "$LAB_BIN/echo_cl" "$LO" "$port" <"$in"
+	assert_errno read ECONNRESET
+	assert_traced read ECONNRESET
+}
+
+@test "12-echo: the client reports a standard output it cannot write (/dev/full: ENOSPC), exit 1" {
+	start_bg peer "$PROBE" echo "$LO" 0
+	local in=$BATS_TEST_TMPDIR/in
+	echo "to /dev/full" >"$in"
+	run_prog bash -c 'exec "$0" "$@" >/dev/full' "$LAB_BIN/echo_cl" "$LO" "$port" <"$in"
+	assert_errno write ENOSPC
+}
+
+# all_sent PID PORT: PID waits in poll() and all it sent to PORT has arrived unread (its Send-Q 0,
+# the peer's Recv-Q $3).
+all_sent() {
+	in_poll "$1" && [[ $(ss -Htn "( dport = :$2 )" | awk '{ print $3 }') == 0 &&
+		$(ss -Htn "( sport = :$2 )" | awk '{ print $2 }') == "$3" ]]
+}
+
+@test "12-echo: the client reports a shutdown() that fails (ENOTCONN: the server reset before the end of input), exit 1" {
+	# probe finrst takes the line without reading it. The client, stopped (SIGSTOP) once the line is
+	# sent, gets the server's FIN and RST, and then the end of its input: continued, it reads EOF on
+	# stdin first (the loop's order), and its shutdown() meets a connection that is gone: ENOTCONN.
+	start_bg peer "$PROBE" finrst "$LO" 0
+	local pport=$port err=$BATS_TEST_TMPDIR/cl.err fifo=$BATS_TEST_TMPDIR/stdin w
+	mkfifo "$fifo"
+	exec {w}<>"$fifo"
+	(
+		close_fds
+		exec setsid "$LAB_BIN/echo_cl" "$LO" "$pport" <"$fifo" >/dev/null 2>"$err"
+	) &
+	local cl=$!
+	SL_GROUPS+=("$cl")
+	echo "\$ echo_cl $LO $pport < pipe > /dev/null &   (pid $cl)"
+	printf 'hello\n' >&"$w"
+	wait_until all_sent "$cl" "$pport" 6 || {
+		ss -Htn "( sport = :$pport or dport = :$pport )"
+		fail "the client should send its line and wait in poll() within $SOCKLAB_TIMEOUT s"
+	}
+	kill -STOP "$cl"
+	wait_until stopped "$cl" || fail "the client was not stopped $SOCKLAB_TIMEOUT s after SIGSTOP"
+	kill -USR1 "$peer_pid"
+	wait_exit peer
+	assert_success
+	wait_until no_conn "$pport" || fail "the client's connection was still there $SOCKLAB_TIMEOUT s after the RST"
+	exec {w}>&- # the end of the client's input
+	kill -CONT "$cl"
+	local rc=0
+	"$PROBE" await /dev/null "$cl" $((SOCKLAB_TIMEOUT * 1000)) >/dev/null || rc=$?
+	[[ $rc == 3 ]] || fail "the client, continued, did not end within $SOCKLAB_TIMEOUT s"
+	status=0
+	wait "$cl" || status=$?
+	sl_slurp stderr "$err"
+	printf 'SIGCONT: the client ended with exit status %s\nstderr:\n' "$status"
+	sl_indent "$stderr"
+	sl_verdict "$SOCKLAB_TIMEOUT" "" "$status" "$stderr"
+	[[ $status == 1 && $stderr =~ ^echo_cl:\ shutdown:\ ENOTCONN\ \( ]] ||
+		fail "expected exit status 1 and \"echo_cl: shutdown: ENOTCONN (...)\": the input ended (read first in the loop), and the half-close failed"
+}
+
 @test "12-echo: the client reports ECONNREFUSED when nothing listens on the port" {
 	start_bg r "$PROBE" reserve "$LO" 0
-	run_prog "$LAB_BIN/echo_cl" "$LO" "$port" </dev/null
+	traced connect "$LAB_BIN/echo_cl" "$LO" "$port" </dev/null
 	assert_errno connect ECONNREFUSED
+	assert_traced connect ECONNREFUSED
 }
 
 @test "12-echo: nc (netcat-openbsd, -N) gets its bytes back from the server" {

@@ -71,6 +71,8 @@
  *        probe reset ADDR PORT         accept one client, print "peer ADDR PORT", read a line, print "got LINE",
  *                                      then reset the connection (SO_LINGER {1, 0}): the client reads ECONNRESET
  *        probe rst HOST PORT           connect, print "local ADDR PORT", reset the connection at once
+ *        probe send [-R] ADDR PORT TEXT  accept one client, send TEXT (PROBE_PIECES applies), close: "sent N
+ *                                      bytes, then FIN"; -R: close with SO_LINGER {1, 0} ("then RST")
  *        PROBE_PIECES=N[/MS] (environment): serve, drain, echo and unix serve send each reply N bytes at
  *                                      a time, MS ms apart (default 30, at most 200; after 64 pauses the
  *                                      rest at once): a client that reads a reply once gets only a piece
@@ -109,7 +111,7 @@ static _Noreturn void usage(void)
 	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n"
 	      "       | try EXPERIMENT ... (see the header of tests/lib/probe.c)\n"
 	      "       | afterclose [-k] HOST PORT | pieces N | eintr [-r] [poll]\n"
-	      "       | reset ADDR PORT | rst HOST PORT\n",
+	      "       | reset ADDR PORT | rst HOST PORT | send [-R] ADDR PORT TEXT\n",
 	      stderr);
 	exit(2);
 }
@@ -1318,6 +1320,8 @@ static int cmd_eintr(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_send(int argc, char **argv); /* at the end of this file */
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_term };
@@ -1385,5 +1389,31 @@ int main(int argc, char **argv)
 		return cmd_pieces(argv[1]);
 	if (strcmp(cmd, "eintr") == 0)
 		return cmd_eintr(argc, argv);
+	if (strcmp(cmd, "send") == 0)
+		return cmd_send(argc, argv);
 	usage();
+}
+
+/* probe send [-R] ADDR PORT TEXT: accept one client ("peer ADDR PORT"), send it TEXT (in pieces with
+ * PROBE_PIECES), read nothing, then close: "sent N bytes, then FIN". -R: close with SO_LINGER {1, 0}
+ * instead, so the client gets an RST ("sent N bytes, then RST"): with an empty TEXT, a peer that
+ * resets before it says anything. */
+static int cmd_send(int argc, char **argv)
+{
+	int rst = argc == 5 && strcmp(argv[1], "-R") == 0;
+
+	if (argc != 4 + rst)
+		usage();
+	int lfd, cfd = accept_one(argv[1 + rst], argv[2 + rst], &lfd);
+	const char *text = argv[3 + rst];
+	reply_write(cfd, text, strlen(text));
+	if (rst) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+		if (setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
+			die("setsockopt");
+	}
+	close(cfd);
+	close(lfd);
+	printf("sent %zu bytes, then %s\n", strlen(text), rst ? "RST" : "FIN");
+	return 0;
 }
