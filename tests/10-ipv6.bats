@@ -239,9 +239,11 @@ expect_listener() {
 	refute_output --partial "::ffff:"
 }
 
-# In a network namespace of its own (unshare -rn), whose net.ipv6.bindv6only belongs to this test
-# alone: set it to 1 and show its effect (a probe on [::], which leaves IPV6_V6ONLY alone, now
-# refuses IPv4); then run the server without -6 and connect to it over IPv4.
+# In a network namespace of its own ("${UNSHARE[@]}" -n), whose net.ipv6.bindv6only belongs to this
+# test alone: set it to 1 and show its effect (a probe on [::], which leaves IPV6_V6ONLY alone, now
+# refuses IPv4); then run the server without -6 and connect to it over IPv4. The inner time limits
+# stay in run_prog's process group (--foreground): when run_prog's own limit ends the test, they and
+# what they run end with it, instead of outliving it in a group of their own.
 ns_bindv6only() {
 	local srv=$1 probe=$2 d=$3 line pid
 	if ! ip link set lo up || ! echo 1 >/proc/sys/net/ipv6/bindv6only; then
@@ -249,14 +251,14 @@ ns_bindv6only() {
 		return 3
 	fi
 	echo "net.ipv6.bindv6only $(cat /proc/sys/net/ipv6/bindv6only)"
-	timeout -k 1 8 "$probe" listen :: 0 >"$d/p.out" &
+	timeout --foreground -k 1 8 "$probe" listen :: 0 >"$d/p.out" &
 	pid=$!
 	line=$("$probe" await "$d/p.out" "$pid" 5000) || return 3
 	echo "probe $line; a connect to it from 127.0.0.1:"
 	"$probe" connect 127.0.0.1 "${line##* }" 2>&1
 	kill "$pid"
 	wait "$pid"
-	timeout -k 1 8 "$srv" serve -n 1 0 >"$d/s.out" &
+	timeout --foreground -k 1 8 "$srv" serve -n 1 0 >"$d/s.out" &
 	pid=$!
 	line=$("$probe" await "$d/s.out" "$pid" 5000) || { wait "$pid"; return 4; }
 	echo "server said: $line"
@@ -390,7 +392,7 @@ predict_errno() {
 ns_v6only() {
 	local probe=$1 d=$2 line pid
 	ip link set lo up && echo 1 >/proc/sys/net/ipv6/bindv6only || return 3
-	timeout -k 1 8 "$probe" listen :: 0 >"$d/v6.out" &
+	timeout --foreground -k 1 8 "$probe" listen :: 0 >"$d/v6.out" &
 	pid=$!
 	line=$("$probe" await "$d/v6.out" "$pid" 5000) || return 3
 	echo "probe $line (IPV6_V6ONLY $(cat /proc/sys/net/ipv6/bindv6only), the namespace's default)"
