@@ -245,14 +245,6 @@ expect_fd() {
 READ02="docs/02-socket.md, the section"
 ZH02="(中文: docs/zh/02-socket.md)"
 
-# The errno name the last run_prog of the probe failed with, or "no error" (it made the socket).
-probe_errno() {
-	if [[ $status == 1 && $stderr =~ :\ [a-z_]+:\ (E[A-Z0-9]+)\ \( ]]; then
-		errno=${BASH_REMATCH[1]} happened="failed with ${BASH_REMATCH[1]}"
-	else
-		errno=none happened="succeeded: $output"
-	fi
-}
 
 @test "02-socket: prediction P1: the protocol the kernel chooses for an inet datagram socket with protocol 0" {
 	run_prog "$PROBE" try socket inet dgram 0

@@ -262,14 +262,6 @@ unprivileged_start() {
 READ03="docs/03-bind.md, the paragraph"
 ZH03="(中文: docs/zh/03-bind.md)"
 
-# The errno name the last run_prog of the probe failed with ($errno, or "none"), and in words ($happened).
-probe_errno() {
-	if [[ $status == 1 && $stderr =~ :\ [a-z_]+:\ (E[A-Z0-9]+)\ \( ]]; then
-		errno=${BASH_REMATCH[1]} happened="failed with ${BASH_REMATCH[1]}"
-	else
-		errno=none happened="succeeded: $output"
-	fi
-}
 
 @test "03-bind: prediction P1: the errno of a bind to 127.0.0.1:P while another socket listens on 0.0.0.0:P" {
 	start_bg holder "$PROBE" listen 0.0.0.0 0

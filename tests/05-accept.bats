@@ -296,14 +296,6 @@ client_line() {
 READ05="docs/05-accept.md, the paragraph"
 ZH05="(中文: docs/zh/05-accept.md)"
 
-# The errno name the last run_prog of the probe failed with ($errno, or "none"), and in words ($happened).
-probe_errno() {
-	if [[ $status == 1 && $stderr =~ :\ [a-z_]+:\ (E[A-Z0-9]+)\ \( ]]; then
-		errno=${BASH_REMATCH[1]} happened="failed with ${BASH_REMATCH[1]}"
-	else
-		errno=none happened="succeeded: $output"
-	fi
-}
 
 @test "05-accept: prediction P1: how many different local ports a listening socket and three accepted sockets have" {
 	start_bg srv "$PROBE" serve -n 3 "$LO" 0

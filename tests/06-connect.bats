@@ -261,14 +261,6 @@ recvq_is() { [[ $(ss -Htn state established "( sport = :$1 and dport = :$2 )" | 
 READ06="docs/06-connect.md, the section"
 ZH06="(中文: docs/zh/06-connect.md)"
 
-# The errno name the last run_prog of the probe failed with ($errno, or "none"), and in words ($happened).
-probe_errno() {
-	if [[ $status == 1 && $stderr =~ :\ [a-z_]+:\ (E[A-Z0-9]+)\ \( ]]; then
-		errno=${BASH_REMATCH[1]} happened="failed with ${BASH_REMATCH[1]}"
-	else
-		errno=none happened="succeeded: $output"
-	fi
-}
 
 @test "06-connect: prediction P1: the errno of a connect to a port that is bound but not listening" {
 	start_bg rsv "$PROBE" reserve 127.0.0.1 0

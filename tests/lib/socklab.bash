@@ -389,6 +389,16 @@ expect_prediction() {
 	fail "your prediction $id was \"$answer\", but this run showed otherwise: $observed. Read $read"
 }
 
+# probe_errno: for a prediction, what the last run_prog of the probe did: $errno, the errno name it
+# failed with ("none" if it succeeded), and $happened, that in words.
+probe_errno() {
+	if [[ $status == 1 && $stderr =~ :\ [a-z_]+:\ (E[A-Z0-9]+)\ \( ]]; then
+		errno=${BASH_REMATCH[1]} happened="failed with ${BASH_REMATCH[1]}"
+	else
+		errno=none happened="succeeded: $output"
+	fi
+}
+
 # Where a program is run as the unprivileged user nobody: copy it to a folder nobody can reach
 # (the checkout may sit in a home directory nobody cannot enter) and set AS_NOBODY to the prefix.
 need_nobody() {
