@@ -317,6 +317,29 @@ static void reply_printf(int fd, const char *fmt, ...)
 }
 
 /* Wait for SIGTERM without a busy loop; SIGTERM's handler lets us close cleanly. */
+/* got_line FD LINE SIZE STRICT: read FD up to its first newline (or EOF, or SIZE - 1 bytes), keep the
+ * line without its newline in LINE and print "got LINE". A failed read() ends the probe if STRICT,
+ * else ends the line. */
+static void got_line(int fd, char *line, size_t size, int strict)
+{
+	size_t got = 0;
+
+	while (got < size - 1) {
+		ssize_t r = read(fd, line + got, size - 1 - got);
+		if (r == -1 && strict)
+			die("read");
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		if (memchr(line, '\n', got))
+			break;
+	}
+	line[got] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	printf("got %s\n", line);
+	fflush(stdout);
+}
+
 static void wait_for_term(void)
 {
 	sigset_t block, old;
@@ -374,21 +397,7 @@ static int cmd_serve(int argc, char **argv)
 			die("accept");
 		print_name("peer", cfd, 1);
 		char line[2048]; /* room for lab 06's longest line (1000 bytes) */
-		size_t got = 0;
-		while (got < sizeof(line) - 1) {
-			ssize_t r = read(cfd, line + got, sizeof(line) - 1 - got);
-			if (r == -1)
-				die("read");
-			if (r == 0)
-				break;
-			got += (size_t)r;
-			if (memchr(line, '\n', got))
-				break;
-		}
-		line[got] = '\0';
-		line[strcspn(line, "\n")] = '\0';
-		printf("got %s\n", line);
-		fflush(stdout);
+		got_line(cfd, line, sizeof(line), 1);
 		reply_printf(cfd, "echo: %s\n", line);
 		close(cfd);
 	}
@@ -762,8 +771,6 @@ static void close_rst(int fd)
 static int cmd_reset(int argc, char **argv)
 {
 	char line[512];
-	size_t got = 0;
-	ssize_t r;
 
 	if (argc != 3)
 		usage();
@@ -774,15 +781,7 @@ static int cmd_reset(int argc, char **argv)
 		return 0;
 	}
 	int lfd, cfd = accept_one(argv[1], argv[2], &lfd);
-	while (got < sizeof(line) - 1 && (r = read(cfd, line + got, sizeof(line) - 1 - got)) > 0) {
-		got += (size_t)r;
-		if (memchr(line, '\n', got))
-			break;
-	}
-	line[got] = '\0';
-	line[strcspn(line, "\n")] = '\0';
-	printf("got %s\n", line);
-	fflush(stdout);
+	got_line(cfd, line, sizeof(line), 0);
 	close_rst(cfd);
 	close(lfd);
 	return 0;
@@ -1011,7 +1010,6 @@ static int cmd_unix(int argc, char **argv)
 {
 	struct sockaddr_un un;
 	char line[512];
-	size_t got = 0;
 	ssize_t r;
 
 	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[1], "connect") != 0))
@@ -1072,15 +1070,7 @@ static int cmd_unix(int argc, char **argv)
 		return 0;
 	if (cfd == -1)
 		die(n == 1 ? "accept" : "ppoll");
-	while (got < sizeof(line) - 1 && (r = read(cfd, line + got, sizeof(line) - 1 - got)) > 0) {
-		got += (size_t)r;
-		if (memchr(line, '\n', got))
-			break;
-	}
-	line[got] = '\0';
-	line[strcspn(line, "\n")] = '\0';
-	printf("got %s\n", line);
-	fflush(stdout);
+	got_line(cfd, line, sizeof(line), 0);
 	reply_printf(cfd, "echo: %s\n", line);
 	close(cfd);
 	close(fd);
