@@ -44,22 +44,12 @@ same() {
 	[[ $a == "$b" ]] || fail "$3"
 }
 
-# close_fds: close every descriptor above 2 of this (sub)shell: what it starts holds nothing of the
-# test's (bats' fd 3, the write end of a pipe whose EOF a client waits for).
-close_fds() {
-	local f
-	for f in "/proc/$BASHPID/fd/"*; do
-		f=${f##*/}
-		((f <= 2)) || eval "exec $f>&-"
-	done
-}
-
 # bg NAME IN CMD...: start CMD in its own session like start_bg, stdin from IN, no first line awaited.
 bg() {
 	local name=$1 in=$2
 	shift 2
 	(
-		close_fds
+		sl_close_fds # (the write end of a pipe whose EOF a client waits for too)
 		exec setsid "$@"
 	) <"$in" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" &
 	printf -v "${name}_pid" %s "$!"
@@ -137,7 +127,7 @@ storm_start() {
 	rm -f "$dir/storm.stop" "$dir/storm.count" "$dir/storm.started"
 	[[ -p $dir/.storm ]] || mkfifo "$dir/.storm"
 	(
-		close_fds
+		sl_close_fds # (the write end of a pipe whose EOF a client waits for too)
 		end=$((${EPOCHREALTIME//[!0-9]/} + SOCKLAB_TIMEOUT * 1000000))
 		exec {fd}<>"$dir/.storm"
 		for ((n = 0; n < 3000; n++)); do
@@ -461,7 +451,7 @@ in_write_or_gone() { in_write "$1" || ! alive "$1"; }
 	mkfifo "$fifo"
 	exec {keep}<>"$fifo" # so that neither the client's open() of the pipe nor ours waits
 	(
-		close_fds
+		sl_close_fds # (the write end of a pipe whose EOF a client waits for too)
 		exec setsid "$LAB_BIN/echo_cl" "$LO" "$port" <"$in" >"$fifo" 2>"$BATS_TEST_TMPDIR/cl.err"
 	) &
 	cl_pid=$!
@@ -630,7 +620,7 @@ all_sent() {
 	mkfifo "$fifo"
 	exec {w}<>"$fifo"
 	(
-		close_fds
+		sl_close_fds # (the write end of a pipe whose EOF a client waits for too)
 		exec setsid "$LAB_BIN/echo_cl" "$LO" "$pport" <"$fifo" >/dev/null 2>"$err"
 	) &
 	local cl=$!
