@@ -276,8 +276,9 @@ localhost_ns() {
 	command -v ip >/dev/null && command -v nsenter >/dev/null ||
 		skip "needs ip (iproute2) and nsenter (util-linux) for the test's own network namespace"
 	# Port 80 belongs to nobody in a network namespace of the test's own (where we may bind it).
-	start_bg ns unshare -rn sh -c 'ip link set lo up && exec "$0" reserve 127.0.0.1 0' "$PROBE"
-	IN=(nsenter -t "$ns_pid" -U -n --preserve-credentials)
+	start_bg ns "${UNSHARE[@]}" -n sh -c 'ip link set lo up && exec "$0" reserve 127.0.0.1 0' "$PROBE"
+	IN=(nsenter -t "$ns_pid" -n)
+	((EUID == 0)) || IN+=(-U --preserve-credentials)
 	start_bg sv "${IN[@]}" "$LAB_BIN/gai_sv" 127.0.0.1 80
 	expect_listening "$line" 127.0.0.1 AF_INET
 	local msg

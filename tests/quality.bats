@@ -42,8 +42,11 @@ fds_are() { [[ $(fd_count "$1") == "$2" ]]; }
 	# the student's user; inside a user namespace a test made with unshare -r that user does not
 	# exist, and the launcher refuses. Lab tests make their namespaces with "${UNSHARE[@]}" (no user
 	# namespace as root). (A copy of a program run as nobody, $NOBODY_BIN, is not the harness's.)
-	run_prog grep -nE 'unshare -r[a-z]* [^|;&]*\$LAB_BIN' "$SOCKLAB_TOP"/tests/[0-9][0-9]-*.bats
-	[[ $status == 1 ]] || fail "run these through \"\${UNSHARE[@]}\" -n (tests/lib/socklab.bash) instead (listed above)"
+	run_prog grep -nE 'unshare -r[a-z]* [^|;&]*\$LAB_BIN|unshare -r[a-z]* .*\$PROBE|nsenter .*-U' "$SOCKLAB_TOP"/tests/[0-9][0-9]-*.bats
+	# (a line that adds -U only for an ordinary user is right: as root no user namespace was made)
+	local bad=() l
+	for l in "${lines[@]}"; do [[ $l == *'((EUID == 0)) ||'* ]] || bad+=("$l"); done
+	((${#bad[@]} == 0)) || fail "run these through \"\${UNSHARE[@]}\" -n (tests/lib/socklab.bash), and nsenter -U only for an ordinary user: ${bad[*]}"
 }
 
 @test "quality: every IP address in tests/ and solutions/ is loopback, a wildcard, or a documentation range in a file that makes its own namespace; never TEST-NET-1" {
