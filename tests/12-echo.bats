@@ -94,8 +94,17 @@ usr1() {
 	shift 2
 	for ((i = 0; i < n; i++)); do
 		wait_until asleep "$pid" "$@" || {
-			ss -Htn "( sport = :$svport or dport = :$svport )"
-			fail "process $pid never went to sleep in the blocking call the test expects${1:+ ($*)}"
+			local out err state=ended
+			kill -0 "$pid" 2>/dev/null && state="is still running"
+			sl_slurp out "$BATS_TEST_TMPDIR/sv.out"
+			sl_slurp err "$BATS_TEST_TMPDIR/sv.err"
+			echo "the server's stdout so far:"
+			sl_indent "$out"
+			echo "the server's stderr so far:"
+			sl_indent "$err"
+			echo "the kernel's view of its connections (ss):"
+			sl_indent "$(ss -Htn "( sport = :$svport or dport = :$svport )")"
+			fail "the server (pid $pid) never came to wait in the call this step interrupts (its read, write or accept); it $state: see what it said above"
 		}
 		kill -USR1 "$pid"
 	done
