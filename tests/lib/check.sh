@@ -291,10 +291,14 @@ end_lab() {
 			"$lab" "$lab" "$(head -n 1 "$results/$lab.nocompile")" >>"$plan"
 	elif [[ $rc == 124 || ($rc == 137 && ${secs_of[$lab]%.*} -ge $LAB_TIME_LIMIT) ]]; then
 		echo "not ok 0 $lab: the whole lab timed out after $LAB_TIME_LIMIT s" >>"$results/$lab.tap"
-	elif ((rc > 128)) && [[ -z ${interrupted:-} ]]; then
+	elif [[ -z ${interrupted:-} ]] && ((rc > 128)); then
 		# bats itself was killed, and not by its time limit: by the program it was testing.
 		printf 'verdict\t%s\tyour program stopped the test run (bats was ended by SIG%s while it tested your program), so none of its results count\n' \
 			"$lab" "$(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))" >>"$plan"
+	elif [[ -z ${interrupted:-} ]] && ((rc != 0)) && grep -qE '^[^ ]*bats-core/bats-exec-[a-z]+: line [0-9]+: +[0-9]+ Killed ' "$results/$lab.err"; then
+		# One of bats' own processes was killed (bash says so on bats' stderr): the same.
+		printf 'verdict\t%s\tyour program stopped the test run (a process of bats was killed while it tested your program), so none of its results count\n' \
+			"$lab" >>"$plan"
 	fi
 	finished[$lab]=1
 }
