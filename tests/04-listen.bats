@@ -161,8 +161,7 @@ expect_backlog() {
 }
 
 @test "04-listen: strace shows a real listen() on a SOCK_DGRAM socket returning EOPNOTSUPP" {
-	command -v strace >/dev/null || skip "needs strace"
-	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
+	need_strace
 	local trace=$BATS_TEST_TMPDIR/trace
 	# LeakSanitizer (in the kit's sanitizer builds) cannot run under ptrace: leave it out here.
 	run_term env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \

@@ -176,8 +176,7 @@ recvq_is() { [[ $(ss -Htn state established "( sport = :$1 and dport = :$2 )" | 
 }
 
 @test "06-connect: strace shows socket and connect but no bind" {
-	command -v strace >/dev/null || skip "needs strace"
-	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
+	need_strace
 	serve_on 127.0.0.1
 	local trace=$BATS_TEST_TMPDIR/trace
 	# LeakSanitizer cannot run under ptrace: turn it off for this one traced run.

@@ -7,6 +7,7 @@
 #                  is not loopback is ever sent outside it
 # Only three tests wait for the kernel's SYN timeout (TCP_SYNCNT 1: about 3 s each).
 load lib/socklab
+load lib/calls
 
 setup_file() { lab_setup_file 07-connect-errors; }
 setup() { lab_setup; }
@@ -167,12 +168,6 @@ expect_same_client_port() {
 	assert_success
 	assert_line --index 0 --regexp '^connect: EINPROGRESS'
 	expect_same_client_port
-}
-
-# need_strace: skip where strace is missing or cannot trace (ptrace not allowed here).
-need_strace() {
-	command -v strace >/dev/null || skip "needs strace to see the system calls the program makes"
-	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace is not allowed)"
 }
 
 # in_trace RE WHAT: the strace output in $trace has a line matching the extended regex RE, or fail.
@@ -349,11 +344,6 @@ strace_connect() {
 	echo "strace: $l" >&2
 	if [[ $l =~ \)\ =\ -1\ (E[A-Z0-9]+) ]]; then echo "${BASH_REMATCH[1]}"; elif [[ $l =~ \)\ =\ ([0-9]+) ]]; then
 		echo "${BASH_REMATCH[1]}"; else echo "no connect() seen"; fi
-}
-
-need_strace() {
-	command -v strace >/dev/null || skip "needs strace"
-	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
 }
 
 @test "07-connect-errors: prediction P1: the errno of a blocking connect to a port that is bound but not listening" {

@@ -206,11 +206,16 @@ all_read() {
 	assert_line "peer 127.0.0.1 port $cport"
 }
 
-@test "08-close: after the peer closed, the first send succeeds and a later one fails with EPIPE (MSG_NOSIGNAL)" {
-	start_bg peer "$PROBE" close 127.0.0.1 0
-	local svport
+# epipe_against PEER...: start the peer (its first line names its port: $svport), then run
+# `close_cl epipe` against it.
+epipe_against() {
+	start_bg peer "$@"
 	svport=$(probe_port "$line")
 	run_prog "$LAB_BIN/close_cl" epipe 127.0.0.1 "$svport"
+}
+
+@test "08-close: after the peer closed, the first send succeeds and a later one fails with EPIPE (MSG_NOSIGNAL)" {
+	epipe_against "$PROBE" close 127.0.0.1 0
 	assert_errno send EPIPE
 	client_port
 	assert_line --index 1 "peer closed: read returned 0 (EOF)"
@@ -221,10 +226,7 @@ all_read() {
 
 @test "08-close: epipe reads up to the peer's FIN: bytes that come first, in pieces, are not the end" {
 	# The peer sends a greeting a byte at a time, 40 ms apart, and only then closes.
-	start_bg peer env PROBE_PIECES=1/40 "$PROBE" send 127.0.0.1 0 "hello"
-	local svport
-	svport=$(probe_port "$line")
-	run_prog "$LAB_BIN/close_cl" epipe 127.0.0.1 "$svport"
+	epipe_against env PROBE_PIECES=1/40 "$PROBE" send 127.0.0.1 0 "hello"
 	assert_errno send EPIPE
 	client_port
 	assert_line --index 1 "peer closed: read returned 0 (EOF)"
@@ -234,10 +236,7 @@ all_read() {
 }
 
 @test "08-close: epipe reports a peer that resets instead of closing: read fails with ECONNRESET" {
-	start_bg peer "$PROBE" send -R 127.0.0.1 0 ""
-	local svport
-	svport=$(probe_port "$line")
-	run_prog "$LAB_BIN/close_cl" epipe 127.0.0.1 "$svport"
+	epipe_against "$PROBE" send -R 127.0.0.1 0 ""
 	assert_errno read ECONNRESET
 	client_port
 	refute_line --partial "peer closed"

@@ -349,8 +349,7 @@ time_wait() { [[ -n $(ss -Htn state time-wait "( sport = :$1 and dport = :$2 )")
 }
 
 @test "11-getaddrinfo: strace shows a new socket of each address's family per attempt, the refused one closed before the next" {
-	command -v strace >/dev/null || skip "needs strace"
-	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
+	need_strace
 	localhost_ns
 	serve_on "$second"
 	((${#IN[@]})) || start_bg rsv "$PROBE" reserve "$first" "$srv_port"
@@ -390,8 +389,7 @@ first_stream_socket() {
 }
 
 @test "11-getaddrinfo: a socket() that fails (EAFNOSUPPORT, injected by strace) is a failed attempt of its own: the client goes on, and names the call that failed" {
-	command -v strace >/dev/null || skip "needs strace"
-	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
+	need_strace
 	localhost_ns
 	# Nobody listens on this port, on either address.
 	start_bg rsv "${IN[@]}" "$PROBE" reserve 127.0.0.1 0
@@ -414,8 +412,7 @@ first_stream_socket() {
 }
 
 @test "11-getaddrinfo: a socket(), setsockopt() or listen() that fails (injected by strace) is a failed attempt of its own: the server goes on to the next address, and names the call that failed" {
-	command -v strace >/dev/null || skip "needs strace"
-	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
+	need_strace
 	localhost_ns
 	local nth call err
 	first_stream_socket "$LAB_BIN/gai_sv" localhost 0

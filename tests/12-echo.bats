@@ -587,8 +587,7 @@ stopped() {
 }
 
 @test "12-echo: the client reports a socket() that fails (EMFILE, injected by strace), exit 1" {
-	command -v strace >/dev/null || skip "needs strace"
-	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
+	need_strace
 	start_bg peer "$PROBE" echo "$LO" 0
 	# As if no descriptor were left: the client's socket() fails; connect() must not be tried.
 	run_prog strace -qq -o /dev/null -e trace=socket -e inject=socket:error=EMFILE "$LAB_BIN/echo_cl" "$LO" "$port" </dev/null

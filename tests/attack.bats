@@ -96,23 +96,24 @@ includer() {
 	assert_output ""
 }
 
-@test "attack: make check gives a forger nothing: its program gets no descriptor of bats, and results it slips in are caught as tampering" {
-	local t=$WORK/check
+# check_attack NAME SNIPPET: make check (no sandbox) of lab 01's starter with SNIPPET appended; it
+# must fail with 0 points.
+check_attack() {
+	local t=$WORK/$1
 	rm -rf "$t" && mkdir -p "$t"
-	WORK=$t submission forger forge.c
-	run_cmd -t 120 make -s -C "$SOCKLAB_TOP" check TREE="$t/subs/forger" LAB=01
+	WORK=$t submission "$1" "$2"
+	run_cmd -t 120 make -s -C "$SOCKLAB_TOP" check TREE="$t/subs/$1" LAB=01
 	assert_failure
 	assert_line --regexp '^  FAIL  01-sockaddr .* 0/10 +points'
+}
+
+@test "attack: make check gives a forger nothing: its program gets no descriptor of bats, and results it slips in are caught as tampering" {
+	check_attack forger forge.c
 	assert_output --partial "the test output was tampered with (a second result for one test"
 }
 
 @test "attack: a program that kills the test run in make check is named for it, and its lab scores 0" {
-	local t=$WORK/killer
-	rm -rf "$t" && mkdir -p "$t"
-	WORK=$t submission killer killer.c
-	run_cmd -t 120 make -s -C "$SOCKLAB_TOP" check TREE="$t/subs/killer" LAB=01
-	assert_failure
-	assert_line --regexp '^  FAIL  01-sockaddr .* 0/10 +points'
+	check_attack killer killer.c
 	assert_output --partial "your program stopped the test run ("
 }
 

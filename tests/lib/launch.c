@@ -1,7 +1,7 @@
 /* launch - run a student's program with nothing of the test harness in its hands.
  *
- * Usage: launch [-u UID] PROGRAM [ARG...]
- *        DIR/.run/NAME [ARG...]  or  DIR/.run-uUID/NAME [ARG...]   (a symbolic link to launch)
+ * Usage: DIR/.run/NAME [ARG...]  or  DIR/.run-uUID/NAME [ARG...]   (a symbolic link to launch)
+ *        launch PROGRAM [ARG...]   (make trace and make bench)
  * Environment: SOCKLAB_KEEP_FDS=N keeps descriptors 3..N open too (a test that shows which descriptor
  *              socket() returns opens some itself); removed before PROGRAM runs.
  *
@@ -13,13 +13,13 @@
  * fcntl() and read() would take the failures a test injects into the program's).
  *  - every descriptor above 2 is closed: bats' result stream (fd 3) and whatever else the harness
  *    holds never reach the program, so nothing it writes can be read as a test result;
- *  - with -u UID (the batch sandbox, tests/lib/grade.sh, where the tests run as root of a user
+ *  - as .run-uUID/NAME (the batch sandbox, tests/lib/grade.sh, where the tests run as root of a user
  *    namespace): the program runs as UID instead, with no supplementary groups and no way to gain
  *    privileges (no_new_privs), keeping only CAP_NET_BIND_SERVICE and CAP_NET_RAW as ambient
  *    capabilities, so that it meets the network as root would (ports below 1024, raw sockets: what
  *    the tests expect of a program run as root) but cannot signal, trace or write anything of the
  *    harness. Where the process is not root (a test ran it as nobody, or in a namespace of
- *    nobody's), -u changes nothing: it already is not the harness. Where it is root and cannot
+ *    nobody's), the UID changes nothing: it already is not the harness. Where it is root and cannot
  *    become UID, it refuses (status 126) instead of running the program as the harness.
  */
 #define _GNU_SOURCE
@@ -116,19 +116,9 @@ int main(int argc, char **argv)
 		}
 		argv[0] = real;
 		arg = 0;
-	} else if (argc > 3 && strcmp(argv[1], "-u") == 0) {
-		char *end;
-
-		errno = 0;
-		uid = strtol(argv[2], &end, 10);
-		if (errno || *end || uid <= 0 || uid > 65535) {
-			fputs("usage: launch [-u UID] PROGRAM [ARG...]\n", stderr);
-			return 2;
-		}
-		arg = 3;
 	}
-	if (arg >= argc || (arg == 0 && argc < 1)) {
-		fputs("usage: launch [-u UID] PROGRAM [ARG...]\n", stderr);
+	if (arg >= argc) {
+		fputs("usage: launch PROGRAM [ARG...], or a link DIR/.run[-uUID]/NAME to it\n", stderr);
 		return 2;
 	}
 	const char *keep_s = getenv("SOCKLAB_KEEP_FDS");

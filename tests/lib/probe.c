@@ -418,6 +418,23 @@ static int connected_socket(const char *host, const char *port)
 	return fd;
 }
 
+/* A new TCP socket connected to the listening socket lfd's own address (a loopback connection of
+ * the probe's own): its descriptor. */
+static int client_of(int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(lfd, (struct sockaddr *)&ss, &len) == -1)
+		die("getsockname");
+	int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (fd == -1)
+		die("socket");
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1)
+		die("connect");
+	return fd;
+}
+
 static int cmd_connect(int argc, char **argv)
 {
 	if (argc != 3 && argc != 4)
@@ -589,21 +606,13 @@ static int cmd_reserve(int argc, char **argv)
 static int cmd_timewait(int argc, char **argv)
 {
 	int reuse = argc == 2 && strcmp(argv[1], "-r") == 0;
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
 
 	if (argc > 2 || (argc == 2 && !reuse))
 		usage();
 	int lfd = bound_socket(reuse, "127.0.0.1", "0");
 	if (listen(lfd, 1) == -1)
 		die("listen");
-	if (getsockname(lfd, (struct sockaddr *)&ss, &len) == -1)
-		die("getsockname");
-	int cfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (cfd == -1)
-		die("socket");
-	if (connect(cfd, (struct sockaddr *)&ss, len) == -1)
-		die("connect");
+	int cfd = client_of(lfd);
 	int afd = accept(lfd, NULL, NULL);
 	if (afd == -1)
 		die("accept");
@@ -611,9 +620,13 @@ static int cmd_timewait(int argc, char **argv)
 	char c;
 	if (read(cfd, &c, 1) == -1) /* wait for the server's FIN: returns 0 */
 		die("read");
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	if (getpeername(cfd, (struct sockaddr *)&sin, &len) == -1)
+		die("getpeername");
 	close(cfd);
 	close(lfd);
-	printf("%u\n", ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	printf("%u\n", ntohs(sin.sin_port));
 	return 0;
 }
 
@@ -1163,14 +1176,7 @@ static int cmd_try(int argc, char **argv)
 		puts("accepted");
 	} else if (strcmp(what, "accept-gone") == 0 && argc == 2) {
 		fd = try_local(1);
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
-			die("getsockname");
-		int cfd = socket(AF_INET, SOCK_STREAM, 0);
-		if (cfd == -1)
-			die("socket");
-		if (connect(cfd, (struct sockaddr *)&ss, len) == -1)
-			die("connect");
-		close(cfd); /* the client leaves before the server accepts it */
+		close(client_of(fd)); /* the client leaves before the server accepts it */
 		int afd = accept(fd, NULL, NULL);
 		if (afd == -1)
 			die("accept");
@@ -1242,19 +1248,15 @@ static int cmd_afterclose(int argc, char **argv)
  * with a 4096-byte buffer: "N writes of 4 bytes, then one read() returned R bytes". */
 static int cmd_pieces(const char *n_s)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
 	int n = atoi(n_s);
 	char buf[4096];
 
 	if (n < 1 || n > 100)
 		usage();
 	int lfd = bound_socket(0, "127.0.0.1", "0");
-	if (listen(lfd, 1) == -1 || getsockname(lfd, (struct sockaddr *)&ss, &len) == -1)
+	if (listen(lfd, 1) == -1)
 		die("listen");
-	int cfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (cfd == -1 || connect(cfd, (struct sockaddr *)&ss, len) == -1)
-		die("connect");
+	int cfd = client_of(lfd);
 	int afd = accept(lfd, NULL, NULL);
 	if (afd == -1)
 		die("accept");

@@ -17,7 +17,8 @@ run_term() {
 	: >"$out"
 	(
 		ulimit -f "$SL_FILE_LIMIT"
-		exec setsid "$@" >"$out" 2>"$err" </dev/null 3>&-
+		sl_close_fds
+		exec setsid "$@" >"$out" 2>"$err" </dev/null
 	) &
 	pid=$!
 	SL_GROUPS+=("$pid")
@@ -38,7 +39,8 @@ run_term() {
 	fi
 	sl_slurp output "$out"
 	sl_slurp stderr "$err"
-	printf '$ %s\nexit status %s%s\n' "${*#"$LAB_BIN"/}" "$status" "$termed"
+	sl_shown "$@"
+	printf '$ %s\nexit status %s%s\n' "$SL_SHOWN" "$status" "$termed"
 	sl_show_result
 	sl_verdict "$limit" "" "$status" "$stderr"
 }
