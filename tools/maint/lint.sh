@@ -50,7 +50,14 @@ tidy_checks='-*,bugprone-*,clang-analyzer-*,-bugprone-reserved-identifier,-bugpr
 tidy_checks+=',-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling'
 tidy_checks+=',-clang-analyzer-core.UndefinedBinaryOperatorResult'
 tidy_starter_checks=',-bugprone-branch-clone,-clang-analyzer-deadcode.DeadStores'
-tidy_options='CheckOptions: [{key: "clang-analyzer-core.CallAndMessage:ArgInitializedness", value: "false"}]'
+# Every return of these is checked at the call site, as the labs' accept.c does (a failed sigaction
+# leaves a server that dies on the signal it meant to catch): bugprone-unused-return-value with them.
+checked='::sigprocmask;::sigaction;::inet_ntop;::signal;::pthread_sigmask'
+tidy_options='CheckOptions: [{key: "clang-analyzer-core.CallAndMessage:ArgInitializedness", value: "false"}, '
+tidy_options+="{key: \"bugprone-unused-return-value.CheckedFunctions\", value: \"$checked\"}]"
+# The kit's own C (the probe, the launcher, the report writer, the picture program): that one check.
+kit_c=(tests/lib/*.c tools/*.c pic/*.c)
+tidy_kit_checks='-*,bugprone-unused-return-value'
 # The flags the Makefile compiles with, as far as the parser cares.
 tidy_flags=(-std=c11 -I"$top/include")
 
@@ -119,12 +126,13 @@ for part in "${parts[@]}"; do
 		;;
 	tidy)
 		need clang-tidy clang-tidy || continue
-		echo "== clang-tidy (bugprone, clang-analyzer): ${#solutions[@]} solutions, ${#starters[@]} starters"
+		echo "== clang-tidy (bugprone, clang-analyzer): ${#solutions[@]} solutions, ${#starters[@]} starters; unchecked returns: ${#kit_c[@]} kit files"
 		LINT_TIDY_VERSION=$(clang-tidy --version | tr '\n' ' ')
 		export LINT_TIDY_VERSION
 		out=$({
 			for f in "${solutions[@]}"; do printf '%s\0%s\0' "$f" "$tidy_checks"; done
 			for f in "${starters[@]}"; do printf '%s\0%s\0' "$f" "$tidy_checks$tidy_starter_checks"; done
+			for f in "${kit_c[@]}"; do printf '%s\0%s\0' "$f" "$tidy_kit_checks"; done
 		} | xargs -0 -n 2 -P "${LINT_JOBS:-$(nproc)}" "$top/tools/maint/lint.sh" --tidy-one)
 		if [[ -n $out ]]; then
 			# Each finding with its source line and caret; for the analyzer's path (its notes), run
