@@ -1424,7 +1424,7 @@ static int cmd_send(int argc, char **argv)
  *                            send each DGRAM as one datagram ("@N": N filler bytes, "" an empty one):
  *                            "sent N bytes"; with -w, then print each reply ("reply N bytes from ADDR
  *                            PORT: TEXT", TEXT shown up to 64 bytes, dots for unprintable bytes) until
- *                            none came for MS ms
+ *                            there is one per datagram sent, or none came for MS ms
  *   flood HOST PORT COUNT SIZE  send COUNT datagrams of SIZE bytes (>= 16) as fast as it can, each
  *                            starting "seq K " (K = 1..COUNT): "sent COUNT datagrams of SIZE bytes"
  *   reserve ADDR PORT        hold a UDP port where nobody listens: bind, then connect to itself, so that
@@ -1438,7 +1438,7 @@ static int cmd_send(int argc, char **argv)
  *   try listen | try accept  listen() / accept() on a bound UDP socket: "listen returned R"
  *   try refused [-u] HOST PORT  send 5 bytes to HOST PORT (a reserved port) from a connected socket,
  *                            wait up to 1 s for an error to be queued (poll), send again:
- *                            "send 1: 5 bytes", "send 2: ...". -u: unconnected, sendto twice with 200
+ *                            "send 1: 5 bytes", "send 2: ...". -u: unconnected, sendto twice with 100
  *                            ms between, then recvfrom with SO_RCVTIMEO 200 ms.
  *   try rcvbuf N             "SO_RCVBUF N gives M" (setsockopt, then getsockopt)
  * Errors end the probe like everywhere: "probe: CALL: ENAME (text)", exit 1. */
@@ -1512,7 +1512,7 @@ static int cmd_udp_try(int argc, char **argv)
 			fflush(stdout);
 			/* The ICMP error, if any comes, shows as POLLERR; an unconnected socket gets none. */
 			struct pollfd p = { .fd = fd, .events = 0 };
-			if (i == 1 && poll(&p, 1, unconn ? 200 : 1000) == -1)
+			if (i == 1 && poll(&p, 1, unconn ? 100 : 1000) == -1)
 				die("poll");
 		}
 		struct timeval tv = { .tv_usec = 200000 };
@@ -1647,12 +1647,10 @@ static int cmd_udp(int argc, char **argv)
 			fflush(stdout);
 		}
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		while (wait_ms >= 0 && !stop) {
+		for (int replies = 0; wait_ms >= 0 && !stop && replies < argc - a - 2; replies++) {
 			int n = poll(&p, 1, (int)wait_ms);
-			if (n == -1 && errno == EINTR)
-				continue;
 			if (n == -1)
-				die("poll");
+				die("poll"); /* SIGTERM: EINTR, and the probe ends */
 			if (n == 0)
 				break;
 			plen = sizeof(peer);
