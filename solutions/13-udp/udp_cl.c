@@ -61,18 +61,18 @@ static long number(const char *s, long lo, long hi)
 }
 
 /* The bytes of one datagram from its argument: the text itself, or "@N": N bytes a..z again and
- * again. Returns the length. */
-static size_t payload(const char *arg, char *buf)
+ * again, made in buf. Returns where they are; their number in *len. */
+static const char *payload(const char *arg, char *buf, size_t *len)
 {
 	if (arg[0] != '@') {
-		size_t n = strlen(arg);
-		memcpy(buf, arg, n);
-		return n;
+		*len = strlen(arg);
+		return arg;
 	}
 	long n = number(arg + 1, 0, MAX_SIZE);
 	for (long i = 0; i < n; i++)
 		buf[i] = (char)('a' + i % 26);
-	return (size_t)n;
+	*len = (size_t)n;
+	return buf;
 }
 
 /* The first bytes of a datagram as text: up to 64, a dot for each byte that is not printable. */
@@ -81,8 +81,11 @@ static const char *text_of(const char *buf, size_t n)
 	static char text[65];
 	size_t i;
 
-	for (i = 0; i < n && i < sizeof(text) - 1; i++)
-		text[i] = buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i] : '.';
+	for (i = 0; i < n && i < sizeof(text) - 1; i++) {
+		text[i] = buf[i];
+		if (buf[i] < 0x20 || buf[i] > 0x7e)
+			text[i] = '.';
+	}
 	text[i] = '\0';
 	return text;
 }
@@ -146,8 +149,9 @@ int main(int argc, char **argv)
 
 	int count = argc - a - 2;
 	for (int k = 1; k <= count; k++) {
-		size_t n = payload(argv[a + 1 + k], buf);
-		/* BEGIN SOLUTION TODO(13.6): Send the n bytes of buf as one datagram to the server:
+		size_t n;
+		const char *data = payload(argv[a + 1 + k], buf, &n);
+		/* BEGIN SOLUTION TODO(13.6): Send the n bytes of data as one datagram to the server:
 		 * connected, to the peer the socket already has; unconnected, naming the server's
 		 * address (srv) with each datagram. A failure is fatal (die, naming the call you
 		 * made): a datagram too big for UDP, or the ICMP error of an earlier one.
@@ -157,13 +161,13 @@ int main(int argc, char **argv)
 		 * EMSGSIZE. Connected, the ECONNREFUSED left by an earlier datagram's ICMP "port
 		 * unreachable" may come back here. */
 		if (connected) {
-			if (send(fd, buf, n, 0) == -1)
+			if (send(fd, data, n, 0) == -1)
 				die("send");
 		} else {
-			if (sendto(fd, buf, n, 0, (struct sockaddr *)&srv, sizeof(srv)) == -1)
+			if (sendto(fd, data, n, 0, (struct sockaddr *)&srv, sizeof(srv)) == -1)
 				die("sendto");
 		}
-		/* STUB: (void)n; errno = ENOSYS; die("sendto"); // placeholder: replace this line */
+		/* STUB: (void)data; (void)n; errno = ENOSYS; die("sendto"); // placeholder: replace this line */
 		/* END SOLUTION */
 		/* The first sendto() of an unconnected socket gave it its port (an implicit bind). */
 		if (!connected && k == 1)

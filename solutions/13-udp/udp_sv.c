@@ -74,8 +74,11 @@ static const char *text_of(const char *buf, size_t n)
 	static char text[65];
 	size_t i;
 
-	for (i = 0; i < n && i < sizeof(text) - 1; i++)
-		text[i] = buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i] : '.';
+	for (i = 0; i < n && i < sizeof(text) - 1; i++) {
+		text[i] = buf[i];
+		if (buf[i] < 0x20 || buf[i] > 0x7e)
+			text[i] = '.';
+	}
 	text[i] = '\0';
 	return text;
 }
