@@ -251,7 +251,8 @@ scenario_13-udp() {
 		say "RcvbufErrors: the datagrams the full receive queue dropped (this namespace's own counter)."
 		signal fl CONT
 		stop fl
-		say "The server printed the sequence numbers it got; the others are the ones dropped."
+		say "The server printed the sequence numbers it got; the others are the ones dropped. Its echoes"
+		say "went back to the probe's port, closed by then: each drew an ICMP port unreachable (below)."
 	else
 		say "(The flood is shown only inside a private network namespace: /proc/net/snmp counts for a"
 		say "whole namespace, and on the machine's own it mixes with everyone else's datagrams.)"
