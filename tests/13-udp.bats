@@ -248,6 +248,10 @@ client_port() {
 	traced sendto,send "$LAB_BIN/udp_cl" "$LO" "$svport" @65508
 	assert_errno sendto EMSGSIZE
 	assert_traced sendto EMSGSIZE
+	# Connected, the datagram goes with send(): the error is reported under that name.
+	traced connect,sendto,send "$LAB_BIN/udp_cl" -c "$LO" "$svport" @65508
+	assert_errno send EMSGSIZE
+	assert_traced sendto EMSGSIZE
 }
 
 @test "13-udp: unconnected, udp_cl takes a reply from any address; connected (-c), the kernel drops a reply from anyone but its peer" {
