@@ -211,6 +211,54 @@ scenario_12-echo() {
 	stop srv
 }
 
+# 13-udp (one block: its scenario and the one helper it needs).
+show_udp() { # FILTER: what ss sees of the UDP sockets
+	printf '\n%s$ ss -uan %s%s\n' "$bold" "$(quote "$1")" "$off"
+	# shellcheck disable=SC2086 # the filter is ss's own expression, in words
+	ss -uan $1 2>&1 | indent
+}
+
+scenario_13-udp() {
+	say "A UDP server: socket() and bind(), then recvfrom() and sendto(). No listen, no accept, and"
+	say "no handshake on the wire: the first packet is already the data."
+	lab_bg srv udp_sv 127.0.0.1 0
+	lab udp_cl 127.0.0.1 "$port" one two three
+	say "Three sendto(), three datagrams, three recvfrom() on the server: one call, one datagram."
+	show_udp "( sport = :${ports[srv]} )"
+	say "UNCONN: a datagram socket has no connection state; it receives from anyone."
+	lab udp_cl 127.0.0.1 "${ports[srv]}" @65508
+	say "65508 bytes do not fit in one IPv4 datagram (65535 - 20 - 8 = 65507): EMSGSIZE, nothing sent."
+	stop srv
+	say "A 10-byte receive buffer: the server's recvfrom (MSG_TRUNC) returns 100, keeps 10, the rest is lost."
+	lab_bg small udp_sv -s 10 127.0.0.1 0
+	lab udp_cl 127.0.0.1 "$port" @100
+	stop small
+	say "A port where nobody receives: every datagram sent there draws an ICMP port unreachable."
+	peer_bg closed udp reserve 127.0.0.1 0
+	lab udp_cl -c 127.0.0.1 "$port" hello
+	say "Connected (-c): the ICMP error comes back to the socket as ECONNREFUSED."
+	lab udp_cl -w 300 127.0.0.1 "${ports[closed]}" hello
+	say "Unconnected: the same ICMP arrives (see the packets), but the socket is never told: EAGAIN"
+	say "when the 300 ms receive timeout ends the wait."
+	stop closed
+	if [[ $INSIDE_NS == 1 ]]; then
+		say "A flood into a stopped server with a small receive buffer (16384 bytes): most are dropped."
+		lab_bg fl udp_sv -r 8192 127.0.0.1 0
+		signal fl STOP
+		peer udp flood 127.0.0.1 "$port" 20 1000
+		printf '\n%s$ grep Udp: /proc/net/snmp%s\n' "$bold" "$off"
+		grep Udp: /proc/net/snmp | indent
+		say "RcvbufErrors: the datagrams the full receive queue dropped (this namespace's own counter)."
+		signal fl CONT
+		stop fl
+		say "The server printed the sequence numbers it got; the others are the ones dropped. Its echoes"
+		say "went back to the probe's port, closed by then: each drew an ICMP port unreachable (below)."
+	else
+		say "(The flood is shown only inside a private network namespace: /proc/net/snmp counts for a"
+		say "whole namespace, and on the machine's own it mixes with everyone else's datagrams.)"
+	fi
+}
+
 # Labs without a scenario of their own: try each program as a server on 127.0.0.1 (port 0) with a
 # probe as its client; failing that, run each program once with no arguments.
 scenario_generic() {
@@ -593,6 +641,14 @@ function ep(s,   i) { sub(/:$/, "", s); i = match(s, /\.[0-9]+$/); return i ? su
 function portof(s) { sub(/.*:/, "", s); return s }
 function who(s) { return (portof(s) in server) ? "server " : ((s in client) ? "client " : "") }
 BEGIN { while ((getline l < portsfile) > 0) { split(l, f, " "); server[f[1]] = 1 } }
+($2 == "IP" || $2 == "IP6") && / (UDP, |ICMP6? )/ {
+	split($1, t, ":"); udp++
+	src = $3; dst = $5; sub(/:$/, "", dst)
+	if ($0 ~ / UDP, /) { src = ep(src); dst = ep(dst); match($0, /length [0-9]+/); name = "datagram, " substr($0, RSTART + 7, RLENGTH - 7) " bytes" }
+	else { name = $0; sub(/.*: ICMP6? /, "ICMP ", name); sub(/, length [0-9]+$/, "", name) }
+	printf "  %9.6f  %s%-21s -> %s%-21s %s\n", t[1] * 3600 + t[2] * 60 + t[3], who(src), src, who(dst), dst, name
+	next
+}
 $2 == "IP" || $2 == "IP6" {
 	src = ep($3); dst = ep($5)
 	flags = ""; len = 0
@@ -617,7 +673,7 @@ $2 == "IP" || $2 == "IP6" {
 }
 { print "  " $0 }
 END {
-	if (n == 0) { print "  (no packets: nothing was sent)"; exit }
+	if (n == 0) { if (!udp) print "  (no packets: nothing was sent)"; exit }
 	print ""
 	print "What happened, connection by connection (client = the side that sent the SYN):"
 	for (i = 1; i <= n; i++) {
