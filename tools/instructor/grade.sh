@@ -86,7 +86,9 @@ esac
 work=$(mktemp -d "${TMPDIR:-/tmp}/socklab-batch.XXXXXX") || exit 2
 kit=$work/kit
 mkdir -p "$kit/labs" "$kit/tests" "$kit/build/probe" "$kit/build/tools" "$work/pids"
-cp -Rp "$top/Makefile" "$top/include" "$kit/"
+cp -Rp "$top/Makefile" "$top/include" "$top/tools" "$kit/"
+# What the sandbox must not show: the maintainers' tools quote solution lines.
+rm -rf "$kit/tools/maint"
 cp -Rp "$top/tests/lib" "$kit/tests/"
 cp -p "$tests_dir"/*.bats "$kit/tests/" 2>/dev/null
 cp -p "$manifest_file" "$kit/labs/manifest"
