@@ -194,8 +194,8 @@ int main(int argc, char **argv)
 				die("malloc");
 			c->cfd = cfd;
 			c->k = k;
-			/* TODO(15.5): Start a thread that runs client_thread(c), and let it
-			 * go: nobody will wait for it (join it), so it must be detached, or what the
+			/* TODO(15.5): Start a thread that serves c (the function client_thread),
+			 * and let it go: nobody will wait for it (join it), so it must be detached, or what the
 			 * system keeps of every ended thread (its stack) is never given back. If the
 			 * thread cannot be made (pthread_create returns an error number, it does not set
 			 * errno), report it (report_errno), close the connection, free c and go on: one

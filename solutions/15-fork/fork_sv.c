@@ -221,8 +221,8 @@ int main(int argc, char **argv)
 				die("malloc");
 			c->cfd = cfd;
 			c->k = k;
-			/* BEGIN SOLUTION TODO(15.5): Start a thread that runs client_thread(c), and let it
-			 * go: nobody will wait for it (join it), so it must be detached, or what the
+			/* BEGIN SOLUTION TODO(15.5): Start a thread that serves c (the function client_thread),
+			 * and let it go: nobody will wait for it (join it), so it must be detached, or what the
 			 * system keeps of every ended thread (its stack) is never given back. If the
 			 * thread cannot be made (pthread_create returns an error number, it does not set
 			 * errno), report it (report_errno), close the connection, free c and go on: one
@@ -254,7 +254,7 @@ int main(int argc, char **argv)
 		 * it (report_errno), close the connection and go on. See fork(2), close(2), _exit(2). */
 		pid_t pid = fork();
 		if (pid == -1) {
-			/* EAGAIN (too many processes) or ENOMEM: this client is lost, the server goes on. */
+			/* EAGAIN (too many processes): this client is lost, the server goes on. */
 			report_errno("fork", errno);
 		} else if (pid == 0) {
 			if (close(lfd) == -1)
