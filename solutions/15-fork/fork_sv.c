@@ -165,7 +165,7 @@ int main(int argc, char **argv)
 
 	/* BEGIN SOLUTION TODO(15.2): Make on_chld the handler of SIGCHLD, so that the children that
 	 * end are collected while the server waits for clients. Install it without SA_RESTART: the
-	 * accept() it interrupts then fails with EINTR, which the accept loop handles - a server must
+	 * accept it interrupts then fails with EINTR, which the accept loop handles - a server must
 	 * handle it anyway (SA_RESTART does not restart every call). A failure is fatal (die,
 	 * naming the call). See sigaction(2), signal(7). */
 	/* sa_flags 0: no SA_RESTART. Every SIGCHLD that comes while the parent waits in accept() makes
