@@ -1426,8 +1426,9 @@ static int cmd_send(int argc, char **argv)
  *                (the state letter of /proc/PID/stat)
  *   burst N      N children exit while SIGCHLD is blocked, then it is unblocked: "N children exited while
  *                SIGCHLD was blocked: the handler ran H time(s)"
- *   accept [-r]  the parent waits in accept(); a child exits (SIGCHLD, handler without SA_RESTART; -r:
- *                with it), later another child connects: "accept: -1 EINTR" or "accept: a connection"
+ *   accept [-r]  the parent waits in accept(); a child exits then (SIGCHLD, handler without SA_RESTART; -r:
+ *                with it), and 0.1 s after that exit another child connects: "accept: -1 EINTR" or
+ *                "accept: a connection"
  * Every child is collected before the probe exits. */
 static volatile sig_atomic_t fork_chld;
 static void fork_on_chld(int sig)
@@ -1486,6 +1487,38 @@ static void fork_reap_all(void)
 {
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 		continue;
+}
+
+/* Wait (at most 2 s, 1 ms at a time) until process pid is in one of the states (x: gone); with
+ * in_accept, also until its wait channel names accept, where /proc shows it. */
+static void fork_await(pid_t pid, const char *states, int in_accept)
+{
+	char path[64], buf[128];
+
+	for (int i = 0; i < 2000; i++, poll(NULL, 0, 1)) {
+		char st = 'x';
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		FILE *f = fopen(path, "r");
+		if (f != NULL) {
+			if (fscanf(f, "%*d (%*[^)]) %c", &st) != 1)
+				st = '?';
+			fclose(f);
+		}
+		if (strchr(states, st) == NULL)
+			continue;
+		if (!in_accept)
+			return;
+		snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+		f = fopen(path, "r");
+		buf[0] = '\0';
+		if (f != NULL) {
+			if (fgets(buf, sizeof(buf), f) == NULL)
+				buf[0] = '\0';
+			fclose(f);
+		}
+		if (buf[0] == '\0' || strcmp(buf, "0") == 0 || strstr(buf, "accept") != NULL)
+			return;
+	}
 }
 
 static int cmd_fork(int argc, char **argv)
@@ -1571,14 +1604,15 @@ static int cmd_fork(int argc, char **argv)
 	if (strcmp(what, "accept") == 0 && (argc == 2 || (argc == 3 && strcmp(argv[2], "-r") == 0))) {
 		struct sigaction sa = { .sa_handler = fork_on_chld, .sa_flags = argc == 3 ? SA_RESTART : 0 };
 		sigaction(SIGCHLD, &sa, NULL);
-		pid_t early = fork();
-		if (early == 0) {
-			poll(NULL, 0, 100); /* the parent waits in accept() by now */
+		pid_t parent = getpid(), early = fork();
+		if (early == 0) { /* exits once the parent waits in accept() */
+			fork_await(parent, "S", 1);
 			_exit(0);
 		}
 		pid_t late = fork();
-		if (late == 0) {
-			poll(NULL, 0, 400); /* a client, to end an accept() that was restarted */
+		if (late == 0) { /* connects once the early child has ended and the handler has run */
+			fork_await(early, "Zx", 0);
+			poll(NULL, 0, 100);
 			int fd = client_of(lfd);
 			for (int i = 0; i < 100; i++) /* and no second SIGCHLD until it is killed */
 				poll(NULL, 0, 100);
