@@ -280,6 +280,24 @@ describe_kids() {
 		fail "expected the server to report \"fork_sv: fork: EAGAIN (...)\" on stderr for the client it could not serve"
 }
 
+@test "15-fork: -t: a thread that cannot be made (pthread_create: EAGAIN, injected by strace) costs that client only: reported, and the next client is served" {
+	need_strace
+	start_bg sv env ASAN_OPTIONS="$(sl_no_lsan)" strace -f -qq -o /dev/null -e trace=clone,clone3 \
+		-e inject=clone,clone3:error=EAGAIN:when=1 "$LAB_BIN/fork_sv" -t "$LO" 0
+	svport=$sv_port
+	local out rc=0
+	echo "\$ probe connect $LO $svport \"lost\""
+	out=$(timeout -k 1 2 "$PROBE" connect "$LO" "$svport" "lost" 2>&1 3>&-) || rc=$?
+	sl_indent "$out"
+	((rc != 124 && rc != 137)) ||
+		fail "the first client was left hanging: when no thread can be made, close its connection (nobody will serve it)"
+	echo_ok "served"
+	sv_died
+	stop_bg sv
+	[[ $stderr =~ fork_sv:\ pthread_create:\ EAGAIN\ \( ]] ||
+		fail "expected the server to report \"fork_sv: pthread_create: EAGAIN (...)\" on stderr: pthread_create returns the error number (errno is not set); read $READ_THREAD"
+}
+
 @test "15-fork: -t: while a client is connected the server has one more thread and one more socket, the connection; both go when it leaves" {
 	server -t
 	local t0 s0 fd0
