@@ -107,6 +107,22 @@ echo_ok() {
 	[[ $out == *$'\n'"$1" ]] || fail "the client \"$1\" did not get its line back (it got what is shown above)"
 }
 
+# sv_quiet: the server has reported nothing on stderr: clients served normally are no failure.
+sv_quiet() {
+	local err
+	sl_slurp err "$BATS_TEST_TMPDIR/sv.err"
+	[[ -z $err ]] && return 0
+	echo "the server's stderr:"
+	sl_indent "$err"
+	fail "the server reported an error although every client was served normally (see its stderr above): a call that succeeded taken for a failure?"
+}
+
+# sv_err_only LINE_REGEX: the server's stderr (after stop_bg) is that one line and nothing else.
+sv_err_only() {
+	[[ $stderr =~ ^$1$ ]] ||
+		fail "expected exactly one line on the server's stderr, matching \"$1\": it reported something else too (see above)"
+}
+
 # socks_of PID: "PID (state S): N socket(s): ..." for a failure message.
 socks_of() {
 	local f l s=()
@@ -125,6 +141,7 @@ socks_of() {
 	echo_ok "after the child's exit"
 	sv_died
 	wait_output sv "client 2: echoed 23 bytes, then EOF"
+	sv_quiet
 }
 
 @test "15-fork: while a client is connected, its child holds exactly the connection and the parent only the listener (ss -p, /proc/PID/fd)" {
@@ -181,6 +198,9 @@ stall_then_echo() {
 	echo "ss: the silent client and the stalled one (both still connected):"
 	sl_indent "$(ss -Htn "( dport = :$svport )")"
 	echo_ok "not delayed" 2
+	# Its worker has ended by now or soon, while the other two still run: the server must not wait
+	# for those in its handler (WNOHANG).
+	echo_ok "nor after one of three workers ended" 2
 }
 
 @test "15-fork: a silent client and one that does not read its echo delay nobody: a third client gets its echo at once (processes)" {
@@ -278,6 +298,7 @@ describe_kids() {
 	stop_bg sv
 	[[ $stderr =~ fork_sv:\ (fork|clone):\ EAGAIN\ \( ]] ||
 		fail "expected the server to report \"fork_sv: fork: EAGAIN (...)\" on stderr for the client it could not serve"
+	sv_err_only 'fork_sv: (fork|clone): EAGAIN \([^)]*\)'
 }
 
 @test "15-fork: -t: a thread that cannot be made (pthread_create: EAGAIN, injected by strace) costs that client only: reported, and the next client is served" {
@@ -296,6 +317,7 @@ describe_kids() {
 	stop_bg sv
 	[[ $stderr =~ fork_sv:\ pthread_create:\ EAGAIN\ \( ]] ||
 		fail "expected the server to report \"fork_sv: pthread_create: EAGAIN (...)\" on stderr: pthread_create returns the error number (errno is not set); read $READ_THREAD"
+	sv_err_only 'fork_sv: pthread_create: EAGAIN \([^)]*\)'
 }
 
 @test "15-fork: -t: while a client is connected the server has one more thread and one more socket, the connection; both go when it leaves" {
@@ -318,6 +340,7 @@ describe_kids() {
 	(($(threads "$sv_pid") == t0)) || fail "the client's thread should have ended once the client left; read $READ_THREAD"
 	(($(nfds "$sv_pid") == fd0)) ||
 		fail "the client has gone but its descriptor is still open in the server: the thread must close its connection (threads share one descriptor table); read $READ_THREAD"
+	sv_quiet
 }
 
 # nmaps PID: how many memory mappings PID has (/proc/PID/maps): a thread's stack is one, its guard page another.
@@ -342,6 +365,17 @@ nmaps() { wc -l <"/proc/$1/maps"; }
 		fail "the server leaks descriptors: $fds0 before, $(nfds "$sv_pid") after 50 clients: each thread must close its connection; read $READ_THREAD"
 	((maps < maps0 + 20)) ||
 		fail "the server's memory mappings grew from $maps0 to $maps over 50 clients: the stack of each ended thread is kept until someone joins it: detach the threads (pthread_detach); read $READ_THREAD"
+	sv_quiet
+}
+
+@test "15-fork: a failed accept() other than EINTR (EMFILE: no descriptor left under ulimit -n 4) ends the server, reported" {
+	# Descriptors 0-2 and the listening socket: with at most 4, accept() has none left for a client
+	# (the kernel takes the descriptor before it waits: it fails at once, with no client at all).
+	# shellcheck disable=SC2016
+	start_bg sv bash -c 'for f in /proc/$$/fd/*; do f=${f##*/}; ((f > 2)) && eval "exec $f>&-"; done
+		ulimit -n 4 && exec "$0" "$@"' "$LAB_BIN/fork_sv" "$LO" 0
+	wait_exit sv
+	assert_errno accept EMFILE
 }
 
 # bats test_tags=points:0
