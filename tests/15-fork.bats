@@ -284,8 +284,8 @@ describe_kids() {
 
 @test "15-fork: a fork() that fails (EAGAIN, injected by strace) costs that client only: reported, and the next client is served" {
 	need_strace
-	start_bg sv env ASAN_OPTIONS="$(sl_no_lsan)" strace -f -qq -o /dev/null -e trace=clone,fork,vfork \
-		-e inject=clone,fork,vfork:error=EAGAIN:when=1 "$LAB_BIN/fork_sv" "$LO" 0
+	start_bg sv env ASAN_OPTIONS="$(sl_no_lsan)" strace -f -qq -o /dev/null -e trace=clone,clone3,fork,vfork \
+		-e inject=clone,clone3,fork,vfork:error=EAGAIN:when=1 "$LAB_BIN/fork_sv" "$LO" 0
 	svport=$sv_port
 	local out rc=0
 	echo "\$ probe connect $LO $svport \"lost\""
