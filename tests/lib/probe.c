@@ -76,6 +76,9 @@
  *        probe udp echo|send|flood|reserve|try ...  UDP datagrams for lab 13 (see cmd_udp at the end)
  *        probe fork share|leak N|zombie|burst N|accept [-r]
  *                                      lab 15's experiments with fork() and SIGCHLD (see cmd_fork at the end)
+ *        probe opts answer|sink|write|conns|blocked|try ...
+ *                                      lab 19's peers and experiments with socket options (see cmd_opts
+ *                                      at the end)
  *        PROBE_PIECES=N[/MS] (environment): serve, drain, echo and unix serve send each reply N bytes at
  *                                      a time, MS ms apart (default 30, at most 200; after 64 pauses the
  *                                      rest at once): a client that reads a reply once gets only a piece
@@ -117,7 +120,8 @@ static _Noreturn void usage(void)
 	      "       | afterclose [-k] HOST PORT | pieces N | eintr [-r] [poll]\n"
 	      "       | reset ADDR PORT | rst HOST PORT | send [-R] ADDR PORT TEXT\n"
 	      "       | udp echo|send|flood|reserve|try ... (lab 13: see cmd_udp at the end)\n"
-	      "       | fork share | fork leak N | fork zombie | fork burst N | fork accept [-r]\n",
+	      "       | fork share | fork leak N | fork zombie | fork burst N | fork accept [-r]\n"
+	      "       | opts answer|sink|write|conns|blocked|try ... (lab 19: see cmd_opts at the end)\n",
 	      stderr);
 	exit(2);
 }
@@ -1330,6 +1334,7 @@ static int cmd_eintr(int argc, char **argv)
 static int cmd_send(int argc, char **argv); /* at the end of this file */
 static int cmd_udp(int argc, char **argv); /* lab 13, at the end of this file */
 static int cmd_fork(int argc, char **argv); /* lab 15, at the end of this file */
+static int cmd_opts(int argc, char **argv); /* lab 19, at the end of this file */
 
 /* The modes whose handler takes fixed arguments, adapted to the table's one form. */
 static int mode_layout(int argc, char **argv)
@@ -1420,6 +1425,7 @@ static const struct mode {
 	{ "send", cmd_send },
 	{ "udp", cmd_udp },
 	{ "fork", cmd_fork },
+	{ "opts", cmd_opts },
 };
 
 int main(int argc, char **argv)
@@ -1951,6 +1957,312 @@ static int cmd_fork(int argc, char **argv)
 			printf("accept: a connection (SIGCHLD handled %d time(s) while it waited)\n", (int)fork_chld);
 		kill(late, SIGKILL);
 		fork_reap_all();
+		return 0;
+	}
+	usage();
+}
+
+/* ---- lab 19: socket options on the wire ----
+ * probe opts answer ADDR PORT   accept one client ("peer ADDR PORT"); read requests, each a line;
+ *                               when a request is whole, answer "pong\n" and print "request K: N bytes in
+ *                               R reads, whole after U us" (U: from its first byte to its newline, as
+ *                               this side's reads saw them); at EOF "EOF after K requests, median U us"
+ * probe opts sink [-r BYTES] [-g] ADDR PORT
+ *                               SO_RCVBUF BYTES on the listener (-r), accept one client ("peer ADDR
+ *                               PORT"), read nothing until SIGUSR1 (-g: read at once), then read to the
+ *                               end: "read N bytes, then EOF" or "read N bytes, then ENAME" (exit 1)
+ * probe opts write HOST PORT BYTES   connect ("local ADDR PORT"), write BYTES bytes blocking, "wrote N
+ *                               bytes", close
+ * probe opts conns N HOST PORT  N connections one after the other, each "local ADDR PORT" then closed
+ * probe opts blocked PID        where PID is: "state S in sendto, wchan NAME" (the system call by name
+ *                               among the write family, else "call N"), or "state R running"
+ * probe opts try nagle [-n]     5 rounds of write("ping "), write("K\n"), read the answer, on a
+ *                               loopback connection of its own (-n: TCP_NODELAY): "median round U us"
+ * probe opts try reuseport      a listener with SO_REUSEPORT on 127.0.0.1:P, then bind P without it:
+ *                               "bind: ENAME" or "bind: OK"
+ * probe opts try rcvbuf N       SO_RCVBUF N on a TCP socket: "SO_RCVBUF N gives M" (getsockopt) */
+static long long opts_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int opts_cmp(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return (x > y) - (x < y);
+}
+
+/* Answer requests on cfd until EOF; quiet: print only the median. Returns the median gap (us). */
+static long long opts_answer(int cfd, int quiet)
+{
+	char buf[4096];
+	long long first = 0, gaps[1000];
+	int k = 0, reads = 0;
+	size_t have = 0;
+
+	for (;;) {
+		ssize_t n = read(cfd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR && !stop)
+			continue;
+		if (n == -1)
+			die("read");
+		if (n == 0)
+			break;
+		if (have == 0)
+			first = opts_us();
+		have += (size_t)n;
+		reads++;
+		if (buf[n - 1] != '\n')
+			continue;
+		long long gap = opts_us() - first;
+		if (write(cfd, "pong\n", 5) != 5)
+			die("write");
+		if (k < 1000)
+			gaps[k] = gap;
+		k++;
+		if (!quiet)
+			printf("request %d: %zu bytes in %d reads, whole after %lld us\n", k, have, reads, gap);
+		have = 0;
+		reads = 0;
+	}
+	if (k > 1000)
+		k = 1000;
+	qsort(gaps, (size_t)k, sizeof(gaps[0]), opts_cmp);
+	long long med = k ? gaps[(k - 1) / 2] : 0;
+	if (!quiet)
+		printf("EOF after %d requests, median %lld us\n", k, med);
+	return med;
+}
+
+static int cmd_opts_try(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	int one = 1;
+
+	if (strcmp(what, "nagle") == 0 && (argc == 2 || (argc == 3 && strcmp(argv[2], "-n") == 0))) {
+		int lfd = bound_socket(0, "127.0.0.1", "0");
+		if (listen(lfd, 1) == -1)
+			die("listen");
+		int fd = client_of(lfd), cfd = accept(lfd, NULL, NULL);
+		if (cfd == -1)
+			die("accept");
+		pid_t pid = fork();
+		if (pid == -1)
+			die("fork");
+		if (pid == 0) {
+			close(fd);
+			opts_answer(cfd, 1);
+			_exit(0);
+		}
+		close(cfd);
+		if (argc == 3 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+			die("setsockopt");
+		long long took[5];
+		for (int k = 0; k < 5; k++) {
+			char line[16], c = 0;
+			int hl = snprintf(line, sizeof(line), "%d\n", k + 1);
+			long long t0 = opts_us();
+			if (write(fd, "ping ", 5) != 5 || write(fd, line, (size_t)hl) != hl)
+				die("write");
+			while (c != '\n') {
+				ssize_t n = read(fd, &c, 1);
+				if (n != 1)
+					die("read");
+			}
+			took[k] = opts_us() - t0;
+		}
+		close(fd);
+		waitpid(pid, NULL, 0);
+		qsort(took, 5, sizeof(took[0]), opts_cmp);
+		printf("median round %lld us (TCP_NODELAY %s)\n", took[2], argc == 3 ? "on" : "off");
+		return 0;
+	}
+	if (strcmp(what, "reuseport") == 0 && argc == 2) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t len = sizeof(a);
+		int lfd = socket(AF_INET, SOCK_STREAM, 0), fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (lfd == -1 || fd == -1)
+			die("socket");
+		if (setsockopt(lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1)
+			die("setsockopt");
+		if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) == -1 || listen(lfd, 1) == -1 ||
+		    getsockname(lfd, (struct sockaddr *)&a, &len) == -1)
+			die("bind");
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == -1)
+			printf("bind: %s\n", strerrorname_np(errno));
+		else
+			printf("bind: OK\n");
+		return 0;
+	}
+	if (strcmp(what, "rcvbuf") == 0 && argc == 3) {
+		int v = atoi(argv[2]), got;
+		socklen_t len = sizeof(got);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd == -1)
+			die("socket");
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) == -1)
+			die("setsockopt");
+		if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == -1)
+			die("getsockopt");
+		printf("SO_RCVBUF %d gives %d\n", v, got);
+		return 0;
+	}
+	usage();
+}
+
+/* The name of a system call of the write family (or read), from its number on this machine. */
+static const char *opts_call(long nr)
+{
+	static const struct {
+		long nr;
+		const char *name;
+	} calls[] = {
+		{ SYS_write, "write" },     { SYS_writev, "writev" }, { SYS_sendto, "sendto" },
+		{ SYS_sendmsg, "sendmsg" }, { SYS_read, "read" },     { SYS_recvfrom, "recvfrom" },
+	};
+	static char other[32];
+	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+		if (calls[i].nr == nr)
+			return calls[i].name;
+	snprintf(other, sizeof(other), "call %ld", nr);
+	return other;
+}
+
+static int cmd_opts(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+
+	if (strcmp(what, "try") == 0)
+		return cmd_opts_try(argc - 1, argv + 1);
+	if (strcmp(what, "answer") == 0 && argc == 4) {
+		int lfd = bound_socket(0, argv[2], argv[3]);
+		if (listen(lfd, 1) == -1)
+			die("listen");
+		print_name("listening", lfd, 0);
+		int cfd = accept(lfd, NULL, NULL);
+		if (cfd == -1)
+			die("accept");
+		print_name("peer", cfd, 1);
+		opts_answer(cfd, 0);
+		return 0;
+	}
+	if (strcmp(what, "sink") == 0 && argc >= 4) {
+		int rcvbuf = 0, go = 0, i = 2;
+		for (; i < argc - 2; i++) {
+			if (strcmp(argv[i], "-r") == 0 && i + 1 < argc - 2)
+				rcvbuf = atoi(argv[++i]);
+			else if (strcmp(argv[i], "-g") == 0)
+				go = 1;
+			else
+				usage();
+		}
+		struct sigaction sa = { .sa_handler = on_usr1 };
+		sigset_t block, waitmask;
+		sigemptyset(&block);
+		sigaddset(&block, SIGUSR1);
+		if (sigaction(SIGUSR1, &sa, NULL) == -1 || sigprocmask(SIG_BLOCK, &block, &waitmask) == -1)
+			die("sigaction");
+		struct sockaddr_storage ss;
+		socklen_t len = make_addr(argv[i], argv[i + 1], &ss);
+		int lfd = socket(ss.ss_family, SOCK_STREAM, 0);
+		if (lfd == -1)
+			die("socket");
+		if (rcvbuf > 0 && setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) == -1)
+			die("setsockopt");
+		if (bind(lfd, (struct sockaddr *)&ss, len) == -1)
+			die("bind");
+		if (listen(lfd, 1) == -1)
+			die("listen");
+		print_name("listening", lfd, 0);
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int cfd = accept(lfd, (struct sockaddr *)&peer, &plen);
+		if (cfd == -1)
+			die("accept");
+		printf("peer %s\n", show(&peer)); /* from accept: a client already reset has no peer name */
+		fflush(stdout);
+		while (!go && !usr1 && !stop)
+			sigsuspend(&waitmask);
+		if (stop)
+			return 0;
+		static char buf[65536];
+		unsigned long total = 0;
+		ssize_t n;
+		while ((n = read(cfd, buf, sizeof(buf))) > 0)
+			total += (unsigned long)n;
+		if (n == -1) {
+			printf("read %lu bytes, then %s\n", total, strerrorname_np(errno));
+			die("read");
+		}
+		printf("read %lu bytes, then EOF\n", total);
+		return 0;
+	}
+	if (strcmp(what, "write") == 0 && argc == 5) {
+		unsigned long bytes = strtoul(argv[4], NULL, 10), sent = 0;
+		static char buf[65536];
+		int fd = connected_socket(argv[2], argv[3]);
+		print_name("local", fd, 0);
+		memset(buf, 'y', sizeof(buf));
+		while (sent < bytes && !stop) {
+			size_t n = bytes - sent < sizeof(buf) ? bytes - sent : sizeof(buf);
+			ssize_t w = send(fd, buf, n, MSG_NOSIGNAL);
+			if (w == -1 && errno == EINTR)
+				continue;
+			if (w == -1)
+				die("send");
+			sent += (size_t)w;
+		}
+		printf("wrote %lu bytes\n", sent);
+		close(fd);
+		return 0;
+	}
+	if (strcmp(what, "conns") == 0 && argc == 5) {
+		int n = atoi(argv[2]);
+		if (n < 1 || n > 1000)
+			usage();
+		for (int k = 0; k < n; k++) {
+			int fd = connected_socket(argv[3], argv[4]);
+			print_name("local", fd, 0);
+			close(fd);
+		}
+		printf("%d connections\n", n);
+		return 0;
+	}
+	if (strcmp(what, "blocked") == 0 && argc == 3) {
+		char path[64], st = '?', wchan[64] = "?";
+		long nr = -1;
+		snprintf(path, sizeof(path), "/proc/%s/stat", argv[2]);
+		FILE *f = fopen(path, "r");
+		if (f == NULL)
+			die("fopen");
+		/* the state follows the command name in parentheses, which may hold spaces */
+		int c, last = 0;
+		while ((c = getc(f)) != EOF)
+			if (c == ')')
+				last = 1;
+			else if (last && c != ' ') {
+				st = (char)c;
+				break;
+			}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%s/wchan", argv[2]);
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fgets(wchan, sizeof(wchan), f) == NULL || wchan[0] == '\0')
+				snprintf(wchan, sizeof(wchan), "?");
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/%s/syscall", argv[2]);
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fscanf(f, "%ld", &nr) != 1)
+				nr = -1;
+			fclose(f);
+		}
+		if (nr < 0)
+			printf("state %c running\n", st);
+		else
+			printf("state %c in %s, wchan %s\n", st, opts_call(nr), wchan);
 		return 0;
 	}
 	usage();
