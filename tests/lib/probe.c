@@ -1963,20 +1963,27 @@ static int cmd_fork(int argc, char **argv)
 }
 
 /* ---- lab 19: socket options on the wire ----
- * probe opts answer ADDR PORT   accept one client ("peer ADDR PORT"); read requests, each a line;
- *                               when a request is whole, answer "pong\n" and print "request K: N bytes in
- *                               R reads, whole after U us" (U: from its first byte to its newline, as
- *                               this side's reads saw them); at EOF "EOF after K requests, median U us"
- * probe opts sink [-r BYTES] [-g] ADDR PORT
+ * probe opts answer [-e N|-r N|-L] ADDR PORT
+ *                               accept one client ("peer ADDR PORT"); read requests, each a line;
+ *                               when a request is whole, answer "pong\n" (PROBE_PIECES applies) and print
+ *                               "request K: N bytes in R reads, whole after U us" (U: from its first byte
+ *                               to its newline, as this side's reads saw them); at EOF "EOF after K
+ *                               requests, median U us". After N answers, -e half-closes instead of
+ *                               answering (and reads on to EOF), -r resets the connection; -L answers
+ *                               every request with a line of 100 bytes
+ * probe opts sink [-r BYTES] [-g|-R] ADDR PORT
  *                               SO_RCVBUF BYTES on the listener (-r), accept one client ("peer ADDR
  *                               PORT"), read nothing until SIGUSR1 (-g: read at once), then read to the
- *                               end: "read N bytes, then EOF" or "read N bytes, then ENAME" (exit 1)
- * probe opts write HOST PORT BYTES   connect ("local ADDR PORT"), write BYTES bytes blocking, "wrote N
- *                               bytes", close
+ *                               end (with SO_RCVBUF 1 MiB from then on): "read N bytes, then EOF" or
+ *                               "read N bytes, then ENAME" (exit 1);
+ *                               -R: on SIGUSR1 reset the connection instead, its bytes unread
+ * probe opts write [-s SNDBUF] HOST PORT BYTES
+ *                               connect ("local ADDR PORT"; -s: SO_SNDBUF first), write BYTES bytes
+ *                               blocking, "wrote N bytes", close
  * probe opts conns N HOST PORT  N connections one after the other, each "local ADDR PORT" then closed
  * probe opts blocked PID        where PID is: "state S in sendto, wchan NAME" (the system call by name
  *                               among the write family, else "call N"), or "state R running"
- * probe opts try nagle [-n]     5 rounds of write("ping "), write("K\n"), read the answer, on a
+ * probe opts try nagle [-n]     3 rounds of write("ping "), write("K\n"), read the answer, on a
  *                               loopback connection of its own (-n: TCP_NODELAY): "median round U us"
  * probe opts try reuseport      a listener with SO_REUSEPORT on 127.0.0.1:P, then bind P without it:
  *                               "bind: ENAME" or "bind: OK"
@@ -1995,6 +2002,11 @@ static int opts_cmp(const void *a, const void *b)
 }
 
 /* Answer requests on cfd until EOF; quiet: print only the median. Returns the median gap (us). */
+/* How the answering peer misbehaves (probe opts answer -e N / -r N / -L): after opts_after answers,
+ * 'e' half-closes instead of answering (and reads on to EOF), 'r' resets the connection; 'L' answers
+ * every request with a line of 100 bytes. */
+static int opts_mode, opts_after;
+
 static long long opts_answer(int cfd, int quiet)
 {
 	char buf[4096];
@@ -2017,8 +2029,31 @@ static long long opts_answer(int cfd, int quiet)
 		if (buf[n - 1] != '\n')
 			continue;
 		long long gap = opts_us() - first;
-		if (write(cfd, "pong\n", 5) != 5)
-			die("write");
+		if (opts_mode == 'e' && k == opts_after) {
+			if (shutdown(cfd, SHUT_WR) == -1)
+				die("shutdown");
+			printf("request %d: half-closed instead of answering\n", k + 1);
+			fflush(stdout);
+			opts_mode = 0;
+			k++;
+			have = 0;
+			continue;
+		}
+		if (opts_mode == 'r' && k == opts_after) {
+			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+			if (setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1 || close(cfd) == -1)
+				die("close");
+			printf("request %d: reset instead of answering\n", k + 1);
+			exit(0);
+		}
+		if (opts_mode == 'L') {
+			char line[101];
+			memset(line, 'z', 100);
+			line[100] = '\n';
+			reply_write(cfd, line, sizeof(line));
+		} else {
+			reply_write(cfd, "pong\n", 5);
+		}
 		if (k < 1000)
 			gaps[k] = gap;
 		k++;
@@ -2059,8 +2094,8 @@ static int cmd_opts_try(int argc, char **argv)
 		close(cfd);
 		if (argc == 3 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
 			die("setsockopt");
-		long long took[5];
-		for (int k = 0; k < 5; k++) {
+		long long took[3];
+		for (int k = 0; k < 3; k++) {
 			char line[16], c = 0;
 			int hl = snprintf(line, sizeof(line), "%d\n", k + 1);
 			long long t0 = opts_us();
@@ -2075,8 +2110,8 @@ static int cmd_opts_try(int argc, char **argv)
 		}
 		close(fd);
 		waitpid(pid, NULL, 0);
-		qsort(took, 5, sizeof(took[0]), opts_cmp);
-		printf("median round %lld us (TCP_NODELAY %s)\n", took[2], argc == 3 ? "on" : "off");
+		qsort(took, 3, sizeof(took[0]), opts_cmp);
+		printf("median round %lld us (TCP_NODELAY %s)\n", took[1], argc == 3 ? "on" : "off");
 		return 0;
 	}
 	if (strcmp(what, "reuseport") == 0 && argc == 2) {
@@ -2136,8 +2171,19 @@ static int cmd_opts(int argc, char **argv)
 
 	if (strcmp(what, "try") == 0)
 		return cmd_opts_try(argc - 1, argv + 1);
-	if (strcmp(what, "answer") == 0 && argc == 4) {
-		int lfd = bound_socket(0, argv[2], argv[3]);
+	if (strcmp(what, "answer") == 0 && argc >= 4) {
+		int i = 2;
+		if (argc == 6 && (strcmp(argv[2], "-e") == 0 || strcmp(argv[2], "-r") == 0)) {
+			opts_mode = argv[2][1];
+			opts_after = atoi(argv[3]);
+			i = 4;
+		} else if (argc == 5 && strcmp(argv[2], "-L") == 0) {
+			opts_mode = 'L';
+			i = 3;
+		}
+		if (argc != i + 2)
+			usage();
+		int lfd = bound_socket(0, argv[i], argv[i + 1]);
 		if (listen(lfd, 1) == -1)
 			die("listen");
 		print_name("listening", lfd, 0);
@@ -2155,6 +2201,8 @@ static int cmd_opts(int argc, char **argv)
 				rcvbuf = atoi(argv[++i]);
 			else if (strcmp(argv[i], "-g") == 0)
 				go = 1;
+			else if (strcmp(argv[i], "-R") == 0)
+				go = -1;
 			else
 				usage();
 		}
@@ -2183,10 +2231,22 @@ static int cmd_opts(int argc, char **argv)
 			die("accept");
 		printf("peer %s\n", show(&peer)); /* from accept: a client already reset has no peer name */
 		fflush(stdout);
-		while (!go && !usr1 && !stop)
+		while (go != 1 && !usr1 && !stop)
 			sigsuspend(&waitmask);
 		if (stop)
 			return 0;
+		if (go == -1) { /* -R: reset instead of reading */
+			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+			if (setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1 || close(cfd) == -1)
+				die("close");
+			printf("reset with the bytes unread\n");
+			return 0;
+		}
+		/* A bigger buffer now, so that the rest comes quickly (the window scale, fixed in the
+		 * handshake, still bounds the window to 64 KiB when the buffer was small then). */
+		int big = 1 << 20;
+		if (setsockopt(cfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big)) == -1)
+			die("setsockopt");
 		static char buf[65536];
 		unsigned long total = 0;
 		ssize_t n;
@@ -2199,10 +2259,19 @@ static int cmd_opts(int argc, char **argv)
 		printf("read %lu bytes, then EOF\n", total);
 		return 0;
 	}
-	if (strcmp(what, "write") == 0 && argc == 5) {
-		unsigned long bytes = strtoul(argv[4], NULL, 10), sent = 0;
+	if (strcmp(what, "write") == 0 && (argc == 5 || (argc == 7 && strcmp(argv[2], "-s") == 0))) {
+		int i = argc == 7 ? 4 : 2, sndbuf = argc == 7 ? atoi(argv[3]) : 0;
+		unsigned long bytes = strtoul(argv[i + 2], NULL, 10), sent = 0;
 		static char buf[65536];
-		int fd = connected_socket(argv[2], argv[3]);
+		struct sockaddr_storage ss;
+		socklen_t len = make_addr(argv[i], argv[i + 1], &ss);
+		int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+		if (fd == -1)
+			die("socket");
+		if (sndbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) == -1)
+			die("setsockopt");
+		if (connect(fd, (struct sockaddr *)&ss, len) == -1)
+			die("connect");
 		print_name("local", fd, 0);
 		memset(buf, 'y', sizeof(buf));
 		while (sent < bytes && !stop) {
