@@ -357,7 +357,7 @@ close_ms() {
 	assert_traced bind EADDRINUSE
 }
 
-@test "19-sockopts: a failed setsockopt is reported and ends the program: each option's setsockopt made to fail (strace) gives \"PROG: setsockopt: ENOPROTOOPT\", exit 1" {
+@test "19-sockopts: a failed setsockopt is reported and ends the program: each option's setsockopt made to fail (strace) gives PROG: setsockopt: ENOPROTOOPT, exit 1" {
 	need_strace
 	start_bg ls "$PROBE" listen "$LO" 0
 	injected setsockopt ENOPROTOOPT "$LAB_BIN/opts_cl" nagle -n "$LO" "$ls_port" 1
