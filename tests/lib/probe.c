@@ -73,6 +73,11 @@
  *        probe rst HOST PORT           connect, print "local ADDR PORT", reset the connection at once
  *        probe send [-R] ADDR PORT TEXT  accept one client, send TEXT (PROBE_PIECES applies), close: "sent N
  *                                      bytes, then FIN"; -R: close with SO_LINGER {1, 0} ("then RST")
+ *        probe idle [-k IDLE,INTVL,CNT] HOST PORT
+ *                                      connect, print "local ADDR PORT", then wait (ppoll) reading; with -k
+ *                                      keepalive on (TCP_KEEPIDLE/INTVL/CNT); on SIGUSR1 send "ping\n". Ends
+ *                                      with "read: 0 (EOF) after T ms", "read: ENAME after T ms" or "send:
+ *                                      ENAME after T ms", T counted from the connect, exit 0
  *        PROBE_PIECES=N[/MS] (environment): serve, drain, echo and unix serve send each reply N bytes at
  *                                      a time, MS ms apart (default 30, at most 200; after 64 pauses the
  *                                      rest at once): a client that reads a reply once gets only a piece
@@ -111,7 +116,8 @@ static _Noreturn void usage(void)
 	      "       | gai [-p] [-n] HOST|- PORT | unix bind|serve|connect NAME [MSG]\n"
 	      "       | try EXPERIMENT ... (see the header of tests/lib/probe.c)\n"
 	      "       | afterclose [-k] HOST PORT | pieces N | eintr [-r] [poll]\n"
-	      "       | reset ADDR PORT | rst HOST PORT | send [-R] ADDR PORT TEXT\n",
+	      "       | reset ADDR PORT | rst HOST PORT | send [-R] ADDR PORT TEXT\n"
+	      "       | idle [-k IDLE,INTVL,CNT] HOST PORT\n",
 	      stderr);
 	exit(2);
 }
@@ -1313,6 +1319,7 @@ static int cmd_eintr(int argc, char **argv)
 }
 
 static int cmd_send(int argc, char **argv); /* at the end of this file */
+static int cmd_idle(int argc, char **argv); /* at the end of this file */
 
 int main(int argc, char **argv)
 {
@@ -1383,6 +1390,8 @@ int main(int argc, char **argv)
 		return cmd_eintr(argc, argv);
 	if (strcmp(cmd, "send") == 0)
 		return cmd_send(argc, argv);
+	if (strcmp(cmd, "idle") == 0)
+		return cmd_idle(argc, argv);
 	usage();
 }
 
@@ -1408,4 +1417,64 @@ static int cmd_send(int argc, char **argv)
 	close(lfd);
 	printf("sent %zu bytes, then %s\n", strlen(text), rst ? "RST" : "FIN");
 	return 0;
+}
+
+/* probe idle [-k IDLE,INTVL,CNT] HOST PORT (lab 18): an idle client, for the experiments on dead
+ * peers. Connect ("local ADDR PORT"), with -k turn keepalive on with those timers, then wait for the
+ * peer reading whatever it sends. SIGUSR1 makes it send "ping\n" (to reach a peer that rebooted).
+ * The end, T ms after the connect: "read: 0 (EOF) after T ms", "read: ENAME after T ms" (ETIMEDOUT
+ * when keepalive gave up, ECONNRESET from a peer that forgot us), or "send: ENAME after T ms". */
+static volatile sig_atomic_t idle_ping;
+static void idle_on_usr1(int sig)
+{
+	(void)sig;
+	idle_ping = 1;
+}
+
+static int cmd_idle(int argc, char **argv)
+{
+	int ka[3], k = argc == 5 && strcmp(argv[1], "-k") == 0;
+	struct sigaction sa = { .sa_handler = idle_on_usr1 };
+	sigset_t block, during;
+	char buf[4096];
+
+	if (argc != 3 + 2 * k || (k && sscanf(argv[2], "%d,%d,%d", &ka[0], &ka[1], &ka[2]) != 3))
+		usage();
+	/* SIGUSR1 is let in only while waiting in ppoll(): one that comes early is not lost. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &block, &during) == -1 || sigaction(SIGUSR1, &sa, NULL) == -1)
+		die("sigaction");
+	sigdelset(&during, SIGUSR1);
+	int fd = connected_socket(argv[argc - 2], argv[argc - 1]);
+	long t0 = now_ms();
+	if (k) {
+		int on = 1;
+		if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1 ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &ka[0], sizeof(int)) == -1 ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &ka[1], sizeof(int)) == -1 ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &ka[2], sizeof(int)) == -1)
+			die("setsockopt");
+	}
+	print_name("local", fd, 0);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = ppoll(&p, 1, NULL, &during);
+		if (r == -1 && errno != EINTR)
+			die("ppoll");
+		if (idle_ping) {
+			idle_ping = 0;
+			if (send(fd, "ping\n", 5, MSG_NOSIGNAL) == -1) {
+				printf("send: %s after %ld ms\n", strerrorname_np(errno), now_ms() - t0);
+				return 0;
+			}
+		}
+		if (r <= 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n == 0 || n == -1) {
+			printf("read: %s after %ld ms\n", n == 0 ? "0 (EOF)" : strerrorname_np(errno), now_ms() - t0);
+			return 0;
+		}
+	}
 }
