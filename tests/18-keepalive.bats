@@ -71,7 +71,7 @@ vanish() {
 # comes back with the same address and no memory of the connection.
 reboot() {
 	echo "\$ (peer side) ip addr del ...; ss -K dst 198.51.100.1; ip addr add ...   # the peer reboots"
-	"${PEER[@]}" sh -c 'ip addr del 198.51.100.2/24 dev vb && ss -HK dst 198.51.100.1 >/dev/null &&
+	"${PEER[@]}" sh -c 'ip addr del 198.51.100.2/24 dev vb && ss -HtK dst 198.51.100.1 >/dev/null &&
 		[ -z "$(ss -Htn dst 198.51.100.1)" ] && ip addr add 198.51.100.2/24 dev vb' ||
 		fail "setup: could not reboot the peer (ss -K needs CONFIG_INET_DIAG_DESTROY)"
 }
@@ -116,7 +116,7 @@ strace_into() {
 	STRACE=()
 	if strace_ok; then
 		KA_TRACE=$BATS_TEST_TMPDIR/trace
-		STRACE=(env ASAN_OPTIONS="$(sl_no_lsan)" strace -qq -o "$KA_TRACE" -e trace="$1")
+		STRACE=(env ASAN_OPTIONS="$(sl_no_lsan)" strace -f -qq -o "$KA_TRACE" -e trace="$1")
 	fi
 }
 
@@ -191,7 +191,8 @@ in_trace() {
 @test "18-keepalive: send with TCP_USER_TIMEOUT finds a peer that vanished: sends succeed until the kernel gives up, then send fails with ETIMEDOUT" {
 	pair_up
 	start_bg peer "${PEER[@]}" "$PROBE" drain 198.51.100.2 0
-	start_bg cl "${HERE[@]}" "$LAB_BIN/keepalive" send 200 198.51.100.2 "$peer_port"
+	strace_into sendto,sendmsg,write
+	start_bg cl "${HERE[@]}" "${STRACE[@]}" "$LAB_BIN/keepalive" send 200 198.51.100.2 "$peer_port"
 	expect_connected "$cl_line" 198.51.100.2 "$peer_port"
 	await_output cl "sent line 1"
 	vanish
@@ -204,6 +205,7 @@ in_trace() {
 	echo "send failed $ms ms after the peer vanished; lines sent: $before before, $after in all; TcpExt:TCPAbortOnTimeout here: $aborts"
 	assert_errno send ETIMEDOUT
 	assert_line --index 1 "user timeout: 200 ms"
+	in_trace 'sendto\(.*MSG_NOSIGNAL.* += -1 ETIMEDOUT' "send() = -1 ETIMEDOUT: the error must be the kernel's answer to send()"
 	((after > before)) || fail "expected sends to go on succeeding for a while after the peer vanished (they only fill the send buffer)"
 	[[ $aborts == 1 ]] || fail "the kernel did not abort the connection on a timeout (TcpExt:TCPAbortOnTimeout $aborts): is TCP_USER_TIMEOUT set?"
 	((ms >= 200)) || fail "send failed $ms ms after the peer vanished: sooner than the user timeout of 200 ms"
@@ -317,7 +319,7 @@ started peer1 peer "$probe" echo 198.51.100.2 0
 read -r _ _ port <"$d/peer1"
 started reboot "$probe" idle 198.51.100.2 "$port"
 c=$pid
-peer sh -c "ip addr del 198.51.100.2/24 dev vb && ss -HK dst 198.51.100.1 >/dev/null && ip addr add 198.51.100.2/24 dev vb" || exit 1
+peer sh -c "ip addr del 198.51.100.2/24 dev vb && ss -HtK dst 198.51.100.1 >/dev/null && ip addr add 198.51.100.2/24 dev vb" || exit 1
 kill -USR1 "$c"
 wait "$c"
 started peer2 peer "$probe" echo 198.51.100.2 0
