@@ -40,8 +40,8 @@ wait "$b"
 '
 
 # nsenter into the network namespace of a process (for an ordinary user: with the user namespace
-# that owns it, where the test is root).
-if ((EUID == 0)); then NSENTER=(nsenter -n -t); else NSENTER=(nsenter -U -n -t); fi
+# that owns it, where the test is root; --preserve-credentials: unshare -r denied setgroups there).
+if ((EUID == 0)); then NSENTER=(nsenter -n -t); else NSENTER=(nsenter --preserve-credentials -U -n -t); fi
 
 need_pair() {
 	need_userns
