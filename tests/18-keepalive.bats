@@ -41,7 +41,8 @@ wait "$b"
 
 # nsenter into the network namespace of a process (for an ordinary user: with the user namespace
 # that owns it, where the test is root; --preserve-credentials: unshare -r denied setgroups there).
-if ((EUID == 0)); then NSENTER=(nsenter -n -t); else NSENTER=(nsenter --preserve-credentials -U -n -t); fi
+NSENTER=(nsenter -n -t)
+((EUID == 0)) || NSENTER=(nsenter --preserve-credentials -U -n -t)
 
 need_pair() {
 	need_userns

@@ -44,7 +44,7 @@ static _Noreturn void usage(void)
 {
 	fputs("usage: keepalive wait IDLE INTVL CNT HOST PORT | send MS HOST PORT | beat MS N HOST PORT\n"
 	      "  IDLE, INTVL 1..32767 s; CNT 1..127; send MS 1..600000; beat MS 10..60000, N 1..1000\n"
-	      "  e.g. keepalive wait 1 1 3 198.51.100.2 7007;  keepalive beat 200 3 127.0.0.1 7007\n",
+	      "  e.g. keepalive wait 1 1 3 127.0.0.1 7007;  keepalive beat 200 3 127.0.0.1 7007\n",
 	      stderr);
 	exit(2);
 }
