@@ -214,26 +214,26 @@ in_trace() {
 
 @test "18-keepalive: beat gets every heartbeat answered by a live peer" {
 	start_bg peer "$PROBE" echo 127.0.0.1 0
-	start_bg cl "$LAB_BIN/keepalive" beat 30 2 127.0.0.1 "$peer_port"
+	start_bg cl "$LAB_BIN/keepalive" beat 80 3 127.0.0.1 "$peer_port"
 	expect_connected "$cl_line" 127.0.0.1 "$peer_port"
-	await_output cl "beat 6: answered"
+	await_output cl "beat 4: answered"
 	stop_bg cl
 	refute_output --partial "no answer"
 	local k
-	for k in 1 2 3 4 5 6; do
+	for k in 1 2 3 4; do
 		assert_line --index "$k" "beat $k: answered"
 	done
 	stop_bg peer
 	# The echo server got the pings, one per beat: a heartbeat is real data sent by the program.
-	[[ $output =~ echoed\ ([0-9]+)\ bytes ]] && ((BASH_REMATCH[1] >= 6 * 7)) ||
-		fail "the peer should have received at least six \"ping K\\n\" (7 bytes each)"
+	[[ $output =~ echoed\ ([0-9]+)\ bytes ]] && ((BASH_REMATCH[1] >= 4 * 7)) ||
+		fail "the peer should have received at least four \"ping K\\n\" (7 bytes each)"
 }
 
 @test "18-keepalive: beat declares a vanished peer dead after N unanswered heartbeats, while the kernel still thinks the connection fine" {
 	pair_up
 	start_bg peer "${PEER[@]}" "$PROBE" echo 198.51.100.2 0
 	start_bg cl "${HERE[@]}" "$LAB_BIN/keepalive" beat 50 3 198.51.100.2 "$peer_port"
-	await_output cl "beat 1: answered"
+	await_output cl ": answered"
 	vanish
 	wait_exit cl
 	local ms
@@ -269,7 +269,7 @@ in_trace() {
 	pair_up
 	start_bg peer "${PEER[@]}" "$PROBE" echo 198.51.100.2 0
 	start_bg cl "${HERE[@]}" "$LAB_BIN/keepalive" beat 50 20 198.51.100.2 "$peer_port"
-	await_output cl "beat 1: answered"
+	await_output cl ": answered"
 	reboot
 	wait_exit cl
 	refute_line --partial "peer dead"
