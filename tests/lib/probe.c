@@ -73,11 +73,12 @@
  *        probe rst HOST PORT           connect, print "local ADDR PORT", reset the connection at once
  *        probe send [-R] ADDR PORT TEXT  accept one client, send TEXT (PROBE_PIECES applies), close: "sent N
  *                                      bytes, then FIN"; -R: close with SO_LINGER {1, 0} ("then RST")
+ *        probe udp echo|send|flood|reserve|try ...  UDP datagrams for lab 13 (see cmd_udp at the end)
  *        probe idle [-k IDLE,INTVL,CNT] HOST PORT
  *                                      connect, print "local ADDR PORT", then wait (ppoll) reading; with -k
  *                                      keepalive on (TCP_KEEPIDLE/INTVL/CNT); on SIGUSR1 send "ping\n". Ends
  *                                      with "read: 0 (EOF) after T ms", "read: ENAME after T ms" or "send:
- *                                      ENAME after T ms", T counted from the connect, exit 0
+ *                                      ENAME after T ms", T counted from the connect, exit 0 (lab 18)
  *        PROBE_PIECES=N[/MS] (environment): serve, drain, echo and unix serve send each reply N bytes at
  *                                      a time, MS ms apart (default 30, at most 200; after 64 pauses the
  *                                      rest at once): a client that reads a reply once gets only a piece
@@ -117,7 +118,8 @@ static _Noreturn void usage(void)
 	      "       | try EXPERIMENT ... (see the header of tests/lib/probe.c)\n"
 	      "       | afterclose [-k] HOST PORT | pieces N | eintr [-r] [poll]\n"
 	      "       | reset ADDR PORT | rst HOST PORT | send [-R] ADDR PORT TEXT\n"
-	      "       | idle [-k IDLE,INTVL,CNT] HOST PORT\n",
+	      "       | udp echo|send|flood|reserve|try ... (lab 13: see cmd_udp at the end)\n"
+	      "       | idle [-k IDLE,INTVL,CNT] HOST PORT (lab 18: see cmd_idle at the end)\n",
 	      stderr);
 	exit(2);
 }
@@ -154,11 +156,13 @@ static const char *show(const struct sockaddr_storage *ss)
 
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host)) == NULL)
+			die("inet_ntop");
 		port = ntohs(in->sin_port);
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		if (inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host)) == NULL)
+			die("inet_ntop");
 		port = ntohs(in6->sin6_port);
 	}
 	snprintf(buf, sizeof(buf), "%s %u", host, port);
@@ -352,7 +356,8 @@ static void wait_for_term(void)
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	if (sigprocmask(SIG_BLOCK, &block, &old) == -1)
+		die("sigprocmask");
 	while (!stop)
 		sigsuspend(&old);
 }
@@ -540,7 +545,8 @@ static int cmd_finrst(int argc, char **argv)
 	sigset_t usr1;
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	if (sigprocmask(SIG_BLOCK, &usr1, NULL) == -1)
+		die("sigprocmask");
 	int lfd, cfd = accept_one(argv[1], argv[2], &lfd);
 	int sig, e = sigwait(&usr1, &sig);
 	if (e != 0) {
@@ -756,11 +762,13 @@ static int cmd_stream(int argc, char **argv)
 	memcpy(pat + PAT_PERIOD, pat, PAT_CHUNK);
 	/* SIGUSR1 (for -p) is blocked but while waiting for it, so that an early one is not lost. */
 	struct sigaction sa = { .sa_handler = on_usr1 };
-	sigaction(SIGUSR1, &sa, NULL);
+	if (sigaction(SIGUSR1, &sa, NULL) == -1)
+		die("sigaction");
 	sigset_t block, old;
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	if (sigprocmask(SIG_BLOCK, &block, &old) == -1)
+		die("sigprocmask");
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	unsigned long long total = 0;
@@ -1076,7 +1084,8 @@ static int cmd_unix(int argc, char **argv)
 	sigset_t block, old;
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	if (sigprocmask(SIG_BLOCK, &block, &old) == -1)
+		die("sigprocmask");
 	print_unix("listening", fd, 0);
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int n;
@@ -1233,7 +1242,8 @@ static int cmd_afterclose(int argc, char **argv)
 
 	if (argc != 3 && !keep)
 		usage();
-	signal(SIGPIPE, keep ? SIG_DFL : SIG_IGN);
+	if (signal(SIGPIPE, keep ? SIG_DFL : SIG_IGN) == SIG_ERR)
+		die("signal");
 	int fd = connected_socket(argv[argc - 2], argv[argc - 1]);
 	print_name("local", fd, 0);
 	while ((r = read(fd, buf, sizeof(buf))) > 0)
@@ -1303,7 +1313,8 @@ static int cmd_eintr(int argc, char **argv)
 		usage();
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
 		die("socketpair");
-	sigaction(SIGALRM, &sa, NULL);
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
+		die("sigaction");
 	setitimer(ITIMER_REAL, &it, NULL);
 	if (use_poll) {
 		struct pollfd p = { .fd = sv[0], .events = POLLIN };
@@ -1319,79 +1330,112 @@ static int cmd_eintr(int argc, char **argv)
 }
 
 static int cmd_send(int argc, char **argv); /* at the end of this file */
-static int cmd_idle(int argc, char **argv); /* at the end of this file */
+static int cmd_udp(int argc, char **argv); /* lab 13, at the end of this file */
+static int cmd_idle(int argc, char **argv); /* lab 18, at the end of this file */
+
+/* The modes whose handler takes fixed arguments, adapted to the table's one form. */
+static int mode_layout(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		usage();
+	return cmd_layout();
+}
+
+static int mode_families(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		usage();
+	return cmd_families();
+}
+
+static int mode_in(int argc, char **argv)
+{
+	if (argc != 3)
+		usage();
+	return cmd_bytes(strcmp(argv[0], "in6") == 0 ? AF_INET6 : AF_INET, argv[1], argv[2]);
+}
+
+static int mode_bind(int argc, char **argv)
+{
+	int reuse = argc == 4 && strcmp(argv[1], "-r") == 0;
+
+	if ((argc != 3 && argc != 4) || (argc == 4 && !reuse))
+		usage();
+	print_name("bound", bound_socket(reuse, argv[argc - 2], argv[argc - 1]), 0);
+	return 0;
+}
+
+static int mode_one(int argc, char **argv)
+{
+	return cmd_one(strcmp(argv[0], "drain") == 0, argc, argv);
+}
+
+static int mode_sockinfo(int argc, char **argv)
+{
+	if (argc != 3)
+		usage();
+	return cmd_sockinfo(argv[1], argv[2]);
+}
+
+static int mode_pieces(int argc, char **argv)
+{
+	if (argc != 2)
+		usage();
+	return cmd_pieces(argv[1]);
+}
+
+/* Every mode of the probe: its name on the command line, and the function that runs it with the
+ * mode's arguments (argv[0] is the mode's name). */
+static const struct mode {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} modes[] = {
+	{ "layout", mode_layout },
+	{ "families", mode_families },
+	{ "in", mode_in },
+	{ "in6", mode_in },
+	{ "bind", mode_bind },
+	{ "listen", cmd_listen },
+	{ "serve", cmd_serve },
+	{ "connect", cmd_connect },
+	{ "hold", cmd_hold },
+	{ "drain", mode_one },
+	{ "close", mode_one },
+	{ "finrst", cmd_finrst },
+	{ "nbconnect", cmd_nbconnect },
+	{ "reserve", cmd_reserve },
+	{ "timewait", cmd_timewait },
+	{ "stream", cmd_stream },
+	{ "echo", cmd_echo },
+	{ "reset", cmd_reset },
+	{ "rst", cmd_reset },
+	{ "await", cmd_await },
+	{ "sockinfo", mode_sockinfo },
+	{ "gai", cmd_gai },
+	{ "unix", cmd_unix },
+	{ "try", cmd_try },
+	{ "afterclose", cmd_afterclose },
+	{ "pieces", mode_pieces },
+	{ "eintr", cmd_eintr },
+	{ "send", cmd_send },
+	{ "udp", cmd_udp },
+	{ "idle", cmd_idle },
+};
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_term };
 
-	sigaction(SIGTERM, &sa, NULL);
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
+		die("sigaction");
 	if (argc < 2)
 		usage();
 	pieces_init();
-	const char *cmd = argv[1];
-	argc--;
-	argv++;
-	if (strcmp(cmd, "layout") == 0 && argc == 1)
-		return cmd_layout();
-	if (strcmp(cmd, "families") == 0 && argc == 1)
-		return cmd_families();
-	if (strcmp(cmd, "in") == 0 && argc == 3)
-		return cmd_bytes(AF_INET, argv[1], argv[2]);
-	if (strcmp(cmd, "in6") == 0 && argc == 3)
-		return cmd_bytes(AF_INET6, argv[1], argv[2]);
-	if (strcmp(cmd, "bind") == 0 && (argc == 3 || argc == 4)) {
-		int reuse = argc == 4 && strcmp(argv[1], "-r") == 0;
-		if (argc == 4 && !reuse)
-			usage();
-		int fd = bound_socket(reuse, argv[argc - 2], argv[argc - 1]);
-		print_name("bound", fd, 0);
-		return 0;
-	}
-	if (strcmp(cmd, "listen") == 0)
-		return cmd_listen(argc, argv);
-	if (strcmp(cmd, "serve") == 0)
-		return cmd_serve(argc, argv);
-	if (strcmp(cmd, "connect") == 0)
-		return cmd_connect(argc, argv);
-	if (strcmp(cmd, "hold") == 0)
-		return cmd_hold(argc, argv);
-	if (strcmp(cmd, "drain") == 0 || strcmp(cmd, "close") == 0)
-		return cmd_one(strcmp(cmd, "drain") == 0, argc, argv);
-	if (strcmp(cmd, "finrst") == 0)
-		return cmd_finrst(argc, argv);
-	if (strcmp(cmd, "nbconnect") == 0)
-		return cmd_nbconnect(argc, argv);
-	if (strcmp(cmd, "reserve") == 0)
-		return cmd_reserve(argc, argv);
-	if (strcmp(cmd, "timewait") == 0)
-		return cmd_timewait(argc, argv);
-	if (strcmp(cmd, "stream") == 0)
-		return cmd_stream(argc, argv);
-	if (strcmp(cmd, "echo") == 0)
-		return cmd_echo(argc, argv);
-	if (strcmp(cmd, "reset") == 0 || strcmp(cmd, "rst") == 0)
-		return cmd_reset(argc, argv);
-	if (strcmp(cmd, "await") == 0)
-		return cmd_await(argc, argv);
-	if (strcmp(cmd, "sockinfo") == 0 && argc == 3)
-		return cmd_sockinfo(argv[1], argv[2]);
-	if (strcmp(cmd, "gai") == 0)
-		return cmd_gai(argc, argv);
-	if (strcmp(cmd, "unix") == 0)
-		return cmd_unix(argc, argv);
-	if (strcmp(cmd, "try") == 0)
-		return cmd_try(argc, argv);
-	if (strcmp(cmd, "afterclose") == 0)
-		return cmd_afterclose(argc, argv);
-	if (strcmp(cmd, "pieces") == 0 && argc == 2)
-		return cmd_pieces(argv[1]);
-	if (strcmp(cmd, "eintr") == 0)
-		return cmd_eintr(argc, argv);
-	if (strcmp(cmd, "send") == 0)
-		return cmd_send(argc, argv);
-	if (strcmp(cmd, "idle") == 0)
-		return cmd_idle(argc, argv);
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+		if (strcmp(argv[1], modes[i].name) == 0)
+			return modes[i].run(argc - 1, argv + 1);
 	usage();
 }
 
@@ -1417,6 +1461,285 @@ static int cmd_send(int argc, char **argv)
 	close(lfd);
 	printf("sent %zu bytes, then %s\n", strlen(text), rst ? "RST" : "FIN");
 	return 0;
+}
+
+/* probe udp ... (lab 13): UDP datagrams. Every sub-command takes numeric addresses (IPv4 or IPv6).
+ *   echo [-o] ADDR PORT      bind, print "listening ADDR PORT"; for each datagram print "got N bytes
+ *                            from ADDR PORT" and send it back to its sender; -o: the replies leave from
+ *                            a second socket (printed second: "replies from ADDR PORT"), as a reply from
+ *                            a stranger would. Until SIGTERM.
+ *   send [-w MS] HOST PORT DGRAM...  from one unconnected socket (printed first: "local ADDR PORT"),
+ *                            send each DGRAM as one datagram ("@N": N filler bytes, "" an empty one):
+ *                            "sent N bytes"; with -w, then print each reply ("reply N bytes from ADDR
+ *                            PORT: TEXT", TEXT shown up to 64 bytes, dots for unprintable bytes) until
+ *                            there is one per datagram sent, or none came for MS ms
+ *   flood HOST PORT COUNT SIZE  send COUNT datagrams of SIZE bytes (>= 16) as fast as it can, each
+ *                            starting "seq K " (K = 1..COUNT): "sent COUNT datagrams of SIZE bytes"
+ *   reserve ADDR PORT        hold a UDP port where nobody listens: bind, then connect to itself, so that
+ *                            no datagram from anyone else matches (the kernel answers those with ICMP
+ *                            port unreachable): "reserved ADDR PORT", until SIGTERM
+ *   try three                3 sendto of 4 bytes to a socket of its own, then recvfrom (MSG_DONTWAIT)
+ *                            until EAGAIN: "3 sendto of 4 bytes, then R recvfrom returned data: 4 4 4"
+ *   try trunc                a 100-byte datagram, then recvfrom with a 10-byte buffer and MSG_TRUNC:
+ *                            "recvfrom returned R", then "next recvfrom: ENAME" or "next recvfrom: N"
+ *   try big N                sendto of one N-byte datagram to a socket of its own: "sent N bytes"
+ *   try listen | try accept  listen() / accept() on a bound UDP socket: "listen returned R"
+ *   try refused [-u] HOST PORT  send 5 bytes to HOST PORT (a reserved port) from a connected socket,
+ *                            wait up to 1 s for an error to be queued (poll), send again:
+ *                            "send 1: 5 bytes", "send 2: ...". -u: unconnected, sendto twice with 100
+ *                            ms between, then recvfrom with SO_RCVTIMEO 200 ms.
+ *   try rcvbuf N             "SO_RCVBUF N gives M" (setsockopt, then getsockopt)
+ * Errors end the probe like everywhere: "probe: CALL: ENAME (text)", exit 1. */
+static void udp_text(const char *buf, size_t n, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < size - 1; i++)
+		out[i] = buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i] : '.';
+	out[i] = '\0';
+}
+
+/* One datagram's bytes from its argument: "@N" is N filler bytes (a..z again and again). */
+static size_t udp_payload(const char *arg, char *buf, size_t size)
+{
+	if (arg[0] != '@') {
+		size_t n = strlen(arg);
+		memcpy(buf, arg, n < size ? n : size);
+		return n < size ? n : size;
+	}
+	char *end;
+	unsigned long n = strtoul(arg + 1, &end, 10);
+	if (arg[1] == '\0' || *end != '\0' || n > size)
+		usage();
+	for (unsigned long i = 0; i < n; i++)
+		buf[i] = (char)('a' + i % 26);
+	return n;
+}
+
+static int udp_socket(const char *host, const char *port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	*len = make_addr(host, port, ss);
+	int fd = socket(ss->ss_family, SOCK_DGRAM, 0);
+	if (fd == -1)
+		die("socket");
+	return fd;
+}
+
+/* A UDP socket bound to the wildcard of HOST's family, port 0. */
+static int udp_any(const char *host)
+{
+	struct sockaddr_storage ss, any;
+	socklen_t len;
+	int fd = udp_socket(host, "0", &ss, &len);
+
+	memset(&any, 0, sizeof(any));
+	any.ss_family = ss.ss_family;
+	if (bind(fd, (struct sockaddr *)&any, len) == -1)
+		die("bind");
+	return fd;
+}
+
+static int cmd_udp_try(int argc, char **argv)
+{
+	static char buf[70000];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *what = argc > 1 ? argv[1] : "";
+	ssize_t r;
+
+	if (strcmp(what, "refused") == 0 && (argc == 4 || (argc == 5 && strcmp(argv[2], "-u") == 0))) {
+		int unconn = argc == 5;
+		int fd = udp_socket(argv[argc - 2], argv[argc - 1], &ss, &len);
+		if (!unconn && connect(fd, (struct sockaddr *)&ss, len) == -1)
+			die("connect");
+		for (int i = 1; i <= 2; i++) {
+			r = unconn ? sendto(fd, "hello", 5, 0, (struct sockaddr *)&ss, len) : send(fd, "hello", 5, 0);
+			if (r == -1)
+				die(unconn ? "sendto" : "send");
+			printf("send %d: %zd bytes\n", i, r);
+			fflush(stdout);
+			/* The ICMP error, if any comes, shows as POLLERR; an unconnected socket gets none. */
+			struct pollfd p = { .fd = fd, .events = 0 };
+			if (i == 1 && poll(&p, 1, unconn ? 100 : 1000) == -1)
+				die("poll");
+		}
+		struct timeval tv = { .tv_usec = 200000 };
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+			die("setsockopt");
+		if (recvfrom(fd, buf, sizeof(buf), 0, NULL, NULL) == -1)
+			die("recvfrom");
+		puts("recvfrom: a datagram");
+		return 0;
+	}
+	if (strcmp(what, "rcvbuf") == 0 && argc == 3) {
+		int want = atoi(argv[2]), got;
+		socklen_t glen = sizeof(got);
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fd == -1)
+			die("socket");
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)) == -1)
+			die("setsockopt");
+		if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &glen) == -1)
+			die("getsockopt");
+		printf("SO_RCVBUF %d gives %d\n", want, got);
+		return 0;
+	}
+	/* The other experiments: a socket on 127.0.0.1 that sends to itself. */
+	int fd = udp_socket("127.0.0.1", "0", &ss, &len);
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+		die("bind");
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		die("getsockname");
+	if (strcmp(what, "three") == 0 && argc == 2) {
+		char got[64] = "";
+		int k = 0;
+		for (int i = 0; i < 3; i++)
+			if (sendto(fd, "abcd", 4, 0, (struct sockaddr *)&ss, len) == -1)
+				die("sendto");
+		while (k < 10 && (r = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL)) >= 0) {
+			k++;
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), " %zd", r);
+		}
+		if (errno != EAGAIN)
+			die("recvfrom");
+		printf("3 sendto of 4 bytes, then %d recvfrom returned data:%s\n", k, got);
+	} else if (strcmp(what, "trunc") == 0 && argc == 2) {
+		memset(buf, 'x', 100);
+		if (sendto(fd, buf, 100, 0, (struct sockaddr *)&ss, len) == -1)
+			die("sendto");
+		if ((r = recvfrom(fd, buf, 10, MSG_TRUNC, NULL, NULL)) == -1)
+			die("recvfrom");
+		printf("recvfrom returned %zd\n", r);
+		r = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL);
+		if (r == -1)
+			printf("next recvfrom: %s\n", strerrorname_np(errno));
+		else
+			printf("next recvfrom: %zd\n", r);
+	} else if (strcmp(what, "big") == 0 && argc == 3) {
+		long n = atol(argv[2]);
+		if (n < 0 || n > (long)sizeof(buf))
+			usage();
+		if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&ss, len) == -1)
+			die("sendto");
+		printf("sent %ld bytes\n", n);
+	} else if (strcmp(what, "listen") == 0 && argc == 2) {
+		if (listen(fd, 1) == -1)
+			die("listen");
+		puts("listen returned 0");
+	} else if (strcmp(what, "accept") == 0 && argc == 2) {
+		if (accept(fd, NULL, NULL) == -1)
+			die("accept");
+		puts("accept returned a descriptor");
+	} else {
+		usage();
+	}
+	return 0;
+}
+
+static int cmd_udp(int argc, char **argv)
+{
+	static char buf[70000];
+	struct sockaddr_storage ss, peer;
+	socklen_t len, plen;
+	char text[65];
+	ssize_t r;
+	const char *sub = argc > 1 ? argv[1] : "";
+
+	argc--;
+	argv++;
+	if (strcmp(sub, "try") == 0)
+		return cmd_udp_try(argc, argv);
+	if (strcmp(sub, "echo") == 0 && (argc == 3 || (argc == 4 && strcmp(argv[1], "-o") == 0))) {
+		int fd = udp_socket(argv[argc - 2], argv[argc - 1], &ss, &len), out = fd;
+		if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+			die("bind");
+		print_name("listening", fd, 0);
+		if (argc == 4) {
+			out = udp_socket(argv[argc - 2], "0", &ss, &len);
+			if (bind(out, (struct sockaddr *)&ss, len) == -1)
+				die("bind");
+			print_name("replies from", out, 0);
+		}
+		while (!stop) {
+			plen = sizeof(peer);
+			r = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen);
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r == -1)
+				die("recvfrom");
+			printf("got %zd bytes from %s\n", r, show(&peer));
+			fflush(stdout);
+			if (sendto(out, buf, (size_t)r, 0, (struct sockaddr *)&peer, plen) == -1)
+				die("sendto");
+		}
+		return 0;
+	}
+	if (strcmp(sub, "send") == 0 && argc >= 3) {
+		long wait_ms = -1;
+		int a = 1;
+		if (strcmp(argv[1], "-w") == 0 && argc >= 5) {
+			wait_ms = atol(argv[2]);
+			a = 3;
+		}
+		if (argc - a < 3)
+			usage();
+		int fd = udp_any(argv[a]);
+		len = make_addr(argv[a], argv[a + 1], &ss);
+		print_name("local", fd, 0);
+		for (int i = a + 2; i < argc; i++) {
+			size_t n = udp_payload(argv[i], buf, sizeof(buf));
+			if (sendto(fd, buf, n, 0, (struct sockaddr *)&ss, len) == -1)
+				die("sendto");
+			printf("sent %zu bytes\n", n);
+			fflush(stdout);
+		}
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		for (int replies = 0; wait_ms >= 0 && !stop && replies < argc - a - 2; replies++) {
+			int n = poll(&p, 1, (int)wait_ms);
+			if (n == -1)
+				die("poll"); /* SIGTERM: EINTR, and the probe ends */
+			if (n == 0)
+				break;
+			plen = sizeof(peer);
+			if ((r = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen)) == -1)
+				die("recvfrom");
+			udp_text(buf, (size_t)r, text, sizeof(text));
+			printf("reply %zd bytes from %s: %s\n", r, show(&peer), text);
+			fflush(stdout);
+		}
+		return 0;
+	}
+	if (strcmp(sub, "flood") == 0 && argc == 5) {
+		long count = atol(argv[3]), size = atol(argv[4]);
+		if (count < 1 || count > 100000 || size < 16 || size > 65507)
+			usage();
+		int fd = udp_any(argv[1]);
+		len = make_addr(argv[1], argv[2], &ss);
+		memset(buf, '.', (size_t)size);
+		for (long k = 1; k <= count; k++) {
+			int h = snprintf(buf, 16, "seq %ld ", k);
+			buf[h] = '.'; /* snprintf's NUL: filler again */
+			if (sendto(fd, buf, (size_t)size, 0, (struct sockaddr *)&ss, len) == -1)
+				die("sendto");
+		}
+		printf("sent %ld datagrams of %ld bytes\n", count, size);
+		return 0;
+	}
+	if (strcmp(sub, "reserve") == 0 && argc == 3) {
+		int fd = udp_socket(argv[1], argv[2], &ss, &len);
+		if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+			die("bind");
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+			die("getsockname");
+		if (connect(fd, (struct sockaddr *)&ss, len) == -1)
+			die("connect");
+		print_name("reserved", fd, 0);
+		wait_for_term();
+		return 0;
+	}
+	usage();
 }
 
 /* probe idle [-k IDLE,INTVL,CNT] HOST PORT (lab 18): an idle client, for the experiments on dead
