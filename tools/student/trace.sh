@@ -338,6 +338,7 @@ scenario_18-keepalive() {
 		say "(length 0), 1 s apart; unanswered, the kernel gives up and sends a last RST [R.] into the void."
 		say "3 and 4: segments that are not acknowledged are sent again (retransmissions), with growing pauses."
 		tcpdump -n -ttttt -r "$TRACE_OUT/veth.pcap" 2>/dev/null | grep -E ' IP ' | sed 's/^/  /'
+		say "(The capture on lo that follows is empty: every packet of this lab crossed the veth, above.)"
 	fi
 }
 
