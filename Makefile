@@ -17,6 +17,9 @@ LABS := $(shell awk '!/^\#/ && NF { print $$1 }' $(MANIFEST))
 CC ?= cc
 CFLAGS ?= -std=c11 -g -O1 -Wall -Wextra -Wpedantic -Werror
 CPPFLAGS += -I$(TOP)/include
+# Lab 15 starts threads: -pthread (harmless for the other labs; glibc >= 2.34 needs it only as a
+# compiler flag, older ones also to link libpthread). The one pattern rule passes LDLIBS.
+LDLIBS += -pthread
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ifeq ($(V),1)
 Q :=

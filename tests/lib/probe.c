@@ -74,6 +74,8 @@
  *        probe send [-R] ADDR PORT TEXT  accept one client, send TEXT (PROBE_PIECES applies), close: "sent N
  *                                      bytes, then FIN"; -R: close with SO_LINGER {1, 0} ("then RST")
  *        probe udp echo|send|flood|reserve|try ...  UDP datagrams for lab 13 (see cmd_udp at the end)
+ *        probe fork share|leak N|zombie|burst N|accept [-r]
+ *                                      lab 15's experiments with fork() and SIGCHLD (see cmd_fork at the end)
  *        probe idle [-k IDLE,INTVL,CNT] HOST PORT
  *                                      connect, print "local ADDR PORT", then wait (ppoll) reading; with -k
  *                                      keepalive on (TCP_KEEPIDLE/INTVL/CNT); on SIGUSR1 send "ping\n". Ends
@@ -102,6 +104,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,6 +122,7 @@ static _Noreturn void usage(void)
 	      "       | afterclose [-k] HOST PORT | pieces N | eintr [-r] [poll]\n"
 	      "       | reset ADDR PORT | rst HOST PORT | send [-R] ADDR PORT TEXT\n"
 	      "       | udp echo|send|flood|reserve|try ... (lab 13: see cmd_udp at the end)\n"
+	      "       | fork share | fork leak N | fork zombie | fork burst N | fork accept [-r]\n"
 	      "       | idle [-k IDLE,INTVL,CNT] HOST PORT (lab 18: see cmd_idle at the end)\n",
 	      stderr);
 	exit(2);
@@ -1331,6 +1335,7 @@ static int cmd_eintr(int argc, char **argv)
 
 static int cmd_send(int argc, char **argv); /* at the end of this file */
 static int cmd_udp(int argc, char **argv); /* lab 13, at the end of this file */
+static int cmd_fork(int argc, char **argv); /* lab 15, at the end of this file */
 static int cmd_idle(int argc, char **argv); /* lab 18, at the end of this file */
 
 /* The modes whose handler takes fixed arguments, adapted to the table's one form. */
@@ -1421,6 +1426,7 @@ static const struct mode {
 	{ "eintr", cmd_eintr },
 	{ "send", cmd_send },
 	{ "udp", cmd_udp },
+	{ "fork", cmd_fork },
 	{ "idle", cmd_idle },
 };
 
@@ -1737,6 +1743,222 @@ static int cmd_udp(int argc, char **argv)
 			die("connect");
 		print_name("reserved", fd, 0);
 		wait_for_term();
+		return 0;
+	}
+	usage();
+}
+
+/* probe fork EXPERIMENT: lab 15's questions to the kernel about processes and their sockets.
+ *   share        a connection accepted, then fork(): "after fork, N descriptors refer to the connection"
+ *                (the parent's and the child's, counted in /proc/PID/fd by the socket's inode)
+ *   leak N       a forking server whose parent never closes the connected socket serves N clients that
+ *                all leave; each child closes both sockets: "after N clients the parent holds S sockets"
+ *   zombie       a child that has exited, not waited for: "a child ended, not waited for: state C"
+ *                (the state letter of /proc/PID/stat)
+ *   burst N      N children exit while SIGCHLD is blocked, then it is unblocked: "N children exited while
+ *                SIGCHLD was blocked: the handler ran H time(s)"
+ *   accept [-r]  the parent waits in accept(); a child exits then (SIGCHLD, handler without SA_RESTART; -r:
+ *                with it), and 0.1 s after that exit another child connects: "accept: -1 EINTR" or
+ *                "accept: a connection"
+ * Every child is collected before the probe exits. */
+static volatile sig_atomic_t fork_chld;
+static void fork_on_chld(int sig)
+{
+	(void)sig;
+	fork_chld++;
+}
+
+/* How many of process pid's descriptors are the socket with inode ino. */
+static int fork_count(pid_t pid, ino_t ino)
+{
+	char path[64], link[64], want[64];
+	int n = 0;
+
+	snprintf(want, sizeof(want), "socket:[%lu]", (unsigned long)ino);
+	for (int fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+		ssize_t r = readlink(path, link, sizeof(link) - 1);
+		if (r <= 0)
+			continue;
+		link[r] = '\0';
+		if (ino == 0 ? strncmp(link, "socket:", 7) == 0 : strcmp(link, want) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* A child that exits at once, or that does nothing until it is killed (at most 10 s). */
+static pid_t fork_child(int exit_at_once)
+{
+	pid_t pid = fork();
+
+	if (pid == -1)
+		die("fork");
+	if (pid == 0) {
+		if (exit_at_once)
+			_exit(0);
+		for (int i = 0; i < 100; i++) /* at most 10 s */
+			poll(NULL, 0, 100);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Wait until child pid has exited, without collecting it (it stays a zombie). */
+static void fork_exited(pid_t pid)
+{
+	siginfo_t si;
+
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == -1)
+		if (errno != EINTR)
+			die("waitid");
+}
+
+static void fork_reap_all(void)
+{
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		continue;
+}
+
+/* Wait (at most 2 s, 1 ms at a time) until process pid is in one of the states (x: gone); with
+ * in_accept, also until its wait channel names accept, where /proc shows it. */
+static void fork_await(pid_t pid, const char *states, int in_accept)
+{
+	char path[64], buf[128];
+
+	for (int i = 0; i < 2000; i++, poll(NULL, 0, 1)) {
+		char st = 'x';
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		FILE *f = fopen(path, "r");
+		if (f != NULL) {
+			if (fscanf(f, "%*d (%*[^)]) %c", &st) != 1)
+				st = '?';
+			fclose(f);
+		}
+		if (strchr(states, st) == NULL)
+			continue;
+		if (!in_accept)
+			return;
+		snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+		f = fopen(path, "r");
+		buf[0] = '\0';
+		if (f != NULL) {
+			if (fgets(buf, sizeof(buf), f) == NULL)
+				buf[0] = '\0';
+			fclose(f);
+		}
+		if (buf[0] == '\0' || strcmp(buf, "0") == 0 || strstr(buf, "accept") != NULL)
+			return;
+	}
+}
+
+static int cmd_fork(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	int lfd = bound_socket(0, "127.0.0.1", "0");
+	struct stat st;
+
+	if (listen(lfd, 64) == -1)
+		die("listen");
+	if (strcmp(what, "share") == 0 && argc == 2) {
+		int cl = client_of(lfd), cfd = accept(lfd, NULL, NULL);
+		if (cfd == -1)
+			die("accept");
+		if (fstat(cfd, &st) == -1)
+			die("fstat");
+		pid_t pid = fork_child(0);
+		int mine = fork_count(getpid(), st.st_ino), its = fork_count(pid, st.st_ino);
+		printf("after fork, %d descriptors refer to the connection (parent %d, child %d)\n", mine + its, mine,
+		       its);
+		kill(pid, SIGKILL);
+		fork_reap_all();
+		close(cl);
+		return 0;
+	}
+	if (strcmp(what, "leak") == 0 && argc == 3) {
+		int n = atoi(argv[2]);
+		if (n < 1 || n > 50)
+			usage();
+		for (int i = 0; i < n; i++) {
+			int cl = client_of(lfd), cfd = accept(lfd, NULL, NULL);
+			if (cfd == -1)
+				die("accept");
+			pid_t pid = fork();
+			if (pid == -1)
+				die("fork");
+			if (pid == 0) {
+				close(lfd);
+				close(cfd);
+				_exit(0);
+			}
+			close(cl); /* the client leaves; the parent forgets close(cfd) */
+		}
+		fork_reap_all();
+		printf("after %d clients the parent holds %d sockets\n", n, fork_count(getpid(), 0));
+		return 0;
+	}
+	if (strcmp(what, "zombie") == 0 && argc == 2) {
+		pid_t pid = fork_child(1);
+		char path[64], state = '?';
+		fork_exited(pid);
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		FILE *f = fopen(path, "r");
+		if (f == NULL || fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+			die("fopen /proc/PID/stat");
+		fclose(f);
+		printf("a child ended, not waited for: state %c\n", state);
+		fork_reap_all();
+		return 0;
+	}
+	if (strcmp(what, "burst") == 0 && argc == 3) {
+		int n = atoi(argv[2]);
+		pid_t pids[50];
+		sigset_t set;
+		struct sigaction sa = { .sa_handler = fork_on_chld };
+		if (n < 1 || n > 50)
+			usage();
+		sigemptyset(&set);
+		sigaddset(&set, SIGCHLD);
+		sigaction(SIGCHLD, &sa, NULL);
+		if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+			die("sigprocmask");
+		for (int i = 0; i < n; i++)
+			pids[i] = fork_child(1);
+		for (int i = 0; i < n; i++)
+			fork_exited(pids[i]);
+		if (sigprocmask(SIG_UNBLOCK, &set, NULL) == -1) /* the pending signal is handled here */
+			die("sigprocmask");
+		printf("%d children exited while SIGCHLD was blocked: the handler ran %d time(s)\n", n, (int)fork_chld);
+		fork_reap_all();
+		return 0;
+	}
+	if (strcmp(what, "accept") == 0 && (argc == 2 || (argc == 3 && strcmp(argv[2], "-r") == 0))) {
+		struct sigaction sa = { .sa_handler = fork_on_chld, .sa_flags = argc == 3 ? SA_RESTART : 0 };
+		sigaction(SIGCHLD, &sa, NULL);
+		pid_t parent = getpid(), early = fork();
+		if (early == 0) { /* exits once the parent waits in accept() */
+			fork_await(parent, "S", 1);
+			_exit(0);
+		}
+		pid_t late = fork();
+		if (late == 0) { /* connects once the early child has ended and the handler has run */
+			fork_await(early, "Zx", 0);
+			poll(NULL, 0, 100);
+			int fd = client_of(lfd);
+			for (int i = 0; i < 100; i++) /* and no second SIGCHLD until it is killed */
+				poll(NULL, 0, 100);
+			close(fd);
+			_exit(0);
+		}
+		if (early == -1 || late == -1)
+			die("fork");
+		int cfd = accept(lfd, NULL, NULL);
+		if (cfd == -1)
+			printf("accept: -1 %s (SIGCHLD handled %d time(s))\n", strerrorname_np(errno), (int)fork_chld);
+		else
+			printf("accept: a connection (SIGCHLD handled %d time(s) while it waited)\n", (int)fork_chld);
+		kill(late, SIGKILL);
+		fork_reap_all();
 		return 0;
 	}
 	usage();

@@ -89,11 +89,15 @@ if [[ ${1:-} == --job ]]; then
 			fi
 			region=$((region > n ? region - n : 1000000))
 		done
+		# The answered predictions, as a student who did them would have: their tests ask the kernel
+		# through the probe, not the program, so they must not count as killing a mutant.
+		cp solutions/"$lab"/predictions.md "$tree/$lab/" 2>/dev/null
 		region=$4 san= ;;
 	line)
 		# One line mutant (tools/maint/linemut): REGION is FILE:ID; the other files stay the solution's.
 		tree=$work/lines/$lab.${region#*:}
 		rm -rf "$tree" && mkdir -p "$tree/$lab" && cp solutions/"$lab"/*.c "$tree/$lab/"
+		cp solutions/"$lab"/predictions.md "$tree/$lab/" 2>/dev/null
 		awk -v apply="${region#*:}" -f tools/maint/linemut "solutions/$lab/${region%%:*}" >"$tree/$lab/${region%%:*}"
 		# Built without -Werror (a mutant often leaves a variable unused): the tests, not the
 		# compiler, must catch it. One that does not compile even so is counted apart.
