@@ -72,7 +72,7 @@ copy_tree() {
 	cp docs/student/README.zh-CN.md "$dest/README.zh-CN.md"
 	mkdir -p "$dest/.github/workflows"
 	cp tools/instructor/classroom/socklab.yml "$dest/.github/workflows/socklab.yml"
-	# The pristine starters, where `make reset` finds them once solutions/ is gone (tools/student/student.sh).
+	# The pristine starters, where `make reset` finds them once solutions/ is gone (tools/student/reset.sh).
 	mkdir -p "$dest/tests/starters"
 	(cd labs && tar -cf - ./*/*.c) | tar -xf - -C "$dest/tests/starters"
 }
