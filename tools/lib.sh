@@ -7,7 +7,8 @@
 # and gives lab_name (3, 03 or 03-bind -> 03-bind), tree_tag and results_dir (where make check keeps a
 # tree's results), quiet_make, since, exact_filter, first_failure and failure_report (a failing test's
 # report in a TAP file), and the one way to stop a run on Ctrl-C: stop_on_ctrl_c, run_child, stop_tree.
-# It defines nothing else and runs nothing but the manifest's reading; sourcing it twice is harmless.
+# It defines nothing else and runs nothing but the manifest's reading; sourcing it twice is harmless,
+# and it works under set -e.
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 manifest_file=${SOCKLAB_MANIFEST:-$top/labs/manifest}
@@ -111,8 +112,8 @@ run_child() {
 wait_child() {
 	local rc
 	while :; do
-		wait "$1"
-		rc=$?
+		rc=0
+		wait "$1" || rc=$?
 		kill -0 "$1" 2>/dev/null || return "$rc"
 	done
 }
@@ -141,7 +142,7 @@ lib_tree() {
 		fi
 		for f in /proc/"$pid"/task/*/children; do
 			kids=
-			read -r kids 2>/dev/null <"$f"
+			read -r kids 2>/dev/null <"$f" || true
 			# shellcheck disable=SC2206 # the children, as words
 			queue+=($kids)
 		done
@@ -159,17 +160,23 @@ lib_signal() {
 		2) sig=TERM ;;
 		*) sig=KILL ;;
 		esac
-		kill -"$sig" -- "$t" 2>/dev/null
+		kill -"$sig" -- "$t" 2>/dev/null || true
 	done
 }
 
-# lib_alive: a process seen is still running (not a zombie: a trap does not reap its shell's children).
+# lib_alive [INT]: a process seen is still running (not a zombie: a trap does not reap its shell's
+# children); with INT, only one that does not ignore SIGINT counts (a server a script started in the
+# background ignores it: no use waiting for it to act on it).
 lib_alive() {
-	local pid line
+	local pid line f
 	for pid in $lib_seen; do
 		read -r line 2>/dev/null </proc/"$pid"/stat || continue
 		line=${line##*) }
-		[[ $line == Z* ]] || return 0
+		[[ $line != Z* ]] || continue
+		[[ -n ${1:-} ]] || return 0
+		# field 33 of stat, the ignored signals; SIGINT is bit 1
+		read -ra f <<<"$line"
+		((${f[30]:-0} & 2)) || return 0
 	done
 	return 1
 }
@@ -185,7 +192,7 @@ stop_tree() {
 		lib_tree
 		lib_signal "$round" "$lib_targets"
 		for ((i = 1; i <= (round == 1 ? 100 : 50); i++)); do
-			lib_alive || return 0
+			if ((round == 1)); then lib_alive INT || break; else lib_alive || return 0; fi
 			nap 0.1
 			if ((i % 10 == 0)); then
 				lib_tree
