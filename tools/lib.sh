@@ -6,7 +6,8 @@
 # manifest_points[LAB], manifest_title[LAB]) and the colours of a terminal (red green bold dim off);
 # and gives lab_name (3, 03 or 03-bind -> 03-bind), tree_tag and results_dir (where make check keeps a
 # tree's results), quiet_make, since, exact_filter, first_failure and failure_report (a failing test's
-# report in a TAP file), and the one way to stop a run on Ctrl-C: stop_on_ctrl_c, run_child, stop_tree.
+# report in a TAP file), marked (the processes of a run), and the one way to stop a run on Ctrl-C:
+# stop_on_ctrl_c, run_child, wait_child, stop_tree, nap.
 # It defines nothing else and runs nothing but the manifest's reading; sourcing it twice is harmless,
 # and it works under set -e.
 
@@ -84,6 +85,18 @@ failure_report() {
 		found && /^(not )?ok / { exit }
 		found && !/^# *(\(?from function|in test file|`.*'"'"' failed$)/ { sub(/^# ?/, ""); print }
 		!found && /^not ok [0-9]+ / { s = $0; sub(/^not ok [0-9]+ /, "", s); sub(/ # (skip|TODO).*/, "", s); found = (s == t) }' "$1"
+}
+
+# marked VAR=VALUE: the pids of the processes (but this shell) with VAR=VALUE in their environment,
+# one a line: a run marks every process it starts so (make test, a batch without a sandbox). Builtins
+# only: a grep per process took seconds on a busy machine.
+marked() {
+	local p env IFS=$'\n'
+	for p in /proc/[0-9]*; do
+		[[ ${p#/proc/} != "$$" ]] || continue
+		mapfile -td '' env 2>/dev/null <"$p/environ" || continue
+		[[ $'\n'"${env[*]}"$'\n' != *$'\n'"$1"$'\n'* ]] || echo "${p#/proc/}"
+	done
 }
 
 # ------------------------------------------------------------------------------------------------

@@ -93,10 +93,10 @@ fi
 # kill_marked VAR=VALUE: SIGKILL every process with that in its environment (without a sandbox,
 # every process of a submission's run carries SOCKLAB_JAIL=its folder and SOCKLAB_BATCH=this batch).
 kill_marked() {
-	local p
-	for p in /proc/[0-9]*; do
-		grep -qzx -- "$1" "$p/environ" 2>/dev/null && kill -KILL "${p#/proc/}" 2>/dev/null
-	done
+	local pids
+	pids=$(marked "$1")
+	# shellcheck disable=SC2086 # the pids, as words
+	[[ -z $pids ]] || kill -KILL $pids 2>/dev/null
 	return 0
 }
 

@@ -270,16 +270,6 @@ done
 # Longest first: the labs with the most tests start early.
 # One failing test is all a starter or a mutant must show: stop there (bats >= 1.11).
 "$bats" --help 2>/dev/null | grep -q -- --abort && export SELFTEST_ABORT=1
-# The processes of the run: they carry SOCKLAB_RUN (builtins only: a grep per process took seconds
-# on a busy machine).
-marked() {
-	local p env IFS=$'\n'
-	for p in /proc/[0-9]*; do
-		[[ ${p#/proc/} != "$$" ]] || continue
-		mapfile -td '' env 2>/dev/null <"$p/environ" || continue
-		[[ $'\n'"${env[*]}"$'\n' == *$'\n'"SOCKLAB_RUN=$SOCKLAB_RUN"$'\n'* ]] && echo "${p#/proc/}"
-	done
-}
 stop_on_ctrl_c "== interrupted: stopping every job of the run"
 sed "s|\$| $work|" "$joblist" | xargs -P "$jobs" -L 1 "$top/tools/maint/selftest.sh" --job &
 jobs_pid=$!
@@ -392,7 +382,7 @@ fi
 
 echo "== tidy: nothing left running, listening or lying around; nothing sent off this machine"
 left=()
-for p in $(marked); do
+for p in $(marked "SOCKLAB_RUN=$SOCKLAB_RUN"); do
 	left+=("$p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | head -c 200)")
 done
 check "no process started by the run is still alive" test ${#left[@]} = 0
