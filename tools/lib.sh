@@ -18,7 +18,7 @@ tests_dir=${SOCKLAB_TESTS:-$top/tests}
 # The manifest: one lab a line, "NN-name POINTS TITLE"; # starts a comment line. (The Makefile reads
 # the names for itself: make cannot source this.)
 manifest_labs=()
-declare -A manifest_points=() manifest_title=()
+declare -gA manifest_points=() manifest_title=()
 if [[ -r $manifest_file ]]; then
 	while read -r _lab _points _title; do
 		[[ -n $_lab && $_lab != \#* ]] || continue

@@ -32,8 +32,11 @@ if [[ -n $from ]]; then
 else
 	"$top/tools/instructor/dist.sh" --tree "$stage/socklab"
 fi
-# What grading does not use: the Classroom workflow and its helper, the pictures.
-rm -rf "$stage/socklab/.github" "$stage/socklab/tools/instructor/classroom" "$stage/socklab/pic"
+# What grading does not use: the Classroom workflow, the pictures. What it does use and the student copy
+# leaves out: run_autograder grades through make grade SUBMISSIONS= (the batch grader and its sandbox).
+rm -rf "$stage/socklab/.github" "$stage/socklab/pic"
+mkdir -p "$stage/socklab/tools/instructor"
+cp -p "$top/tools/instructor/grade.sh" "$top/tools/instructor/sandbox.sh" "$stage/socklab/tools/instructor/"
 cp "$here/setup.sh" "$here/run_autograder" "$stage/"
 chmod +x "$stage/setup.sh" "$stage/run_autograder"
 printf '# Written by make gradescope: the lab this bundle grades (empty: every lab of the manifest).\nlab=%s\n' \
