@@ -117,7 +117,12 @@ nap() {
 # background command of a script would ignore SIGINT for good, and stop_tree could not stop it gently.
 run_child() {
 	set -m
-	"$@" <&0 &
+	(
+		# (none of this library's descriptors: a lab program prints the ones it gets)
+		[[ -z ${lib_stderr:-} ]] || exec {lib_stderr}>&-
+		[[ -z ${lib_nap_fd:-} ]] || exec {lib_nap_fd}<&-
+		"$@"
+	) <&0 &
 	set +m
 	wait_child $!
 }
@@ -216,13 +221,16 @@ stop_tree() {
 }
 
 # stop_on_ctrl_c MESSAGE: from now on, Ctrl-C stops the run (above).
+# (The message goes to the stderr of that moment: the trap may run inside a command whose output is
+# redirected to a log.)
 stop_on_ctrl_c() {
 	lib_ctrl_c_message=$1
+	[[ -n ${lib_stderr:-} ]] || exec {lib_stderr}>&2
 	trap lib_ctrl_c INT TERM HUP
 }
 lib_ctrl_c() {
 	trap '' INT TERM HUP
-	[[ -z $lib_ctrl_c_message ]] || echo "$lib_ctrl_c_message" >&2
+	[[ -z $lib_ctrl_c_message ]] || echo "$lib_ctrl_c_message" >&"$lib_stderr"
 	stop_tree
 	exit 130
 }

@@ -14,6 +14,7 @@ batch=${BATCH:-6}
 what=("${@:-all}")
 [[ ${what[0]} == all ]] && what=(labs starters batch)
 work=$top/build/bench-kit
+stop_on_ctrl_c "bench-kit: interrupted"
 rm -rf "$work" && mkdir -p "$work"
 labs=("${manifest_labs[@]}")
 
@@ -23,7 +24,7 @@ timed() {
 	shift 2
 	for ((i = 0; i < n; i++)); do
 		t0=$EPOCHREALTIME
-		"$@" >>"$work/$name.log" 2>&1 </dev/null
+		run_child "$@" >>"$work/$name.log" 2>&1 </dev/null
 		s+=("$(since "$t0" 2)")
 	done
 	printf '%s\n' "${s[@]}" | sort -g | awk -v name="$name" -v data="$work/data" '

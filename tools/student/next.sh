@@ -79,7 +79,9 @@ for lab in "${manifest_labs[@]}"; do
 	if ! fresh "$lab"; then
 		printf '%schecking %s (make check LAB=%s%s) ...%s\n' "$dim" "$lab" "${lab%%-*}" "$tree_arg" "$off"
 		mkdir -p "$top/build/student"
-		quiet_make check LAB="$lab" TREE="$tree" >"$top/build/student/next.log" 2>&1 </dev/null
+		stop_on_ctrl_c "next: interrupted"
+		run_child quiet_make check LAB="$lab" TREE="$tree" >"$top/build/student/next.log" 2>&1 </dev/null
+		trap - INT TERM HUP
 		if [[ ! -f $res/$lab.result || ! -f $res/$lab.tap ]]; then
 			echo "could not check $lab; make check said:"
 			tail -n 20 "$top/build/student/next.log" | sed 's/^/  /'
