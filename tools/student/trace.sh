@@ -1,34 +1,21 @@
 #!/usr/bin/env bash
-# trace.sh - `make trace LAB=NN`: run a lab's scenario and show what really happened: every system
-# call of the lab's programs (strace -f -e trace=network) and every packet they exchanged (tcpdump),
-# so that the SYN, SYN-ACK, ACK and the FIN exchange of the handout appear on the screen.
+# trace.sh - `make trace LAB=NN`: run a lab's scenario and show what really happened: every system call
+# of the lab's programs (strace -f -e trace=network) and every packet they exchanged (tcpdump), so that
+# the SYN, SYN-ACK, ACK and the FIN exchange of the handout appear on the screen.
 #
-# Usage: LAB_BIN=build/labs/06-connect tools/student/trace.sh 06-connect
-#          LAB_BIN        the folder holding the lab's built programs (the Makefile passes it)
-#          TRACE_NAMESPACE=no   run on the machine's loopback without a private namespace (no packets)
-#
-# Where it can, the scenario runs inside a private network namespace (unshare -n in a user
-# namespace): a loopback of its own and nothing else, so no packet can leave, and tcpdump may capture
-# on that loopback without root. Outside such a namespace it never captures anything: the scenario
-# then runs on 127.0.0.1 alone and only the system calls are shown. Whatever is missing (strace,
-# tcpdump, user namespaces) is named, with what to install.
-# Everything is bounded: each program by TRACE_PROG_LIMIT (5 s), the whole scenario by
-# TRACE_TIME_LIMIT (90 s); background programs run in their own session and are stopped by process
-# group.
-# Results stay in build/trace/TREE/NN-name/: packets.pcap (open it with wireshark or tcpdump -r),
-# one N-prog.strace and N-prog.out per program run.
+# Usage: LAB_BIN=build/labs/06-connect [TRACE_NAMESPACE=no] tools/student/trace.sh 06-connect
+# LAB_BIN is the folder of the lab's built programs (the Makefile passes it). The scenario runs in a
+# private network namespace where it can (packets captured there, none can leave), else on 127.0.0.1
+# with only the system calls shown (TRACE_NAMESPACE=no: always so); whatever is missing is named,
+# with what to install. Each program is bounded by TRACE_PROG_LIMIT (5 s), the scenario by
+# TRACE_TIME_LIMIT (90 s). The results stay in build/trace/TREE/NN-name/: packets.pcap, and an
+# N-prog.strace and N-prog.out per program run.
 set -u
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "${BASH_SOURCE[0]%/*}/../lib.sh"
 self=$top/tools/student/trace.sh
 PROBE=$top/build/probe/probe
 # The lab's programs run through the kit's launcher, as in the tests: no descriptor above 2 of ours.
 LAUNCH=$top/build/tools/launch
-
-if [[ -t 1 ]]; then
-	bold=$'\e[1m' dim=$'\e[2m' off=$'\e[0m'
-else
-	bold= dim= off=
-fi
 
 # ---------------------------------------------------------------------------------------------
 # The scenarios: one function per lab, the commands that show its lesson. This is the one list.
@@ -652,9 +639,7 @@ LAB=${1:?usage: LAB_BIN=DIR tools/student/trace.sh NN-name}
 [[ $LAB =~ ^[0-9][0-9]-[a-z0-9-]+$ ]] || { echo "trace: $LAB is not a lab name (NN-name)" >&2; exit 2; }
 : "${LAB_BIN:?LAB_BIN: the folder of the built programs of the lab}"
 tree=${TREE_DIR:-$top/labs}
-tag=${tree#"$top"/}
-tag=${tag//\//_}
-out=$top/build/trace/$tag/$LAB
+out=$top/build/trace/$(tree_tag "$tree")/$LAB
 rm -rf "$out" && mkdir -p "$out"
 [[ -x $PROBE ]] || { echo "trace: the kit's probe is not built (make probe)" >&2; exit 2; }
 compgen -G "$LAB_BIN/*" >/dev/null || { echo "trace: no programs in $LAB_BIN (make trace builds them)" >&2; exit 2; }
@@ -714,19 +699,12 @@ LAB_BIN=$(cd "$LAB_BIN" && pwd)
 export LAUNCH TRACE_OUT=$out TRACE_CAPTURE=$capture TRACE_STRACE=$strace_ok LAB_BIN TREE_DIR=$tree
 export INSIDE_NS=$((${#ns[@]} > 0 ? 1 : 0))
 printf '\n%s== the scenario%s\n' "$bold" "$off"
-# The scenario in a process group of its own (set -m), so that it can be stopped as a whole; Ctrl-C
-# and the time limit both end it through its own cleanup (every program it started is stopped).
-set -m
-timeout -k 10 "${TRACE_TIME_LIMIT:-90}" "${ns[@]+"${ns[@]}"}" "$self" --inside "$LAB" </dev/null &
-job=$!
-set +m
-interrupted=
-trap 'interrupted=1; kill -TERM -- "-$job" 2>/dev/null' INT TERM HUP
-wait "$job"
-rc=$?
-while kill -0 "$job" 2>/dev/null; do wait "$job"; rc=$?; done
+# Ctrl-C and the time limit both end the scenario through its own cleanup (every program it started
+# is stopped).
+stop_on_ctrl_c "trace: interrupted; stopping every program of the scenario"
+rc=0
+run_child timeout -k 10 "${TRACE_TIME_LIMIT:-90}" "${ns[@]+"${ns[@]}"}" "$self" --inside "$LAB" </dev/null || rc=$?
 trap - INT TERM HUP
-[[ -n $interrupted ]] && { echo "trace: interrupted; every program of the scenario was stopped" >&2; exit 130; }
 ((rc == 124 || rc == 137)) && echo "trace: the scenario was stopped after ${TRACE_TIME_LIMIT:-90} s" >&2
 
 [[ -n $capture ]] || { echo; echo "(packets not shown: ${missing[-1]#the packets: })"; exit 0; }
