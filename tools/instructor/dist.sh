@@ -31,7 +31,7 @@ files() {
 	find . \( -path ./.git -o -path ./build -o -path ./node_modules -o -path ./solutions -o -path ./.ci \
 		-o -path ./tests/kit -o -path ./tools/maint -o -path ./tools/instructor -o -path ./docs/student \) -prune \
 		-o -type f ! -name '*~' ! -name '*.swp' ! -name '*.orig' ! -name '*.rej' -print |
-		sed 's|^\./||' | LC_ALL=C sort | grep -vxE 'README(\.zh-CN)?\.md'
+		sed 's|^\./||' | LC_ALL=C sort | grep -vxE 'README(\.zh-CN)?\.md|docs/(zh/)?maintainers\.md'
 }
 
 # Proof that nothing of a solution goes out.
