@@ -55,11 +55,8 @@ static int send_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
+		if (n == -1)
 			return -1;
-		}
 		p += n;
 		len -= (size_t)n;
 	}
@@ -85,7 +82,7 @@ static ssize_t readn(int fd, void *dst, size_t n)
 	 * arrived, which may be less than what is missing (1 byte, if the server sends one at a
 	 * time). Ask only for what is still missing, never more: the bytes after it are the next
 	 * answer's. Stop early only at the end of the stream (return how many came) or on an error
-	 * (-1); a call interrupted by a signal is made again. See recv(2), signal(7). */
+	 * (-1). See recv(2). */
 	(void)fd; (void)dst; (void)n; errno = ENOSYS; return -1; // placeholder: replace this line
 }
 

@@ -94,8 +94,8 @@ static ssize_t rd_fill(struct reader *r)
 {
 	/* TODO(14.1): Make buf hold new bytes from the socket: one call that takes
 	 * whatever has arrived, up to the buffer's size (it blocks only while nothing has). Then
-	 * buf[start..end) must be exactly the bytes that came. A call interrupted by a signal took
-	 * nothing: make it again. Return what it returned. See recv(2) or read(2), signal(7). */
+	 * buf[start..end) must be exactly the bytes that came, and the call's result is returned.
+	 * See recv(2) or read(2). */
 	(void)r; errno = ENOSYS; return -1; // placeholder: replace this line
 }
 
@@ -131,11 +131,8 @@ static int send_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
+		if (n == -1)
 			return -1;
-		}
 		p += n;
 		len -= (size_t)n;
 	}

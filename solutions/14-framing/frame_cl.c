@@ -55,11 +55,8 @@ static int send_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
+		if (n == -1)
 			return -1;
-		}
 		p += n;
 		len -= (size_t)n;
 	}
@@ -92,17 +89,15 @@ static ssize_t readn(int fd, void *dst, size_t n)
 	 * arrived, which may be less than what is missing (1 byte, if the server sends one at a
 	 * time). Ask only for what is still missing, never more: the bytes after it are the next
 	 * answer's. Stop early only at the end of the stream (return how many came) or on an error
-	 * (-1); a call interrupted by a signal is made again. See recv(2), signal(7). */
+	 * (-1). See recv(2). */
 	char *p = dst;
 	size_t got = 0;
 
 	while (got < n) {
+		/* This program has no signal handler: no call is interrupted (EINTR, lab 12). */
 		ssize_t k = recv(fd, p + got, n - got, 0);
-		if (k == -1) {
-			if (errno == EINTR)
-				continue;
+		if (k == -1)
 			return -1;
-		}
 		if (k == 0)
 			break;
 		got += (size_t)k;
@@ -160,8 +155,9 @@ int main(int argc, char **argv)
 		len = ntohl(len);
 		if (len > MAX_MSG) {
 			fprintf(stderr,
-			        "frame_cl: protocol error: reply %d announces %" PRIu32 " bytes, over the maximum of %d\n",
-			        k, len, MAX_MSG);
+				"frame_cl: protocol error: reply %d announces %" PRIu32
+				" bytes, over the maximum of %d\n",
+				k, len, MAX_MSG);
 			exit(1);
 		}
 		got = readn(fd, reply, len);

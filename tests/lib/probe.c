@@ -1645,8 +1645,8 @@ static int fr_wait_read(int fd, unsigned long long sent, struct fr_buf *in, int 
 /* Write stream[0..len) to fd cut as sp says (cuts: the item boundaries for the default), waiting
  * after each write but the last until the peer has read it. Returns the number of writes, or minus
  * that number if the peer did not read one in time or closed (a message says which). */
-static int fr_write_split(int fd, const struct fr_buf *stream, const struct fr_split *sp, const size_t *cuts,
-                          int ncuts, struct fr_buf *in, int *end, long ms, unsigned long long *total)
+static int fr_write_split(int fd, const struct fr_buf *stream, const struct fr_split *sp, const size_t *cuts, int ncuts,
+			  struct fr_buf *in, int *end, long ms, unsigned long long *total)
 {
 	size_t off = 0;
 	int w = 0, ci = 0;
@@ -1980,7 +1980,8 @@ static int fr_reads(void)
 						have += (size_t)r;
 					}
 			}
-			printf("coalesced: 3 frames of 10 bytes in one write: unbuffered readn made %d read() calls\n", reads);
+			printf("coalesced: 3 frames of 10 bytes in one write: unbuffered readn made %d read() calls\n",
+			       reads);
 		} else {
 			/* A buffered reader: one read() of up to 4096 bytes, then frames from the buffer. */
 			unsigned char buf[4096];
@@ -1992,9 +1993,9 @@ static int fr_reads(void)
 				have += (size_t)r;
 				reads++;
 			}
-			printf("coalesced: 3 frames of 10 bytes in one write: a buffered reader (4096 bytes) made %d read() "
-			       "call%s\n",
-			       reads, reads == 1 ? "" : "s");
+			printf("coalesced: 3 frames of 10 bytes in one write: a buffered reader (4096 bytes) made %d "
+			       "%s\n",
+			       reads, reads == 1 ? "read() call" : "read() calls");
 		}
 	}
 	return 0;
