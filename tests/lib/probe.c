@@ -160,11 +160,13 @@ static const char *show(const struct sockaddr_storage *ss)
 
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host)) == NULL)
+			die("inet_ntop");
 		port = ntohs(in->sin_port);
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		if (inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host)) == NULL)
+			die("inet_ntop");
 		port = ntohs(in6->sin6_port);
 	}
 	snprintf(buf, sizeof(buf), "%s %u", host, port);
@@ -358,7 +360,8 @@ static void wait_for_term(void)
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	if (sigprocmask(SIG_BLOCK, &block, &old) == -1)
+		die("sigprocmask");
 	while (!stop)
 		sigsuspend(&old);
 }
@@ -546,7 +549,8 @@ static int cmd_finrst(int argc, char **argv)
 	sigset_t usr1;
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	if (sigprocmask(SIG_BLOCK, &usr1, NULL) == -1)
+		die("sigprocmask");
 	int lfd, cfd = accept_one(argv[1], argv[2], &lfd);
 	int sig, e = sigwait(&usr1, &sig);
 	if (e != 0) {
@@ -762,11 +766,13 @@ static int cmd_stream(int argc, char **argv)
 	memcpy(pat + PAT_PERIOD, pat, PAT_CHUNK);
 	/* SIGUSR1 (for -p) is blocked but while waiting for it, so that an early one is not lost. */
 	struct sigaction sa = { .sa_handler = on_usr1 };
-	sigaction(SIGUSR1, &sa, NULL);
+	if (sigaction(SIGUSR1, &sa, NULL) == -1)
+		die("sigaction");
 	sigset_t block, old;
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	if (sigprocmask(SIG_BLOCK, &block, &old) == -1)
+		die("sigprocmask");
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	unsigned long long total = 0;
@@ -1082,7 +1088,8 @@ static int cmd_unix(int argc, char **argv)
 	sigset_t block, old;
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	if (sigprocmask(SIG_BLOCK, &block, &old) == -1)
+		die("sigprocmask");
 	print_unix("listening", fd, 0);
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int n;
@@ -1239,7 +1246,8 @@ static int cmd_afterclose(int argc, char **argv)
 
 	if (argc != 3 && !keep)
 		usage();
-	signal(SIGPIPE, keep ? SIG_DFL : SIG_IGN);
+	if (signal(SIGPIPE, keep ? SIG_DFL : SIG_IGN) == SIG_ERR)
+		die("signal");
 	int fd = connected_socket(argv[argc - 2], argv[argc - 1]);
 	print_name("local", fd, 0);
 	while ((r = read(fd, buf, sizeof(buf))) > 0)
@@ -1309,7 +1317,8 @@ static int cmd_eintr(int argc, char **argv)
 		usage();
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
 		die("socketpair");
-	sigaction(SIGALRM, &sa, NULL);
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
+		die("sigaction");
 	setitimer(ITIMER_REAL, &it, NULL);
 	if (use_poll) {
 		struct pollfd p = { .fd = sv[0], .events = POLLIN };
@@ -1327,77 +1336,108 @@ static int cmd_eintr(int argc, char **argv)
 static int cmd_send(int argc, char **argv); /* at the end of this file */
 static int cmd_framed(int argc, char **argv); /* lab 14's, at the very end */
 
+/* The modes whose handler takes fixed arguments, adapted to the table's one form. */
+static int mode_layout(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		usage();
+	return cmd_layout();
+}
+
+static int mode_families(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		usage();
+	return cmd_families();
+}
+
+static int mode_in(int argc, char **argv)
+{
+	if (argc != 3)
+		usage();
+	return cmd_bytes(strcmp(argv[0], "in6") == 0 ? AF_INET6 : AF_INET, argv[1], argv[2]);
+}
+
+static int mode_bind(int argc, char **argv)
+{
+	int reuse = argc == 4 && strcmp(argv[1], "-r") == 0;
+
+	if ((argc != 3 && argc != 4) || (argc == 4 && !reuse))
+		usage();
+	print_name("bound", bound_socket(reuse, argv[argc - 2], argv[argc - 1]), 0);
+	return 0;
+}
+
+static int mode_one(int argc, char **argv)
+{
+	return cmd_one(strcmp(argv[0], "drain") == 0, argc, argv);
+}
+
+static int mode_sockinfo(int argc, char **argv)
+{
+	if (argc != 3)
+		usage();
+	return cmd_sockinfo(argv[1], argv[2]);
+}
+
+static int mode_pieces(int argc, char **argv)
+{
+	if (argc != 2)
+		usage();
+	return cmd_pieces(argv[1]);
+}
+
+/* Every mode of the probe: its name on the command line, and the function that runs it with the
+ * mode's arguments (argv[0] is the mode's name). */
+static const struct mode {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} modes[] = {
+	{ "layout", mode_layout },
+	{ "families", mode_families },
+	{ "in", mode_in },
+	{ "in6", mode_in },
+	{ "bind", mode_bind },
+	{ "listen", cmd_listen },
+	{ "serve", cmd_serve },
+	{ "connect", cmd_connect },
+	{ "hold", cmd_hold },
+	{ "drain", mode_one },
+	{ "close", mode_one },
+	{ "finrst", cmd_finrst },
+	{ "nbconnect", cmd_nbconnect },
+	{ "reserve", cmd_reserve },
+	{ "timewait", cmd_timewait },
+	{ "stream", cmd_stream },
+	{ "echo", cmd_echo },
+	{ "reset", cmd_reset },
+	{ "rst", cmd_reset },
+	{ "await", cmd_await },
+	{ "sockinfo", mode_sockinfo },
+	{ "gai", cmd_gai },
+	{ "unix", cmd_unix },
+	{ "try", cmd_try },
+	{ "afterclose", cmd_afterclose },
+	{ "pieces", mode_pieces },
+	{ "eintr", cmd_eintr },
+	{ "send", cmd_send },
+	{ "framed", cmd_framed },
+};
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_term };
 
-	sigaction(SIGTERM, &sa, NULL);
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
+		die("sigaction");
 	if (argc < 2)
 		usage();
 	pieces_init();
-	const char *cmd = argv[1];
-	argc--;
-	argv++;
-	if (strcmp(cmd, "layout") == 0 && argc == 1)
-		return cmd_layout();
-	if (strcmp(cmd, "families") == 0 && argc == 1)
-		return cmd_families();
-	if (strcmp(cmd, "in") == 0 && argc == 3)
-		return cmd_bytes(AF_INET, argv[1], argv[2]);
-	if (strcmp(cmd, "in6") == 0 && argc == 3)
-		return cmd_bytes(AF_INET6, argv[1], argv[2]);
-	if (strcmp(cmd, "bind") == 0 && (argc == 3 || argc == 4)) {
-		int reuse = argc == 4 && strcmp(argv[1], "-r") == 0;
-		if (argc == 4 && !reuse)
-			usage();
-		int fd = bound_socket(reuse, argv[argc - 2], argv[argc - 1]);
-		print_name("bound", fd, 0);
-		return 0;
-	}
-	if (strcmp(cmd, "listen") == 0)
-		return cmd_listen(argc, argv);
-	if (strcmp(cmd, "serve") == 0)
-		return cmd_serve(argc, argv);
-	if (strcmp(cmd, "connect") == 0)
-		return cmd_connect(argc, argv);
-	if (strcmp(cmd, "hold") == 0)
-		return cmd_hold(argc, argv);
-	if (strcmp(cmd, "drain") == 0 || strcmp(cmd, "close") == 0)
-		return cmd_one(strcmp(cmd, "drain") == 0, argc, argv);
-	if (strcmp(cmd, "finrst") == 0)
-		return cmd_finrst(argc, argv);
-	if (strcmp(cmd, "nbconnect") == 0)
-		return cmd_nbconnect(argc, argv);
-	if (strcmp(cmd, "reserve") == 0)
-		return cmd_reserve(argc, argv);
-	if (strcmp(cmd, "timewait") == 0)
-		return cmd_timewait(argc, argv);
-	if (strcmp(cmd, "stream") == 0)
-		return cmd_stream(argc, argv);
-	if (strcmp(cmd, "echo") == 0)
-		return cmd_echo(argc, argv);
-	if (strcmp(cmd, "reset") == 0 || strcmp(cmd, "rst") == 0)
-		return cmd_reset(argc, argv);
-	if (strcmp(cmd, "await") == 0)
-		return cmd_await(argc, argv);
-	if (strcmp(cmd, "sockinfo") == 0 && argc == 3)
-		return cmd_sockinfo(argv[1], argv[2]);
-	if (strcmp(cmd, "gai") == 0)
-		return cmd_gai(argc, argv);
-	if (strcmp(cmd, "unix") == 0)
-		return cmd_unix(argc, argv);
-	if (strcmp(cmd, "try") == 0)
-		return cmd_try(argc, argv);
-	if (strcmp(cmd, "afterclose") == 0)
-		return cmd_afterclose(argc, argv);
-	if (strcmp(cmd, "pieces") == 0 && argc == 2)
-		return cmd_pieces(argv[1]);
-	if (strcmp(cmd, "eintr") == 0)
-		return cmd_eintr(argc, argv);
-	if (strcmp(cmd, "send") == 0)
-		return cmd_send(argc, argv);
-	if (strcmp(cmd, "framed") == 0)
-		return cmd_framed(argc, argv);
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+		if (strcmp(argv[1], modes[i].name) == 0)
+			return modes[i].run(argc - 1, argv + 1);
 	usage();
 }
 

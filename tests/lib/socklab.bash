@@ -38,7 +38,7 @@ sl_load_libs() {
 }
 sl_load_libs
 
-: "${SOCKLAB_TOP:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+: "${SOCKLAB_TOP:=$(cd "${BASH_SOURCE[0]%/*}/../.." && pwd)}"
 : "${TREE_DIR:=$SOCKLAB_TOP/labs}"
 : "${SOCKLAB_TIMEOUT:=5}"
 # Output cap: of what a program run by run_prog or start_bg prints, $output and $stderr keep the
@@ -436,7 +436,7 @@ run_cmd() {
 }
 
 # sandbox_processes BASE: the processes of make grade SUBMISSIONS='s sandboxes still alive, by
-# their user ids (tests/lib/sandbox.sh maps 4096 ranges of 65536 from GRADE_UID_BASE on, default
+# their user ids (tools/instructor/sandbox.sh maps 4096 ranges of 65536 from GRADE_UID_BASE on, default
 # 3000000000); nothing when none is. A kit test gives its batches a base of its own.
 sandbox_processes() {
 	local p uid low=${1:-3000000000}
