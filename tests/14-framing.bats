@@ -116,8 +116,8 @@ as_limit() {
 
 @test "14-framing: several messages coalesced into one write are answered one by one" {
 	server
-	send -x all -- "one" "two" "" "three" "%3000"
-	assert_line --index 0 "sent 3031 bytes in 1 write"
+	send -x all -- "one" "two" "" "three" "%5000"
+	assert_line --index 0 "sent 5031 bytes in 1 write"
 	replies 5 EOF
 	said 1 "5 messages, then EOF"
 }
