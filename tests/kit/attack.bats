@@ -78,7 +78,7 @@ includer() {
 	run_prog head -n 2 "$r/forger/summary.txt"
 	assert_line --index 0 --regexp "^socklab grades: .*/attack/subs/forger\$"
 	assert_line --index 1 --regexp '^sandbox: full: '
-	run_prog grep -rl -e HONEST-MARKER -e 'BEGIN SOLUTION' "$r/harmful" "$r/includer" "$r/forger" "$r/tamperer"
+	run_prog grep -rl -e HONEST-MARKER -e 'BEGIN SOLUTION' -e 'harm: read /kit/tools' "$r/harmful" "$r/includer" "$r/forger" "$r/tamperer"
 	assert_output ""
 	# The includer did not compile; the tamperer's writes all failed.
 	run_prog grep -c 'does not compile' "$r/includer/results.json"
