@@ -2574,7 +2574,8 @@ static int cmd_fork(int argc, char **argv)
 			usage();
 		sigemptyset(&set);
 		sigaddset(&set, SIGCHLD);
-		sigaction(SIGCHLD, &sa, NULL);
+		if (sigaction(SIGCHLD, &sa, NULL) == -1)
+			die("sigaction");
 		if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
 			die("sigprocmask");
 		for (int i = 0; i < n; i++)
@@ -2589,7 +2590,8 @@ static int cmd_fork(int argc, char **argv)
 	}
 	if (strcmp(what, "accept") == 0 && (argc == 2 || (argc == 3 && strcmp(argv[2], "-r") == 0))) {
 		struct sigaction sa = { .sa_handler = fork_on_chld, .sa_flags = argc == 3 ? SA_RESTART : 0 };
-		sigaction(SIGCHLD, &sa, NULL);
+		if (sigaction(SIGCHLD, &sa, NULL) == -1)
+			die("sigaction");
 		pid_t parent = getpid(), early = fork();
 		if (early == 0) { /* exits once the parent waits in accept() */
 			fork_await(parent, "S", 1);
