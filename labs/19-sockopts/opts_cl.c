@@ -120,7 +120,7 @@ static void nagle(int fd, int nodelay, long rounds)
 		int hl = snprintf(req, sizeof(req), "%ld\n", k);
 
 		/* TODO(19.2): One round of the exchange: send the request in two
-		 * pieces, each with a write() of its own: first the 5 bytes "ping ", then the hl bytes
+		 * pieces, each written with a call of its own: first the 5 bytes "ping ", then the hl bytes
 		 * of req (the round number and a newline). Then read the reply into reply until it
 		 * holds a newline (got counts the bytes so far): the peer answers only once it has the
 		 * whole request. A failure is fatal, and so is an end of stream before the newline
@@ -152,7 +152,7 @@ static void send_then_close(int fd, unsigned long bytes, long linger)
 
 	if (linger >= 0) {
 		/* TODO(19.4): Make the close below linger: turn SO_LINGER on with a
-		 * timeout of linger seconds, so that close() waits (at most that long) until the peer
+		 * timeout of linger seconds, so that closing waits (at most that long) until the peer
 		 * has acknowledged what is still in the send buffer; a timeout of 0 makes close abort
 		 * the connection instead. A failure is fatal (die, naming the call). See socket(7)
 		 * (SO_LINGER, struct linger), setsockopt(2). */

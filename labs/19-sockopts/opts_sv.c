@@ -158,7 +158,7 @@ int main(int argc, char **argv)
 		die("socket");
 	if (slow && rcvbuf > 0) {
 		/* TODO(19.5): Ask for a receive buffer of rcvbuf bytes on the listening
-		 * socket, now, before listen(): the window a connection announces is fixed from this
+		 * socket, now, before it listens: the window a connection announces is fixed from this
 		 * buffer during the handshake (and the accepted socket inherits it), so setting it on
 		 * the accepted socket would be too late. A failure is fatal (die, naming the call).
 		 * See socket(7) (SO_RCVBUF), tcp(7), setsockopt(2). */
@@ -167,7 +167,7 @@ int main(int argc, char **argv)
 	if (!slow) {
 		/* TODO(19.6): Let other sockets bind this same address and port while
 		 * this one listens, each of them with its own accept queue: turn on the option for it
-		 * before bind(). Every socket that shares the port must turn it on (and belong to the
+		 * before binding. Every socket that shares the port must turn it on (and belong to the
 		 * same user). A failure is fatal (die, naming the call). See socket(7)
 		 * (SO_REUSEPORT), setsockopt(2). */
 	}
