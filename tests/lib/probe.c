@@ -2696,12 +2696,11 @@ static int cmd_idle(int argc, char **argv)
  *                               requests, median U us". After N answers, -e half-closes instead of
  *                               answering (and reads on to EOF), -r resets the connection; -L answers
  *                               every request with a line of 100 bytes
- * probe opts sink [-r BYTES] [-g|-R] ADDR PORT
+ * probe opts sink [-r BYTES] [-g] ADDR PORT
  *                               SO_RCVBUF BYTES on the listener (-r), accept one client ("peer ADDR
  *                               PORT"), read nothing until SIGUSR1 (-g: read at once), then read to the
  *                               end (with SO_RCVBUF 1 MiB from then on): "read N bytes, then EOF" or
- *                               "read N bytes, then ENAME" (exit 1);
- *                               -R: on SIGUSR1 reset the connection instead, its bytes unread
+ *                               "read N bytes, then ENAME" (exit 1)
  * probe opts write [-s SNDBUF] HOST PORT BYTES
  *                               connect ("local ADDR PORT"; -s: SO_SNDBUF first), write BYTES bytes
  *                               blocking, "wrote N bytes", close
@@ -2926,8 +2925,6 @@ static int cmd_opts(int argc, char **argv)
 				rcvbuf = atoi(argv[++i]);
 			else if (strcmp(argv[i], "-g") == 0)
 				go = 1;
-			else if (strcmp(argv[i], "-R") == 0)
-				go = -1;
 			else
 				usage();
 		}
@@ -2956,17 +2953,10 @@ static int cmd_opts(int argc, char **argv)
 			die("accept");
 		printf("peer %s\n", show(&peer)); /* from accept: a client already reset has no peer name */
 		fflush(stdout);
-		while (go != 1 && !usr1 && !stop)
+		while (!go && !usr1 && !stop)
 			sigsuspend(&waitmask);
 		if (stop)
 			return 0;
-		if (go == -1) { /* -R: reset instead of reading */
-			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-			if (setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1 || close(cfd) == -1)
-				die("close");
-			printf("reset with the bytes unread\n");
-			return 0;
-		}
 		/* A bigger buffer now, so that the rest comes quickly (the window scale, fixed in the
 		 * handshake, still bounds the window to 64 KiB when the buffer was small then). */
 		int big = 1 << 20;
