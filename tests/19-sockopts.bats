@@ -174,6 +174,8 @@ zero_window_or_never() {
 await_zero_window() {
 	wait_until zero_window_or_never "$2" "$3" "$4" || true
 	zero_window "$2" "$3" "$4" && return 0
+	# (probe finrst ends on SIGUSR1 only: release it now rather than wait for the teardown's SIGKILL)
+	[[ -z ${release:-} ]] || kill -USR1 "$release" 2>/dev/null || true
 	echo "where the writer is (/proc/$2): $("$PROBE" opts blocked "$2")"
 	show_sock "$3" "$4"
 	show_sock "$4" "$3"
@@ -201,7 +203,7 @@ await_zero_window() {
 @test "19-sockopts: a send blocked by a zero window fails with EPIPE when the peer half-closes and then resets: opts_cl reports it (exit 1), not killed by SIGPIPE" {
 	start_bg fr "$PROBE" finrst "$LO" 0
 	start_bg cl "$LAB_BIN/opts_cl" send "$LO" "$fr_port" "$BIG"
-	local cport
+	local cport release=$fr_pid
 	client_port "$cl_line"
 	await_zero_window cl "$cl_pid" "$cport" "$fr_port" \
 		"opts_cl should be asleep in send() (a write call, TODO 19.3) with the peer's window closed; read $READ_WINDOW"
