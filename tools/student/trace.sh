@@ -17,6 +17,8 @@
 # group.
 # Results stay in build/trace/TREE/NN-name/: packets.pcap (open it with wireshark or tcpdump -r),
 # one N-prog.strace and N-prog.out per program run.
+# Each lab's scenario: tools/student/trace/NN-name.sh, the body of an old inline scenario_NN-name()
+# as plain lines (verbs: see the machinery below); a background NAME's port is $NAME_port, not $port.
 set -u
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 self=$top/tools/student/trace.sh
@@ -31,11 +33,12 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-# The scenarios: one function per lab, the commands that show its lesson. This is the one list.
+# The scenario's machinery (runs inside the namespace when there is one). A scenario is a file
+# tools/student/trace/NN-name.sh: lines of shell, run in order, in these verbs:
 #   lab PROG ARGS...         run a lab program (under strace), show its output and its calls;
 #                            its stdin is /dev/null, or the file LAB_STDIN names
-#   lab_bg NAME PROG ARGS... start a lab program in the background; its first line is shown and
-#                            the port it names lands in $port (and is remembered as a server port)
+#   lab_bg NAME PROG ARGS... start a lab program in the background (tests/lib/spawn.bash); its first
+#                            line is shown, and the port it names is $NAME_port (a server's port)
 #   peer ARGS... / peer_bg NAME ARGS...   the same for the kit's probe (the other end; not traced)
 #   stop NAME / wait_end NAME  SIGTERM it (or wait for it to end by itself) and show what it did
 #   signal NAME SIG          send SIG to a background program
@@ -43,173 +46,10 @@ fi
 #   show_ss FILTER           what ss sees (ss -tan FILTER)
 #   say TEXT                 a line of explanation
 # In a namespace (INSIDE_NS=1) a scenario may use 198.51.100.0/24 and 203.0.113.0/24; outside it,
-# only 127.0.0.1 and ::1.
+# only 127.0.0.1 and ::1. A lab without a file gets scenario_generic.
 # ---------------------------------------------------------------------------------------------
-scenario_01-sockaddr() {
-	say "Filling an address structure is pure memory work: htons and inet_pton are library functions."
-	lab sockaddr in 127.0.0.1 8080
-	lab sockaddr in6 ::1 8080
-	say "No system call of the network class, no packet: the kernel sees these bytes only when they"
-	say "are passed to bind() or connect() (lab 03 on)."
-}
-
-scenario_02-socket() {
-	lab socket inet stream
-	lab socket inet6 dgram udp
-	lab socket unix stream
-	lab socket 12345 stream
-	lab socket inet stream udp
-	say "A socket is only a descriptor so far: no address, no peer, and so no packet at all."
-}
-
-scenario_03-bind() {
-	say "Port 0: the kernel chooses; only getsockname() tells the program which port it got."
-	lab_bg b0 bind -a 127.0.0.1 0
-	stop b0
-	lab_bg srv bind -l -a 127.0.0.1 0
-	lab bind -a 127.0.0.1 "$port"
-	say "The forgotten htons: look at sin_port in the bind() call above and below."
-	lab_bg h bind -H -a 127.0.0.1 8080
-	stop h
-	peer connect 127.0.0.1 "${ports[srv]}"
-	say "The handshake completed although the program never calls accept(): the kernel does it for"
-	say "a listening socket. The probe then closed its end (FIN); nobody ever accepts the server side."
-	stop srv
-}
-
-scenario_04-listen() {
-	lab_bg srv listen -n -a 127.0.0.1 1 0
-	local p=$port
-	peer_bg c1 nbconnect 127.0.0.1 "$p" 300
-	peer_bg c2 nbconnect 127.0.0.1 "$p" 300
-	peer_bg c3 nbconnect 127.0.0.1 "$p" 1300
-	show_ss "( sport = :$p or dport = :$p )"
-	say "backlog 1 and nobody calls accept(): B + 1 = 2 handshakes complete; the third SYN is dropped"
-	say "(a full accept queue) and the client sits in SYN-SENT, resending its SYN."
-	stop c3
-	stop c2
-	stop c1
-	stop srv
-}
-
-scenario_05-accept() {
-	lab_bg srv accept -a 127.0.0.1 -n 2 0
-	peer connect 127.0.0.1 "$port" "first"
-	peer connect 127.0.0.1 "${ports[srv]}" "second"
-	wait_end srv
-	say "One listening socket (fd 3) for the whole run, and a new connected socket from each accept()."
-}
-
-scenario_06-connect() {
-	peer_bg srv serve 127.0.0.1 0
-	lab connect 127.0.0.1 "$port" "hi there"
-	wait_end srv
-	say "No bind(): connect() chose the local address and an ephemeral port. The server is gone now:"
-	lab connect 127.0.0.1 "${ports[srv]}"
-	say "A SYN to a port where nobody listens is answered by an RST: ECONNREFUSED."
-}
-
-scenario_07-connect-errors() {
-	say "(b) a port that is bound but not listening: the SYN gets an RST"
-	peer_bg closed reserve 127.0.0.1 0
-	lab connect_err 127.0.0.1 "$port"
-	stop closed
-	say "(a) nobody answers the SYN: a full accept queue (backlog 0 and one connection held)"
-	peer_bg lsn listen -b 0 127.0.0.1 0
-	peer_bg holder hold 127.0.0.1 "$port"
-	lab connect_err -s 1 127.0.0.1 "${ports[lsn]}"
-	stop holder
-	stop lsn
-	if [[ $INSIDE_NS == 1 ]]; then
-		say "(c) destination unreachable, in this private namespace: no route at all, then an"
-		say "'unreachable' route. The route lookup fails before any packet is sent."
-		lab connect_err 198.51.100.9 80
-		ip route add unreachable 203.0.113.0/24
-		lab connect_err 203.0.113.5 80
-	else
-		say "(c) unreachable destinations are shown only inside a private network namespace."
-	fi
-}
-
-scenario_08-close() {
-	say "Half-close: the client sends its line, then shutdown(SHUT_WR) sends its FIN; the reply still"
-	say "comes back, then the server's FIN."
-	lab_bg srv close_sv upper 127.0.0.1 0
-	lab close_cl half 127.0.0.1 "$port" "hello, world"
-	wait_end srv
-	show_ss "state time-wait ( dport = :${ports[srv]} )"
-	say "The client closed first, so the TIME-WAIT is on the client's side."
-	say "The passive side: the probe closes at once, close_sv hold reads the EOF and keeps its socket."
-	lab_bg hold close_sv hold 127.0.0.1 0
-	peer connect 127.0.0.1 "$port"
-	show_ss "( sport = :${ports[hold]} or dport = :${ports[hold]} )"
-	say "CLOSE-WAIT: the FIN has arrived, the program has not closed yet. SIGUSR1 makes it close:"
-	wait_text hold "until SIGUSR1"
-	signal hold USR1
-	wait_end hold
-	show_ss "( sport = :${ports[hold]} or dport = :${ports[hold]} )"
-	say "Abortive close: SO_LINGER {1, 0}, then close() sends an RST instead of a FIN."
-	peer_bg drain drain 127.0.0.1 0
-	lab close_cl reset 127.0.0.1 "$port"
-	wait_end drain
-}
-
-scenario_09-local() {
-	say "Local (AF_LOCAL) sockets never touch the network: no packet on lo, only system calls."
-	cd "$TRACE_OUT" || return 1 # the socket files are made here
-	lab_bg srv local_sv sv.sock
-	lab local_cl sv.sock "hello, neighbour"
-	say "The client never bound: the server sees it as unnamed (addrlen 2, the family alone)."
-	stop srv
-	lab local_cl sv.sock
-	say "The server removed its file on the way out: connect() finds no such file (ENOENT)."
-	say "A socket file left behind by a server that died: bind() says EADDRINUSE until it is unlinked."
-	peer unix bind stale.sock
-	lab local_sv stale.sock
-	lab_bg srv2 local_sv -u stale.sock
-	stop srv2
-	say "An abstract name (a leading NUL byte, written @): no file at all, gone with its socket."
-	lab_bg abs local_sv "@socklab-trace-$$"
-	lab local_cl "@socklab-trace-$$" "hello, abstract"
-	stop abs
-}
-
-scenario_10-ipv6() {
-	lab ipv6 convert 2001:DB8:0:0::1
-	lab ipv6 convert ::FFFF:127.0.0.1
-	if ! has_ipv6; then
-		say "This machine has no IPv6 loopback (::1): the servers below need it."
-		return 0
-	fi
-	say "A server on [::] with IPV6_V6ONLY 0: an IPv4 client, then an IPv6 one."
-	lab_bg srv ipv6 serve -n 2 0
-	peer connect 127.0.0.1 "$port"
-	peer connect ::1 "${ports[srv]}"
-	wait_end srv
-	say "On the wire the first client spoke IPv4 (IP lines below); only the server's socket calls it"
-	say "::ffff:127.0.0.1. With -6 (IPV6_V6ONLY 1) the IPv4 client's SYN gets an RST:"
-	lab_bg v6 ipv6 serve -6 -n 1 0
-	peer connect 127.0.0.1 "$port"
-	peer connect ::1 "${ports[v6]}"
-	wait_end v6
-}
-
-scenario_11-getaddrinfo() {
-	say "Names from /etc/hosts only (localhost): nothing asks a DNS server."
-	lab_bg srv gai_sv localhost 0
-	lab gai_cl localhost "$port" "hello by name"
-	lab gai_cl -n localhost "${ports[srv]}"
-	say "-n (AI_NUMERICHOST): the name is not looked up at all; gai_strerror's error, not an errno."
-	stop srv
-}
-
-scenario_12-echo() {
-	lab_bg srv echo_sv 127.0.0.1 0
-	printf 'first line\nsecond line\n' >"$TRACE_OUT/input"
-	LAB_STDIN=$TRACE_OUT/input lab echo_cl 127.0.0.1 "$port"
-	say "The client sent its input, half-closed (its FIN), and printed the echo up to the server's FIN."
-	stop srv
-}
+source "$top/tests/lib/spawn.bash"
+scenarios=$top/tools/student/trace
 
 # Labs without a scenario of their own: try each program as a server on 127.0.0.1 (port 0) with a
 # probe as its client; failing that, run each program once with no arguments.
@@ -221,8 +61,8 @@ scenario_generic() {
 		prog=${prog##*/}
 		for args in "-a 127.0.0.1 0" "127.0.0.1 0" "0"; do
 			# shellcheck disable=SC2086 # the words of args are meant to split
-			if lab_bg -q srv "$prog" $args && [[ -n $port ]]; then
-				peer connect 127.0.0.1 "$port" "hello"
+			if lab_bg -q srv "$prog" $args && [[ -n $srv_port ]]; then
+				peer connect 127.0.0.1 "$srv_port" "hello"
 				stop srv
 				return 0
 			fi
@@ -236,11 +76,8 @@ scenario_generic() {
 	return 0
 }
 
-# ---------------------------------------------------------------------------------------------
-# The scenario's machinery (runs inside the namespace when there is one).
-# ---------------------------------------------------------------------------------------------
-declare -A pids=() kinds=() ports=() shown=()
-step=0 port=
+declare -A pids=() kinds=() shown=()
+step=0
 
 quote() { local a s=; for a in "$@"; do [[ $a =~ ^[-A-Za-z0-9_.:/=,]+$ ]] && s+=" $a" || s+=" '$a'"; done; echo "${s# }"; }
 say() { printf '%s# %s%s\n' "$dim" "$*" "$off"; }
@@ -267,10 +104,10 @@ show_calls() { # FILE
 	fi
 }
 
-# fg CMD...: run CMD as if in the foreground, but so that a signal to this script is handled at
-# once (bash runs traps only between commands; `wait` returns early for them). timeout puts CMD in
-# a process group of its own: cleanup() ends that group.
-fg() {
+# foreground CMD...: run CMD as if in the foreground, but so that a signal to this script is handled
+# at once (bash runs traps only between commands; `wait` returns early for them). timeout puts CMD
+# in a process group of its own: cleanup() ends that group.
+foreground() {
 	"$@" <&0 & # (an explicit stdin: bash gives a background command /dev/null otherwise)
 	fg_pid=$!
 	wait "$fg_pid"
@@ -285,7 +122,7 @@ lab() {
 	step=$((step + 1))
 	local f=$TRACE_OUT/$step-$prog
 	printf '\n%s$ %s%s\n' "$bold" "$(quote "$prog" "$@")" "$off"
-	fg timeout -k 1 "${TRACE_PROG_LIMIT:-5}" "${STRACE[@]}" "$f.strace" "$LAUNCH" "$LAB_BIN/$prog" "$@" >"$f.out" 2>&1 \
+	foreground timeout -k 1 "${TRACE_PROG_LIMIT:-5}" "${STRACE[@]}" "$f.strace" "$LAUNCH" "$LAB_BIN/$prog" "$@" >"$f.out" 2>&1 \
 		<"${LAB_STDIN:-/dev/null}"
 	local rc=$?
 	indent "$f.out"
@@ -299,37 +136,35 @@ lab() {
 
 peer() {
 	printf '\n%s$ probe %s%s   %s(the kit'"'"'s probe: the other end)%s\n' "$bold" "$(quote "$@")" "$off" "$dim" "$off"
-	fg timeout -k 1 "${TRACE_PROG_LIMIT:-5}" "$PROBE" "$@" >"$TRACE_OUT/peer.out" 2>&1 </dev/null
+	foreground timeout -k 1 "${TRACE_PROG_LIMIT:-5}" "$PROBE" "$@" >"$TRACE_OUT/peer.out" 2>&1 </dev/null
 	indent "$TRACE_OUT/peer.out"
 }
 
-# start_bg KIND [-q] NAME CMD...: in a session of its own (setsid execs it: its pid leads the group);
-# wait (bounded) for the first line. Status 1 if it printed none.
-start_bg() {
+# start_prog KIND [-q] NAME CMD...: start CMD (lib/spawn.bash: a session of its own, its pid
+# leading the group), wait (bounded) for its first line; NAME_pid, NAME_line, NAME_port as spawn
+# sets them. Status 1 if it printed none.
+start_prog() {
 	local kind=$1 quiet=
 	shift
 	[[ $1 == -q ]] && quiet=1 && shift
 	local name=$1
 	shift
 	step=$((step + 1))
-	local f=$TRACE_OUT/$step-$name
+	local f=$TRACE_OUT/$step-$name heading cmd
 	kinds[$name]=$kind:$f
 	shown[$name]=
-	ports[$name]=
-	: >"$f.out" # before the program starts: probe await watches a file that exists
 	if [[ $kind == lab ]]; then
-		[[ -n $quiet ]] || printf '\n%s$ %s &%s\n' "$bold" "$(quote "$@")" "$off"
-		local prog=$1
-		shift
-		setsid "${STRACE[@]}" "$f.strace" "$LAUNCH" "$LAB_BIN/$prog" "$@" >"$f.out" 2>"$f.err" </dev/null 3>&- &
+		heading=$(printf '\n%s$ %s &%s' "$bold" "$(quote "$@")" "$off")
+		cmd=("${STRACE[@]}" "$f.strace" "$LAUNCH" "$LAB_BIN/$1" "${@:2}")
 	else
-		printf '\n%s$ probe %s &%s   %s(the kit'"'"'s probe)%s\n' "$bold" "$(quote "$@")" "$off" "$dim" "$off"
-		setsid "$PROBE" "$@" >"$f.out" 2>"$f.err" </dev/null 3>&- &
+		heading=$(printf '\n%s$ probe %s &%s   %s(the kit'"'"'s probe)%s' "$bold" "$(quote "$@")" "$off" "$dim" "$off")
+		cmd=("$PROBE" "$@")
 	fi
-	pids[$name]=$!
-	port=
-	local line rc=0
-	line=$("$PROBE" await "$f.out" "${pids[$name]}" 5000) || rc=$?
+	[[ -n $quiet ]] || echo "$heading"
+	spawn "$name" /dev/null "$f.out" "$f.err" "${cmd[@]}"
+	local pidvar=${name}_pid linevar=${name}_line portvar=${name}_port rc=0
+	pids[$name]=${!pidvar}
+	spawn_first "$name" "$f.out" 5000 || rc=$?
 	if ((rc != 0)); then
 		if [[ -z $quiet ]]; then
 			((rc == 3)) && echo "  (it ended without printing a line; its stderr:)" ||
@@ -338,17 +173,15 @@ start_bg() {
 		fi
 		return 1
 	fi
-	[[ -n $quiet ]] && printf '\n%s$ %s &%s\n' "$bold" "$(quote "$prog" "$@")" "$off"
-	echo "    $line"
-	if [[ $line =~ port\ ([0-9]+) || $line =~ \ ([0-9]+)$ ]]; then
-		port=${BASH_REMATCH[1]}
-		ports[$name]=$port
-		[[ $line == *listening* ]] && echo "$port server" >>"$TRACE_OUT/ports"
+	[[ -z $quiet ]] || echo "$heading"
+	echo "    ${!linevar}"
+	if [[ -n ${!portvar} && ${!linevar} == *listening* ]]; then
+		echo "${!portvar} server" >>"$TRACE_OUT/ports"
 	fi
 	return 0
 }
-lab_bg() { start_bg lab "$@"; }
-peer_bg() { start_bg peer "$@"; }
+lab_bg() { start_prog lab "$@"; }
+peer_bg() { start_prog peer "$@"; }
 
 # The process a signal is meant for: the program itself, not the strace in front of it.
 target_pid() {
@@ -366,8 +199,7 @@ signal() { kill -"$2" "$(target_pid "$1")" 2>/dev/null; }
 end() {
 	local name=$1 pid=${pids[$1]:-} f=${kinds[$1]#*:} rc
 	[[ -n $pid ]] || return 0
-	fg "$PROBE" await /dev/null "$pid" "$2" >/dev/null
-	kill -KILL -- "-$pid" 2>/dev/null
+	foreground spawn_reap "$pid" "$2"
 	wait "$pid" 2>/dev/null
 	rc=$?
 	unset "pids[$name]"
@@ -468,8 +300,8 @@ inside() {
 		ip link set lo up || exit 1
 	fi
 	capture_start
-	if declare -F "scenario_$LAB" >/dev/null; then
-		"scenario_$LAB"
+	if [[ -f $scenarios/$LAB.sh ]]; then
+		source "$scenarios/$LAB.sh"
 	else
 		scenario_generic
 	fi
