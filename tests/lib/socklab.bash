@@ -209,7 +209,7 @@ start_bg() {
 	local name=$1
 	shift
 	local file=$BATS_TEST_TMPDIR/$name.out err=$BATS_TEST_TMPDIR/$name.err pidvar=${name}_pid linevar=${name}_line
-	: >"$file" # stop_bg reads it, even when stdout went elsewhere (-o)
+	[[ -z $out ]] || : >"$file" # stop_bg reads NAME's file, even when stdout went elsewhere
 	spawn "$name" "$in" "${out:-$file}" "$err" "$@"
 	local pid=${!pidvar}
 	SL_GROUPS+=("$pid")
