@@ -314,7 +314,7 @@ time_wait() { [[ -n $(ss -Htn state time-wait "( sport = :$1 and dport = :$2 )")
 	assert_errno bind EADDRINUSE # without SO_REUSEADDR, the port is taken for a minute
 	start_bg sv2 "$LAB_BIN/gai_sv" 127.0.0.1 "$p"
 	expect_listening "$sv2_line" 127.0.0.1 AF_INET
-	[[ $sv_port == "$p" ]] || fail "the restarted server should listen on port $p"
+	[[ $sv2_port == "$p" ]] || fail "the restarted server should listen on port $p"
 	probe_client 127.0.0.1 "$p" "back again"
 }
 
