@@ -18,7 +18,7 @@ teardown() { lab_teardown; }
 # -r: with SO_REUSEADDR, so that a listener (with SO_REUSEADDR too) can bind it later.
 closed_port() {
 	start_bg closed "$PROBE" reserve "$@" 127.0.0.1 0
-	cport=${line##* }
+	cport=$closed_port
 	[[ -z $(ss -Hltn "sport = :$cport") ]] || fail "setup: port $cport should have no listener"
 }
 
@@ -29,7 +29,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # held connection in the queue, so that our SYN cannot slip in before it.
 full_queue() {
 	start_bg lsn "$PROBE" listen -b 0 127.0.0.1 0
-	qport=${line##* }
+	qport=$lsn_port
 	start_bg holder "$PROBE" hold 127.0.0.1 "$qport"
 	local q
 	wait_until -t 3 queue_full "$qport" || true
@@ -88,10 +88,10 @@ explained() {
 		fail "expected exactly $1 line(s) on stdout: one line explains the errno (does a case of the switch fall through into the next?)"
 }
 
-# After a successful connect: the client port the program printed is the one the server saw.
+# After a successful connect to the probe server srv: the client port the program printed is the one it saw.
 expect_same_client_port() {
-	[[ ${lines[-1]} =~ ^connected\ to\ 127\.0\.0\.1\ port\ $port\ from\ 127\.0\.0\.1\ port\ ([0-9]+)$ ]] ||
-		fail "expected the last line \"connected to 127.0.0.1 port $port from 127.0.0.1 port N\""
+	[[ ${lines[-1]} =~ ^connected\ to\ 127\.0\.0\.1\ port\ $srv_port\ from\ 127\.0\.0\.1\ port\ ([0-9]+)$ ]] ||
+		fail "expected the last line \"connected to 127.0.0.1 port $srv_port from 127.0.0.1 port N\""
 	local mine=${BASH_REMATCH[1]}
 	finish_bg srv
 	grep -qx "peer 127.0.0.1 $mine" <<<"$output" ||
@@ -111,8 +111,7 @@ expect_same_client_port() {
 
 @test "07-connect-errors: connecting to a listening port succeeds and the server sees the same client port" {
 	start_bg srv "$PROBE" serve 127.0.0.1 0
-	port=${line##* } # the probe says "listening ADDR PORT"
-	run_prog "$LAB_BIN/connect_err" 127.0.0.1 "$port"
+	run_prog "$LAB_BIN/connect_err" 127.0.0.1 "$srv_port"
 	assert_success
 	expect_same_client_port
 }
@@ -162,9 +161,8 @@ expect_same_client_port() {
 
 @test "07-connect-errors: -t to a listening port: EINPROGRESS, then connected with the client port the server saw" {
 	start_bg srv "$PROBE" serve 127.0.0.1 0
-	port=${line##* } # the probe says "listening ADDR PORT"
 	# poll() returns as soon as the handshake is done: a minute's limit must cost nothing.
-	run_prog -t 3 "$LAB_BIN/connect_err" -t 60000 127.0.0.1 "$port"
+	run_prog -t 3 "$LAB_BIN/connect_err" -t 60000 127.0.0.1 "$srv_port"
 	assert_success
 	assert_line --index 0 --regexp '^connect: EINPROGRESS'
 	expect_same_client_port
