@@ -5,6 +5,8 @@
 #                  further SYNs; or, inside a test-made namespace, a NOARP link with nobody behind it
 #   unreachable    routes inside a network namespace this file creates (unshare -rn); nothing that
 #                  is not loopback is ever sent outside it
+#   ICMP           a router in a second namespace of the test's own answers the SYN with ICMP
+#                  destination unreachable (the tests at the end of this file)
 # Only three tests wait for the kernel's SYN timeout (TCP_SYNCNT 1: about 3 s each).
 load lib/socklab
 load lib/calls
