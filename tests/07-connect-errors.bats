@@ -424,18 +424,19 @@ router_prog() {
 	fi
 	RT=$BATS_TEST_TMPDIR/rt
 	rm -rf "$RT" && mkdir -p "$RT"
-	run_prog -t "$limit" "${UNSHARE[@]}" -n sh -c "$(router_script)" "$RT" "$@"
+	router_script >"$BATS_TEST_TMPDIR/router.sh"
+	run_prog -t "$limit" "${UNSHARE[@]}" -n sh "$BATS_TEST_TMPDIR/router.sh" "$RT" "$@"
 }
 
-# The script router_prog runs in the router's namespace ($0: the folder, $1: ROUTER_SETUP, $2: DST,
+# The script router_prog runs in the router's namespace ($1: the folder, $2: ROUTER_SETUP, $3: DST,
 # then CMD). It starts the client's namespace as its child (unshare -n), which moves its end of the
 # veth pair in from the router's (nsenter, by the parent's /proc/PID/ns/net).
 router_script() {
 	cat <<'SCRIPT'
 set -e
 PATH=$PATH:/usr/sbin:/sbin
-d=$0 setup=$1
-shift
+d=$1 setup=$2
+shift 2
 noipv6() { for f in /proc/sys/net/ipv6/conf/all/disable_ipv6 /proc/sys/net/ipv6/conf/default/disable_ipv6; do
 	[ ! -w "$f" ] || echo 1 >"$f"; done; }
 noipv6
