@@ -17,6 +17,9 @@ LABS := $(shell awk '!/^\#/ && NF { print $$1 }' $(MANIFEST))
 CC ?= cc
 CFLAGS ?= -std=c11 -g -O1 -Wall -Wextra -Wpedantic -Werror
 CPPFLAGS += -I$(TOP)/include
+# Lab 15 starts threads: -pthread (harmless for the other labs; glibc >= 2.34 needs it only as a
+# compiler flag, older ones also to link libpthread). The one pattern rule passes LDLIBS.
+LDLIBS += -pthread
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ifeq ($(V),1)
 Q :=
@@ -76,16 +79,16 @@ check: $(TOOLS) $(PROBE) $(REPORTER) ## build and grade the labs in TREE (defaul
 # tools in tools/maint/; the grading engine (check.sh, report.c) and the shared library in tools/.
 .PHONY: next hint watch reset trace
 next: $(TOOLS) ## the first lab not passing: its first failing test, expected vs actual, where to read
-	@TREE_DIR='$(TREE_DIR)' $(TOP)/tools/student/student.sh next
+	@TREE_DIR='$(TREE_DIR)' $(TOP)/tools/student/next.sh
 
 hint: ## the hints of LAB=NN, one at a time (ALL=1: all; HINT_LANG=zh: 中文, default from LANG)
-	@TREE_DIR='$(TREE_DIR)' ALL='$(ALL)' HINT_LANG='$(HINT_LANG)' $(TOP)/tools/student/student.sh hint $(LAB_NAME)
+	@TREE_DIR='$(TREE_DIR)' ALL='$(ALL)' HINT_LANG='$(HINT_LANG)' $(TOP)/tools/student/hint.sh $(LAB_NAME)
 
 watch: $(TOOLS) $(PROBE) ## make check LAB=NN again each time a file of the lab changes; Ctrl-C stops
-	@TREE_DIR='$(TREE_DIR)' FILTER='$(FILTER)' $(TOP)/tools/student/student.sh watch $(LAB_NAME)
+	@TREE_DIR='$(TREE_DIR)' FILTER='$(FILTER)' $(TOP)/tools/student/watch.sh $(LAB_NAME)
 
 reset: ## restore the starter of LAB=NN after asking (YES=1: no question); yours kept as FILE.bak-DATE
-	@TREE_DIR='$(TREE_DIR)' YES='$(YES)' $(TOP)/tools/student/student.sh reset $(LAB_NAME)
+	@TREE_DIR='$(TREE_DIR)' YES='$(YES)' $(TOP)/tools/student/reset.sh $(LAB_NAME)
 
 trace: $(PROBE) $(LAUNCH) ## LAB=NN's scenario: its system calls (strace) and packets (tcpdump): SYN, SYN-ACK, ACK, FIN
 	@test -n '$(LAB_NAME)' || { echo 'make trace needs LAB=NN, e.g. make trace LAB=06' >&2; exit 2; }

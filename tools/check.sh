@@ -1,60 +1,22 @@
 #!/usr/bin/env bash
-# check.sh - grade the labs of one tree and show the student where they stand (`make check`), or
-# grade them for an instructor and write reports (`make grade`): one engine, one table.
+# check.sh - grade the labs of one tree: the student's table (`make check`), or an instructor's reports
+# (`make grade`); one engine, one table.
 #
-# Usage: TREE_DIR=/path/to/labs [FILTER=REGEX] tools/check.sh [NN-name]   grade all labs, or one
-#        TREE_DIR=... tools/check.sh --report DIR [NN-name]   the same, and write DIR/summary.txt,
-#                                               DIR/junit.xml, DIR/results.json (see tools/report.c)
-#        TREE_DIR=... tools/check.sh --report DIR --no-run [NN-name]   only the reports, from the TAP
-#                                               files an earlier run left (grade.sh, after a time limit)
-#        tools/check.sh --list                             the lab list with the last progress
-#        tools/check.sh --plan [NN-name]   only the plan: every test and its points (make doctor)
-# The labs run side by side, CHECK_JOBS at once (default: the number of processors plus two), each lab's bats
-# file under a time limit; its TAP output goes to build/check/TREE/NN-name.tap (build/grade/TREE/
-# for --report). The table comes in the manifest's order. FILTER=REGEX (ignoring case) runs only the
-# tests whose names match; one that matches no test is a usage error that lists the tests.
-# A skipped test (the machine lacks what it needs) scores 0, here as in the reports: the table says
-# "N passed, M skipped", and which tests skipped and why.
-# Exit status 0 only when no test of a graded lab failed (for --report: when no point was lost,
-# skipped tests included); 2 for a usage error, missing test tools, or a kit that is inconsistent
-# (points, see plan_lab).
-#
-# Points. The maximum is static, read before anything runs: a lab's points in labs/manifest are
-# shared by the tests its bats file declares (its `@test "..." {` lines), in hundredths of a point,
-# the first tests taking the remainder so that they add up exactly. A test may instead declare its
-# own points with a bats tag on a line before it, `# bats test_tags=points:N` (N whole points);
-# the lab's other tests then share what is left. A test the untouched starter already passes (a
-# usage error the starter's given code handles) is best tagged `points:0`: the starters then
-# score 0. A lab whose bats file crashes, or whose program does not compile, keeps
-# its full maximum and scores 0; a lab with no bats file yet is one test worth all its points.
-# SOCKLAB_MANIFEST and SOCKLAB_TESTS point at another manifest and tests folder (the kit's own tests);
-# SOCKLAB_GRADE_NOTE is a note for the reports (grade.sh: "the time limit ran out"); grade.sh also
-# sets SOCKLAB_TREE_NAME (the name the reports give the tree: the student's folder, not the sandbox's),
-# SOCKLAB_SANDBOX (what the programs could reach, said in the reports) and SOCKLAB_RESULTS (where the
-# TAP files go: out of the sandbox, so that a run stopped by its time limit can still be reported).
-# A lab whose bats run was stopped by something else than its time limit (the student's program
-# killed it) scores 0: "your program stopped the test run"; and whatever a program writes into the
-# results is caught by the report writer (tools/report.c: "tampered with").
+# Usage: TREE_DIR=DIR [FILTER=REGEX] tools/check.sh [--report DIR [--no-run]] [NN-name] | --list | --plan [NN-name]
+# The labs run side by side (CHECK_JOBS at once), each lab's bats file under a time limit, its TAP output
+# in build/check/TREE/ (build/grade/TREE/ for --report, which also writes DIR/summary.txt, junit.xml and
+# results.json; --no-run only writes them from an earlier run's TAP files); the table comes in the
+# manifest's order. FILTER runs only the tests whose names match, ignoring case. --list is the lab
+# list with the last progress, --plan every test and its points (make doctor). Exit status 0 only when
+# no test of a graded lab failed (for --report: when no point was lost), 2 for a usage error, missing
+# test tools or an inconsistent kit. Why it works this way: docs/maintainers.md.
 set -u
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "${BASH_SOURCE[0]%/*}/lib.sh"
 tree=${TREE_DIR:-$top/labs}
-tag=${tree#"$top"/}
-tag=${tag//\//_}
-results=$top/build/check/$tag
+results=$(results_dir "$tree")
 LAB_TIME_LIMIT=${LAB_TIME_LIMIT:-300}
-manifest_file=${SOCKLAB_MANIFEST:-$top/labs/manifest}
-tests_dir=${SOCKLAB_TESTS:-$top/tests}
 reporter=$top/build/tools/report
 export SOCKLAB_TOP=$top
-
-if [[ -t 1 ]]; then
-	green=$'\e[32m' red=$'\e[31m' bold=$'\e[1m' dim=$'\e[2m' off=$'\e[0m'
-else
-	green= red= bold= dim= off=
-fi
-
-# The manifest: lab, points, title.
-mapfile -t manifest < <(awk '!/^#/ && NF' "$manifest_file")
 
 bar() { # passed total width
 	local n=$(($3 * $1 / ($2 > 0 ? $2 : 1))) s=
@@ -64,20 +26,19 @@ bar() { # passed total width
 
 if [[ ${1:-} == --list ]]; then
 	done_labs=0 seen=0
-	for row in "${manifest[@]}"; do
-		read -r lab points title <<<"$row"
+	for lab in "${manifest_labs[@]}"; do
 		mark='    '
 		if [[ -f $top/build/check/labs/$lab.result ]]; then
 			read -r passed total earned _ <"$top/build/check/labs/$lab.result"
 			seen=1
 			if [[ $passed == "$total" ]]; then mark=" ok " done_labs=$((done_labs + 1)); else mark="$passed/$total"; fi
 		fi
-		printf '  %-5s %-20s %s\n' "$mark" "$lab" "$title"
+		printf '  %-5s %-20s %s\n' "$mark" "$lab" "${manifest_title[$lab]}"
 	done
 	if [[ $seen == 1 ]]; then
-		printf '\nYour progress (last make check): %s %d/%d labs\n' "$(bar "$done_labs" ${#manifest[@]} 20)" "$done_labs" ${#manifest[@]}
+		printf '\nYour progress (last make check): %s %d/%d labs\n' "$(bar "$done_labs" ${#manifest_labs[@]} 20)" "$done_labs" ${#manifest_labs[@]}
 	else
-		printf '\nYour progress: not checked yet. Start with labs/%s and run: make check\n' "${manifest[0]%% *}"
+		printf '\nYour progress: not checked yet. Start with labs/%s and run: make check\n' "${manifest_labs[0]:-}"
 	fi
 	exit 0
 fi
@@ -93,20 +54,19 @@ if [[ ${1:-} == --report ]]; then
 	report=${2:?--report needs a folder}
 	shift 2
 	[[ ${1:-} == --no-run ]] && run= && shift
-	results=${SOCKLAB_RESULTS:-$top/build/grade/$tag}
+	results=${SOCKLAB_RESULTS:-$top/build/grade/$(tree_tag "$tree")}
 	if [[ -n ${FILTER:-} ]]; then
 		echo "make grade grades every test of a lab; FILTER= is for make check" >&2
 		exit 2
 	fi
 fi
 only=${1:-}
-if [[ -n $only ]] && ! printf '%s\n' "${manifest[@]}" | grep -q "^$only "; then
-	echo "check.sh: no lab $only in $manifest_file" >&2
-	exit 2
+if [[ -n $only ]]; then
+	only=$(lab_name "$only") || exit 2
 fi
 # The one program that matches TAP output to the plan and writes the reports (built like the probe).
 if [[ -z $plan_only ]] && [[ ! -x $reporter || $top/tools/report.c -nt $reporter ]]; then
-	env -u MAKEFLAGS -u MFLAGS make -s --no-print-directory -C "$top" reporter >&2 ||
+	quiet_make reporter >&2 ||
 		{ echo "check.sh: cannot build $reporter" >&2; exit 2; }
 fi
 
@@ -129,10 +89,9 @@ plan_lab() {
 	printf 'tree\t%s\n' "${SOCKLAB_TREE_NAME:-${tree/#"$top"\//}}"
 	[[ -z ${SOCKLAB_GRADE_NOTE:-} ]] || printf 'note\t%s\n' "${SOCKLAB_GRADE_NOTE//[$'\t\n']/ }"
 	[[ -z ${SOCKLAB_SANDBOX:-} ]] || printf 'sandbox\t%s\n' "${SOCKLAB_SANDBOX//[$'\t\n']/ }"
-	for row in "${manifest[@]}"; do
-		read -r lab points title <<<"$row"
+	for lab in "${manifest_labs[@]}"; do
 		[[ -z $only || $only == "$lab" ]] || continue
-		plan_lab "$lab" "$points" || exit 2
+		plan_lab "$lab" "${manifest_points[$lab]}" || exit 2
 		[[ -z $run ]] || rm -f "$results/$lab.tap" "$results/$lab.err"
 	done
 } >"$plan" || exit 2
@@ -158,7 +117,7 @@ if [[ -n ${FILTER:-} ]]; then
 		((${#keep[@]} > 1)) || return 0
 		printf '%s\n' "${keep[@]}"
 		labs+=("$lab")
-		bats_filter[$lab]="^($(IFS='|'; echo "${names[*]}"))\$"
+		bats_filter[$lab]="($(IFS='|'; echo "${names[*]}"))"
 	}
 	while IFS= read -r line; do
 		IFS=$'\t' read -r kind a b _ <<<"$line"
@@ -168,7 +127,7 @@ if [[ -n ${FILTER:-} ]]; then
 			all_names+=("$b")
 			[[ $b =~ $FILTER ]] || continue
 			keep+=("$line")
-			names+=("$(sed 's/[][\.^$|?*+(){}]/\\&/g' <<<"$b")") ;;
+			names+=("$(exact_filter "$b")") ;;
 		*) printf '%s\n' "$line" ;;
 		esac
 	done <"$plan" >"$plan.filtered"
@@ -184,8 +143,7 @@ if [[ -n ${FILTER:-} ]]; then
 		exit 2
 	fi
 else
-	for row in "${manifest[@]}"; do
-		read -r lab _ <<<"$row"
+	for lab in "${manifest_labs[@]}"; do
 		[[ -z $only || $only == "$lab" ]] && labs+=("$lab")
 	done
 fi
@@ -216,9 +174,7 @@ printf '%sGrading %s%s%s\n' "$bold" "${SOCKLAB_TREE_NAME:-${tree/#"$top"\//}}" "
 declare -A pid_of=() t_of=() secs_of=() finished=()
 
 # start_lab LAB: the lab's bats file, in the background, under a time limit; its TAP output in
-# $results/LAB.tap. timeout runs bats in a process group of its own (out of the terminal's reach):
-# on Ctrl-C, interrupted() hands the SIGINT on to it, and timeout passes it to bats, which ends its
-# test and tears down. (stdin /dev/null, as under make test.)
+# $results/LAB.tap (stdin /dev/null, as under make test).
 start_lab() {
 	local lab=$1 f=()
 	[[ -z ${bats_filter[$lab]:-} ]] || f=(--filter "${bats_filter[$lab]}")
@@ -227,8 +183,7 @@ start_lab() {
 		# A lab that does not compile is one line, the compiler's first error (end_lab), not every
 		# test failing under its own name.
 		if compgen -G "$tree/$lab/*.c" >/dev/null &&
-			! env -u MAKEFLAGS -u MFLAGS make -s --no-print-directory -C "$top" TREE="$tree" LAB="$lab" bins \
-				>"$results/$lab.build" 2>&1; then
+			! quiet_make TREE="$tree" LAB="$lab" bins >"$results/$lab.build" 2>&1; then
 			{ grep -m1 -E ': (fatal )?error: ' "$results/$lab.build" || grep -m1 -v '^make' "$results/$lab.build"; } |
 				sed "s|$top/||g; s|$tree/|${tree/#"$top"\//}/|g" >"$results/$lab.nocompile"
 			echo "(no compiler message)" >>"$results/$lab.nocompile"
@@ -243,29 +198,22 @@ start_lab() {
 # end_lab LAB RC: the lab's bats ended with status RC.
 end_lab() {
 	local lab=$1 rc=$2
-	secs_of[$lab]=$(awk -v a="${t_of[$lab]}" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+	secs_of[$lab]=$(since "${t_of[$lab]}")
 	if [[ -s $results/$lab.nocompile ]]; then
 		printf 'verdict\t%s\t%s does not compile (with -Werror), so none of its tests ran; the compiler'"'"'s first error: %s\n' \
 			"$lab" "$lab" "$(head -n 1 "$results/$lab.nocompile")" >>"$plan"
 	elif [[ $rc == 124 || ($rc == 137 && ${secs_of[$lab]%.*} -ge $LAB_TIME_LIMIT) ]]; then
 		echo "not ok 0 $lab: the whole lab timed out after $LAB_TIME_LIMIT s" >>"$results/$lab.tap"
-	elif [[ -z ${interrupted:-} ]] && ((rc > 128)); then
+	elif ((rc > 128)); then
 		# bats itself was killed, and not by its time limit: by the program it was testing.
 		printf 'verdict\t%s\tyour program stopped the test run (bats was ended by SIG%s while it tested your program), so none of its results count\n' \
 			"$lab" "$(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))" >>"$plan"
-	elif [[ -z ${interrupted:-} ]] && ((rc != 0)) && grep -qE '^[^ ]*bats-core/bats-exec-[a-z]+: line [0-9]+: +[0-9]+ Killed ' "$results/$lab.err"; then
+	elif ((rc != 0)) && grep -qE '^[^ ]*bats-core/bats-exec-[a-z]+: line [0-9]+: +[0-9]+ Killed ' "$results/$lab.err"; then
 		# One of bats' own processes was killed (bash says so on bats' stderr): the same.
 		printf 'verdict\t%s\tyour program stopped the test run (a process of bats was killed while it tested your program), so none of its results count\n' \
 			"$lab" >>"$plan"
 	fi
 	finished[$lab]=1
-}
-
-interrupted() {
-	trap '' INT TERM
-	interrupted=1
-	local p
-	for p in "${pid_of[@]}"; do kill -INT "$p" 2>/dev/null; done
 }
 
 # The longest labs first (their times in the last run, of this tree or else of any), so that the
@@ -314,10 +262,10 @@ row() {
 }
 
 queue=("${order[@]}") running=() shown=0
-[[ -z $run ]] || trap interrupted INT TERM
-exec {tick}<> <(:)
+# Ctrl-C: every bats run is told (its teardown stops the servers of its test), then all is stopped.
+[[ -z $run ]] || stop_on_ctrl_c "check.sh: interrupted (Ctrl-C): the grading stops here"
 while ((shown < ${#labs[@]})); do
-	if [[ -n $run && -z ${interrupted:-} ]]; then
+	if [[ -n $run ]]; then
 		while ((${#running[@]} < jobs && ${#queue[@]} > 0)); do
 			start_lab "${queue[0]}"
 			running+=("${queue[0]}")
@@ -330,8 +278,8 @@ while ((shown < ${#labs[@]})); do
 		shown=$((shown + 1))
 	done
 	((shown < ${#labs[@]})) || break
-	# A short pause (a read that times out: no sleep, no spinning), then collect the labs that ended.
-	read -rt 0.1 -u "$tick" _
+	# A short pause, then collect the labs that ended.
+	nap 0.1
 	still=()
 	for lab in "${running[@]}"; do
 		if kill -0 "${pid_of[$lab]}" 2>/dev/null; then
@@ -343,20 +291,8 @@ while ((shown < ${#labs[@]})); do
 		fi
 	done
 	running=("${still[@]}")
-	if [[ -n ${interrupted:-} ]]; then
-		# Ctrl-C: every running bats has been told; give their teardowns 10 s, then kill what is left.
-		for ((i = 0; i < 100 && ${#running[@]} > 0; i++)); do
-			read -rt 0.1 -u "$tick" _
-			still=()
-			for lab in "${running[@]}"; do kill -0 "${pid_of[$lab]}" 2>/dev/null && still+=("$lab"); done
-			running=("${still[@]}")
-		done
-		for lab in "${running[@]}"; do kill -KILL -- "-${pid_of[$lab]}" 2>/dev/null; done
-		echo "check.sh: interrupted (Ctrl-C): the grading stops here" >&2
-		exit 130
-	fi
 done
-trap - INT TERM
+trap - INT TERM HUP
 if [[ -n $run ]] && ((${#labs[@]} > 1)); then
 	for lab in "${labs[@]}"; do echo "$lab ${secs_of[$lab]}"; done >"$times_file"
 fi
@@ -383,7 +319,7 @@ fi
 
 if [[ -n $next ]]; then
 	tap=$results/$next.tap
-	first=$(grep -m1 -E '^not ok ' "$tap" 2>/dev/null | sed -E 's/^not ok [0-9]+ //')
+	first=$(first_failure "$tap")
 	printf '\n%sNext: %s%s\n' "$bold" "$next" "$off"
 	verdict=$("$reporter" verdict "$plan" "$next")
 	if [[ -s $results/$next.nocompile ]]; then
@@ -394,7 +330,7 @@ if [[ -n $next ]]; then
 	elif [[ -n $first ]]; then
 		printf '  first failing test: %s%s%s\n' "$red" "$first" "$off"
 		# The failing test's own report: the commands, what was expected, what came.
-		t=$first awk 'found && /^(not )?ok / { exit } found && !/^# *(\(?from function|in test file|`.*'"'"' failed$)/ { sub(/^# ?/, "    "); print } index($0, ENVIRON["t"]) && /^not ok/ { found = 1 }' "$tap" | head -n 40
+		failure_report "$tap" "$first" | head -n 40 | sed 's/^/    /'
 	else
 		printf '  the test file did not run; bats said:\n'
 		head -n 20 "$results/$next.err" 2>/dev/null | sed 's/^/    /'

@@ -3,19 +3,13 @@
 # .github/workflows/socklab.yml runs it after make grade).
 #
 # Usage: tools/classroom.sh [REPORT_DIR]     (default build/report)
-# Reads REPORT_DIR/results.json (Gradescope's format, written by make grade) and writes:
-#   $GITHUB_OUTPUT        result=BASE64: the result of one Classroom "runner" (the format that
-#                         classroom-resources/autograding-grading-reporter reads from
-#                         SOCKLAB_RESULTS): {version, status, max_score, tests: [{name, status,
-#                         score, message}]}; the reporter adds up the tests' scores and posts
-#                         "Points X/Y" on the run, which is what Classroom shows
-#   $GITHUB_STEP_SUMMARY  the points, make grade's table and the tests that failed (Markdown)
-#   stdout                the same summary
-# Without those variables (on your machine) it writes only to stdout, and the decoded runner JSON
-# to REPORT_DIR/classroom.json. No results.json: an "error" result with 0 points, exit status 0,
-# so that the run still reports (and fails) instead of silently giving no points.
+# From REPORT_DIR/results.json it writes one Classroom "runner" result (result=BASE64 in
+# $GITHUB_OUTPUT: a test per grading test, whose scores Classroom adds up to "Points X/Y"), and the
+# points, make grade's table and the failed tests as Markdown to $GITHUB_STEP_SUMMARY and stdout.
+# Without those variables it writes stdout and REPORT_DIR/classroom.json. Without a readable
+# results.json: an "error" result with 0 points, and still exit status 0.
 set -euo pipefail
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "${BASH_SOURCE[0]%/*}/lib.sh"
 report=${1:-$top/build/report}
 json=$report/results.json
 command -v jq >/dev/null || { echo "classroom.sh needs jq (Debian/Ubuntu: sudo apt install jq)" >&2; exit 2; }

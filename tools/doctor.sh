@@ -2,17 +2,13 @@
 # doctor.sh - what this machine has and lacks for the kit (`make doctor`): the tools, the kernel's
 # permissions, which tests will skip here because of what is missing, and the points grading loses.
 #
-# Usage: tools/doctor.sh             the whole report
-#        tools/doctor.sh --summary   one line, and only when a test will skip here for want of
-#                                        something (make check and make grade print it first)
-#        tools/doctor.sh --needs     the scan of the bats files: LAB<TAB>TEST<TAB>NEEDS...
-# Which test needs what is read from the bats files, not kept in a list: a test (or a helper it
-# calls, or the file's setup) that says `need_userns`, `need_ipv6`, `need_nobody`, `command -v nc`...
-# needs that. A skipped test scores 0, in make check as in make grade.
+# Usage: tools/doctor.sh [--summary | --needs]
+# --summary: one line, only when a test will skip here (make check and make grade print it first);
+# --needs: the scan of the bats files, LAB<TAB>TEST<TAB>NEEDS... Which test needs what is read from the
+# bats files (a test, a helper it calls or the file's setup that says need_userns, need_ipv6,
+# command -v nc...), not kept in a list. A skipped test scores 0, in make check as in make grade.
 set -u
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-manifest_file=${SOCKLAB_MANIFEST:-$top/labs/manifest}
-tests_dir=${SOCKLAB_TESTS:-$top/tests}
+source "${BASH_SOURCE[0]%/*}/lib.sh"
 mode=${1:-}
 
 # The capabilities: key, what, the bats text that shows a test needs it (an extended regex).
@@ -83,7 +79,7 @@ needs() {
 	awk '!/^[ \t]*#/ { for (i = 2; i <= NF && $i !~ /^#/; i++) if ($i == "localhost") a[$1] = 1 } END { exit !("::1" in a && "127.0.0.1" in a) }' \
 		/etc/hosts 2>/dev/null && hosts_ok=1
 	for k in "${caps[@]}"; do pats+=("$k=${pattern[$k]}"); done
-	while read -r lab _; do
+	for lab in "${manifest_labs[@]}"; do
 		f=$tests_dir/$lab.bats
 		[[ -f $f ]] || continue
 		LC_ALL=C awk -v lab="$lab" -v hosts_ok="$hosts_ok" -v pats="$(printf '%s\n' "${pats[@]}")" '
@@ -120,7 +116,7 @@ needs() {
 				printf "%s\t%s\t%s\n", lab, name, substr(out, 2)
 			}
 		}' "$f"
-	done < <(awk '!/^#/ && NF' "$manifest_file")
+	done
 }
 
 if [[ $mode == --needs ]]; then

@@ -1,24 +1,15 @@
 #!/usr/bin/env bash
-# tools.sh - which test tools the kit runs on: the pinned ones that npm installs into node_modules/,
-# or else a system bats. The Makefile's $(TOOLS) rule calls it before make check, make grade,
-# make test; tools/bats asks it why nothing is usable.
+# testtools.sh - which test tools the kit runs on: the pinned ones npm installs into node_modules/, or
+# else a system bats (the Makefile's $(TOOLS) rule, before make check, make grade, make test).
 #
-# Usage: tools/testtools.sh --stamp FILE   choose, installing the pinned tools with npm if it can, and
-#                                          write the choice to FILE (build/tools/choice), which make
-#                                          keeps until package.json, package-lock.json or
-#                                          node_modules/.package-lock.json changes. Exit 2, saying
-#                                          what was found and what is missing, when nothing is usable.
-#        tools/testtools.sh --explain      that last message (stderr), exit 2
-#        tools/testtools.sh --status       one line: the tools in use, or what is missing (make doctor)
-#
-# npm gets one short, bounded try (offline it fails within seconds instead of retrying for a
-# minute): a registry ping (SOCKLAB_NPM_PING_TIMEOUT s, default 15), then `npm ci` without retries
-# (SOCKLAB_NPM_TIMEOUT s, default 180). When it fails, build/tools/npm-failed remembers it: npm is not
-# tried again until package.json or package-lock.json changes (or make clean).
-# A system bats is usable when it is >= 1.5 and bats-support and bats-assert are in one folder of
-# BATS_LIB_PATH (default /usr/lib/bats:/usr/local/lib/bats:/usr/lib:/usr/local/lib).
+# Usage: tools/testtools.sh --stamp FILE | --explain | --status
+# --stamp chooses, installing the pinned tools with npm if it can (one short, bounded try, not
+# repeated until the package files change), and writes the choice to FILE (build/tools/choice);
+# exit 2, saying what was found and what is missing, when nothing is usable. --explain says that
+# (stderr, exit 2); --status is one line for make doctor. A system bats is usable when it is >= 1.5
+# with bats-support and bats-assert in one folder of BATS_LIB_PATH.
 set -u
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "${BASH_SOURCE[0]%/*}/lib.sh"
 npm_failed=$top/build/tools/npm-failed
 lib_dirs=${BATS_LIB_PATH:-/usr/lib/bats:/usr/local/lib/bats:/usr/lib:/usr/local/lib}
 

@@ -145,9 +145,10 @@ valid_results() {
 
 @test "dist: make dist refuses to ship a starter that is not what its solution generates" {
 	local k=$BATS_TEST_TMPDIR/kit
-	# What dist.sh reads before it writes anything: the manifest, the starters, the solutions.
+	# What dist.sh reads before it writes anything: the library, the starters, the solutions.
 	mkdir -p "$k/tools/instructor" "$k/tools/maint"
 	cp -r "$SOCKLAB_TOP/labs" "$SOCKLAB_TOP/solutions" "$k/"
+	cp "$SOCKLAB_TOP/tools/lib.sh" "$k/tools/"
 	cp "$SOCKLAB_TOP/tools/instructor/dist.sh" "$k/tools/instructor/"
 	cp "$SOCKLAB_TOP/tools/maint/mkstarter" "$k/tools/maint/"
 	echo '/* finished by hand */' >>"$k/labs/01-sockaddr/sockaddr.c"

@@ -33,10 +33,10 @@ slurp() {
 }
 
 # The pairs of documents that must match: each lab's handouts (for the labs that have one), the
-# errno explainer, the index and the instructors' guide.
+# errno explainer, the index, the instructors' and the maintainers' guides.
 doc_pairs() {
 	local f
-	for f in "${LABS[@]/%/.md}" instructors.md; do
+	for f in "${LABS[@]/%/.md}" instructors.md maintainers.md; do
 		[[ -e docs/$f || -e docs/zh/$f ]] && echo "$f"
 	done
 	echo errno.md

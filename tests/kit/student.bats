@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# student: the student's commands around make check: make next, hint, watch, reset (tools/student/student.sh)
-# and make trace (tools/student/trace.sh).
+# student: the student's commands around make check: make next, hint, watch, reset (tools/student/next.sh,
+# hint.sh, watch.sh, reset.sh) and make trace (tools/student/trace.sh).
 # The checks that `next` and `watch` start run a tiny lab of this file's own (SOCKLAB_MANIFEST and
 # SOCKLAB_TESTS, as check.sh knows them), so that they take a second, not a lab's full run.
 load ../lib/socklab
@@ -8,7 +8,7 @@ BATS_TEST_TIMEOUT=60
 
 setup() {
 	sl_begin
-	STUDENT=$SOCKLAB_TOP/tools/student/student.sh
+	STUDENT=$SOCKLAB_TOP/tools/student
 }
 teardown() {
 	# After a failure, whatever is left of a session start_session began (the processes of a check
@@ -102,14 +102,14 @@ seen() {
 	assert_success
 	assert_output --partial "Hint 1 of $n for 05-accept"
 	assert_output --partial "1. $first"
-	run_prog "$STUDENT" hint 05
+	run_prog "$STUDENT/hint.sh" 05
 	assert_output --partial "Hint 2 of $n for 05-accept"
 	refute_output --partial "$first"
 	echo $((n - 1)) >"$HINT_STATE_DIR/05-accept" # as if hints 3 .. n-1 had been shown too
-	run_prog "$STUDENT" hint 05-accept
+	run_prog "$STUDENT/hint.sh" 05-accept
 	assert_output --partial "Hint $n of $n"
 	assert_output --partial "That was the last hint"
-	run_prog "$STUDENT" hint 05-accept
+	run_prog "$STUDENT/hint.sh" 05-accept
 	assert_output --partial "Hint 1 of $n"
 }
 
@@ -124,14 +124,14 @@ seen() {
 	assert_output --partial "All $n hints for 08-close"
 	assert_equal "$(grep -cE '^ +[0-9]+\. ' <<<"$output")" "$n"
 	# After ALL=1 the next one is the first again.
-	LANG=C HINT_LANG=zh run_prog "$STUDENT" hint 08-close
+	LANG=C HINT_LANG=zh run_prog "$STUDENT/hint.sh" 08-close
 	assert_output --partial "08-close 的提示 1/$n（来自 docs/zh/08-close.md）"
 	assert_output --partial "1. $zh_first"
-	LANG=zh_CN.UTF-8 run_prog "$STUDENT" hint 08-close
+	LANG=zh_CN.UTF-8 run_prog "$STUDENT/hint.sh" 08-close
 	assert_output --partial "08-close 的提示 2/$n"
-	run_prog "$STUDENT" hint 99
-	assert_failure
-	assert_stderr --partial "no lab 99"
+	run_prog "$STUDENT/hint.sh" 99
+	assert_failure 2
+	assert_stderr --partial "LAB=99: no such lab; the labs are: 01-sockaddr "
 }
 
 @test "student: make next names the first lab not passing, its first failing test, expected vs actual, where to read" {
@@ -213,7 +213,7 @@ seen() {
 	mkdir -p "$TREE/01-sockaddr"
 	cp "$SOCKLAB_TOP/solutions/01-sockaddr/sockaddr.c" "$TREE/01-sockaddr/"
 	local out=$BATS_TEST_TMPDIR/watch.out
-	WATCH_INOTIFY=no WATCH_POLL=0.2 TREE_DIR=$TREE start_session "$out" "$STUDENT" watch 01
+	WATCH_INOTIFY=no WATCH_POLL=0.2 TREE_DIR=$TREE start_session "$out" "$STUDENT/watch.sh" 01
 	wait_for 30 seen "$out" '== waiting for a change' || fail "no first check within 30 s: $(cat "$out")"
 	grep -q 'a look every 0.2 s' "$out" || fail "not in polling mode: $(cat "$out")"
 	echo '/* slow */' >>"$TREE/01-sockaddr/sockaddr.c"
@@ -233,11 +233,11 @@ seen() {
 	f=$tree/03-bind/bind.c
 	echo "/* my work */" >"$f"
 	export TREE_DIR=$tree
-	run_prog bash -c 'echo n | "$0" reset 03' "$STUDENT"
+	run_prog bash -c 'echo n | "$0" 03' "$STUDENT/reset.sh"
 	assert_failure
 	assert_output --partial "Nothing changed"
 	assert_equal "$(cat "$f")" "/* my work */"
-	run_prog "$STUDENT" reset 03 </dev/null
+	run_prog "$STUDENT/reset.sh" 03 </dev/null
 	assert_failure
 	assert_equal "$(cat "$f")" "/* my work */"
 	run_prog make -s -C "$SOCKLAB_TOP" reset LAB=03 TREE="$tree" YES=1
@@ -253,18 +253,18 @@ seen() {
 }
 
 @test "student: make reset in a student's copy (no solutions/) restores from the copy's pristine starters" {
-	# The student's kit: tools/student/student.sh and the manifest, no solutions/, no mkstarter.
+	# The student's kit: tools/lib.sh, tools/student/ and the manifest, no solutions/, no mkstarter.
 	local kit=$BATS_TEST_TMPDIR/copy
-	mkdir -p "$kit/tools/student" "$kit/labs/06-connect"
-	cp "$STUDENT" "$kit/tools/student/"
+	mkdir -p "$kit/tools" "$kit/labs/06-connect"
+	cp -r "$STUDENT" "$SOCKLAB_TOP/tools/lib.sh" "$kit/tools/"
 	cp "$SOCKLAB_TOP/labs/manifest" "$kit/labs/"
 	echo "/* mine */" >"$kit/labs/06-connect/connect.c"
-	run_prog env -u TREE_DIR YES=1 "$kit/tools/student/student.sh" reset 06
+	run_prog env -u TREE_DIR YES=1 "$kit/tools/student/reset.sh" 06
 	assert_failure
 	assert_stderr --partial "no pristine starter"
 	mkdir -p "$kit/tests/starters/06-connect"
 	cp "$SOCKLAB_TOP/labs/06-connect/connect.c" "$kit/tests/starters/06-connect/"
-	run_prog env -u TREE_DIR YES=1 "$kit/tools/student/student.sh" reset 06
+	run_prog env -u TREE_DIR YES=1 "$kit/tools/student/reset.sh" 06
 	assert_success
 	assert_output --partial "tests/starters/06-connect"
 	cmp "$kit/labs/06-connect/connect.c" "$SOCKLAB_TOP/labs/06-connect/connect.c"

@@ -57,18 +57,20 @@ PROBE=$SOCKLAB_TOP/build/probe/probe
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=0:exitcode=99}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
 
+# sl_make TARGET...: the kit's make for the lab (tools/lib.sh's quiet_make, in a subshell: the tests
+# see nothing of the library): not a part of an outer `make -j2`, whose jobserver bats does not pass
+# on. CC, CFLAGS and SAN given to the outer make still arrive through the environment.
+sl_make() { (source "$SOCKLAB_TOP/tools/lib.sh" && quiet_make TREE="$TREE_DIR" LAB="$LAB" "$@"); }
+
 lab_setup_file() {
 	export LAB=$1
 	export LAB_BUILD_LOG=$BATS_FILE_TMPDIR/build.log
-	# A make of its own: not a part of an outer `make -j2`, whose jobserver bats does not pass on.
-	# CC, CFLAGS and SAN given to the outer make still arrive through the environment.
-	local mk=(env -u MAKEFLAGS -u MFLAGS make -s --no-print-directory -C "$SOCKLAB_TOP" TREE="$TREE_DIR" LAB="$LAB")
-	if "${mk[@]}" bins >"$LAB_BUILD_LOG" 2>&1; then
+	if sl_make bins >"$LAB_BUILD_LOG" 2>&1; then
 		export LAB_BUILD_OK=1
 	else
 		export LAB_BUILD_OK=0
 	fi
-	LAB_REAL=$("${mk[@]}" print-out)/$LAB
+	LAB_REAL=$(sl_make print-out)/$LAB
 	LAB_BIN=$LAB_REAL/.run${SOCKLAB_STUDENT_UID:+-u$SOCKLAB_STUDENT_UID}
 	sl_launchers "$LAB_REAL" "$LAB_BIN"
 	export LAB_REAL LAB_BIN

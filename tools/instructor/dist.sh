@@ -1,22 +1,17 @@
 #!/usr/bin/env bash
 # dist.sh - make the student handout (`make dist`): the kit without solutions/ and without the
-# maintainers' tools, with the starters, the lab tests, the handouts and the pictures, and the
-# GitHub Classroom workflow in .github/workflows/, and a pristine copy of the starters in
-# tests/starters/ (for `make reset`). Its README.md and README.zh-CN.md are the student's,
-# docs/student/README*.md, not the kit's.
+# maintainers' and instructors' tools, with the GitHub Classroom workflow and the pristine starters.
 #
-# Usage: tools/instructor/dist.sh [-o DIR]        DIR/socklab/ and DIR/socklab.tar.gz (default DIR: build/dist)
-#        tools/instructor/dist.sh --tree DEST     only the student tree, into DEST (the Gradescope bundle uses it)
-#
-# What stays behind is whole folders: solutions/, tools/maint/ (the self-test, lint, the starter
-# generator: they quote solution lines), tools/instructor/ (batch grading, this script, Gradescope, the
-# workflow template, copied to .github/workflows/ instead), tests/kit/ (the kit's own tests), docs/student/
-# (it becomes the README), .git, .ci/, build/, node_modules/ (fetched again on first use). Before
-# anything is written it proves the copy leaks no solution: every starter is exactly what its
-# solution generates (tools/maint/mkstarter), no C file holds a solution marker, and no file is a
-# copy of a solution file.
+# Usage: tools/instructor/dist.sh [-o DIR] | --tree DEST
+# Writes DIR/socklab/ and DIR/socklab.tar.gz (default DIR: build/dist), or with --tree only the student
+# tree into DEST (the Gradescope bundle uses it). Whole folders stay behind: solutions/, tools/maint/,
+# tools/instructor/ (its workflow template goes to .github/workflows/), tests/kit/, docs/student/ (it
+# becomes the README.md and README.zh-CN.md), .git, .ci/, build/, node_modules/; the starters are
+# copied to tests/starters/ too (for make reset). Before anything is written it proves the copy leaks
+# no solution: every starter is what its solution generates, no C file holds a solution marker, no
+# file is a copy of a solution file.
 set -euo pipefail
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "${BASH_SOURCE[0]%/*}/../lib.sh"
 cd "$top"
 
 out=$top/build/dist tree_only=
@@ -36,7 +31,7 @@ files() {
 	find . \( -path ./.git -o -path ./build -o -path ./node_modules -o -path ./solutions -o -path ./.ci \
 		-o -path ./tests/kit -o -path ./tools/maint -o -path ./tools/instructor -o -path ./docs/student \) -prune \
 		-o -type f ! -name '*~' ! -name '*.swp' ! -name '*.orig' ! -name '*.rej' -print |
-		sed 's|^\./||' | LC_ALL=C sort | grep -vxE 'README(\.zh-CN)?\.md'
+		sed 's|^\./||' | LC_ALL=C sort | grep -vxE 'README(\.zh-CN)?\.md|docs/(zh/)?maintainers\.md'
 }
 
 # Proof that nothing of a solution goes out.
@@ -72,7 +67,7 @@ copy_tree() {
 	cp docs/student/README.zh-CN.md "$dest/README.zh-CN.md"
 	mkdir -p "$dest/.github/workflows"
 	cp tools/instructor/classroom/socklab.yml "$dest/.github/workflows/socklab.yml"
-	# The pristine starters, where `make reset` finds them once solutions/ is gone (tools/student/student.sh).
+	# The pristine starters, where `make reset` finds them once solutions/ is gone (tools/student/reset.sh).
 	mkdir -p "$dest/tests/starters"
 	(cd labs && tar -cf - ./*/*.c) | tar -xf - -C "$dest/tests/starters"
 }

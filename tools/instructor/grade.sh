@@ -1,40 +1,23 @@
 #!/usr/bin/env bash
-# grade.sh - grade a folder of submissions (`make grade SUBMISSIONS=dir`), each in a sandbox of its
-# own, GRADE_JOBS (the number of processors) at a time.
+# grade.sh - grade a folder of submissions (`make grade SUBMISSIONS=dir`), each in a sandbox of its own,
+# GRADE_JOBS (the number of processors) at a time.
 #
 # Usage: REPORT_DIR=DIR tools/instructor/grade.sh SUBMISSIONS [NN-name]
-# Each subfolder of SUBMISSIONS is one student: a copy of labs/ (NN-name folders), or a whole
-# checkout with labs/ inside. Writes DIR/STUDENT/{summary.txt,junit.xml,results.json} (as make grade)
+# Each subfolder of SUBMISSIONS is one student: a copy of labs/ (NN-name folders), or a whole checkout
+# with labs/ inside. Writes DIR/STUDENT/{summary.txt,junit.xml,results.json,log.txt} (as make grade)
 # and DIR/grades.csv: student, the points of each lab, total, note (why a submission lost points
-# without failing tests: its time ran out). Exit status 0 when every submission was graded, whatever
-# the points; 2 for a usage error or a broken kit.
-#
-# The sandbox of one submission: tools/instructor/sandbox.sh (what the programs can reach, and why).
-# The kit's grading parts (Makefile, include/, tests/, the manifest, the probe, the launcher and the
-# report writer) are staged once per batch in a temporary folder outside the kit and shown read-only
-# to every submission; each submission's lab folders (their regular files, each below 10 MiB: no
-# links to follow, no device files) are copied next to them. Its tests run as root of a user
-# namespace, its programs as another user (tests/lib/launch.c); they see neither the kit's folder
-# (solutions/, build/) nor the other submissions nor the reports. `sandbox.sh --mode` says what this
-# machine allows; the batch's output and every report say it too, with what is missing.
-#  - limits: GRADE_TIME_LIMIT s of wall clock for the whole submission (150 per lab graded),
-#    GRADE_CPU_LIMIT s of CPU per process (60), GRADE_NPROC processes (256) for the tests and as
-#    many for the programs, GRADE_FSIZE bytes per file (64 MiB: a flood of output ends there),
-#    GRADE_MEMORY bytes of address space per process (256 MiB: the compiler needs far less, and a
-#    test capturing a flood of output dies in seconds instead of spending minutes on it; none with
-#    SAN=1, sanitizers reserve terabytes), GRADE_OUTPUT_CAP bytes kept of the run's own output
-#    (1 MiB; the whole output goes to DIR/STUDENT/log.txt).
-# A submission that runs out of time keeps the points of the tests that finished; the others score
-# 0, with the reason in its reports. A lab of the manifest that a submission lacks scores 0.
-# GRADE_JOBS submissions at a time (default: the number of processors). GRADE_SANDBOX=none grades
-# without namespaces (for machines where they misbehave), and says so.
+# without failing tests: its time ran out). The kit's grading parts are staged once per batch outside
+# the kit and shown read-only to every submission's sandbox (tools/instructor/sandbox.sh). Limits:
+# GRADE_TIME_LIMIT s per submission (150 per lab graded), GRADE_CPU_LIMIT s of CPU per process (60),
+# GRADE_NPROC processes (256), GRADE_FSIZE bytes per file (64 MiB), GRADE_MEMORY bytes of address
+# space per process (256 MiB; none with SAN=1), GRADE_OUTPUT_CAP bytes kept of a run's output (1 MiB);
+# GRADE_SANDBOX=none grades without namespaces, and says so. Exit status 0 when every submission was
+# graded, whatever the points; 2 for a usage error or a broken kit.
 set -u
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "${BASH_SOURCE[0]%/*}/../lib.sh"
 subs=${1:?usage: REPORT_DIR=DIR tools/instructor/grade.sh SUBMISSIONS [NN-name]}
 only=${2:-}
 report=${REPORT_DIR:-$top/build/report}
-manifest_file=${SOCKLAB_MANIFEST:-$top/labs/manifest}
-tests_dir=${SOCKLAB_TESTS:-$top/tests}
 jobs=${GRADE_JOBS:-$(nproc 2>/dev/null || echo 2)}
 time_limit=${GRADE_TIME_LIMIT:-}
 cpu_limit=${GRADE_CPU_LIMIT:-60}
@@ -50,18 +33,17 @@ salt=$((($$ % 64) * 64))
 sandbox=$top/tools/instructor/sandbox.sh
 
 [[ -d $subs ]] || { echo "grade.sh: no folder $subs" >&2; exit 2; }
-mapfile -t labs < <(awk '!/^#/ && NF { print $1 }' "$manifest_file")
-if [[ -n $only && " ${labs[*]} " != *" $only "* ]]; then
-	echo "grade.sh: no lab $only in $manifest_file" >&2
-	exit 2
+labs=("${manifest_labs[@]}")
+if [[ -n $only ]]; then
+	only=$(lab_name "$only") || exit 2
+	labs=("$only")
 fi
-[[ -n $only ]] && labs=("$only")
 # 150 s a lab: a full run of the solutions takes a few seconds to half a minute a lab, two
 # submissions at a time on a busy machine several times that; a hanging one ends where its tests'
 # own time limits end it, this is the backstop.
 time_limit=${time_limit:-$((150 * ${#labs[@]}))}
 # The kit's own tools, built once here, then shown to every sandbox.
-env -u MAKEFLAGS -u MFLAGS make -s --no-print-directory -C "$top" probe reporter launch ||
+quiet_make probe reporter launch ||
 	{ echo "grade.sh: cannot build the probe, the launcher and the report writer" >&2; exit 2; }
 [[ -n ${SAN:-} ]] && mem_limit=
 # A limit can only be lowered without privileges: where this process already has a lower hard
@@ -85,11 +67,13 @@ esac
 # The batch's folder, outside the kit: the staged kit, then one folder per submission.
 work=$(mktemp -d "${TMPDIR:-/tmp}/socklab-batch.XXXXXX") || exit 2
 kit=$work/kit
-mkdir -p "$kit/labs" "$kit/tests" "$kit/build/probe" "$kit/build/tools" "$work/pids"
-cp -Rp "$top/Makefile" "$top/include" "$top/tools" "$kit/"
-# What the sandbox must not show: the maintainers' tools quote solution lines.
-rm -rf "$kit/tools/maint"
+mkdir -p "$kit/labs" "$kit/tests" "$kit/tools/instructor" "$kit/build/probe" "$kit/build/tools"
+cp -Rp "$top/Makefile" "$top/include" "$kit/"
 cp -Rp "$top/tests/lib" "$kit/tests/"
+# The grading engine and what it runs: check.sh, the shared library, bats' runner, doctor.sh,
+# testtools.sh; and the sandbox, which runs itself again from there.
+cp -p "$top"/tools/*.sh "$top/tools/bats" "$kit/tools/"
+cp -p "$top/tools/instructor/sandbox.sh" "$kit/tools/instructor/"
 cp -p "$tests_dir"/*.bats "$kit/tests/" 2>/dev/null
 cp -p "$manifest_file" "$kit/labs/manifest"
 for f in package.json package-lock.json; do [[ -f $top/$f ]] && cp -p "$top/$f" "$kit/"; done
@@ -109,10 +93,10 @@ fi
 # kill_marked VAR=VALUE: SIGKILL every process with that in its environment (without a sandbox,
 # every process of a submission's run carries SOCKLAB_JAIL=its folder and SOCKLAB_BATCH=this batch).
 kill_marked() {
-	local p
-	for p in /proc/[0-9]*; do
-		grep -qzx -- "$1" "$p/environ" 2>/dev/null && kill -KILL "${p#/proc/}" 2>/dev/null
-	done
+	local pids
+	pids=$(marked "$1")
+	# shellcheck disable=SC2086 # the pids, as words
+	[[ -z $pids ]] || kill -KILL $pids 2>/dev/null
 	return 0
 }
 
@@ -124,12 +108,9 @@ jail() {
 	{
 		SB_KIT=$kit SB_SUB=$dir/sub SB_OUT=$dir/out SB_NODE=$node SB_N=$((salt + n % 64)) TMPDIR=$dir \
 			SOCKLAB_TREE_NAME="$name" SOCKLAB_SANDBOX="$box" SOCKLAB_BATCH="$batch" SOCKLAB_JAIL="$dir" \
-			setsid -w timeout -s KILL "$time_limit" "$sandbox" "$@" >"$dir/log" 2>&1 </dev/null &
-		echo $! >"$work/pids/$n"
-		wait $!
+			setsid -w timeout -s KILL "$time_limit" "$sandbox" "$@" >"$dir/log" 2>&1 </dev/null
 	} 2>/dev/null
 	rc=$?
-	rm -f "$work/pids/$n"
 	# Whatever escaped a run without a PID namespace: every process still carrying its mark.
 	[[ $mode != none* ]] || kill_marked "SOCKLAB_JAIL=$dir"
 	# The run's own output, capped (a flood that reached it stops here).
@@ -196,18 +177,11 @@ mapfile -t students < <(cd "$subs" && for d in *; do [[ -d $d && ! -L $d ]] && e
 ((${#students[@]})) || { echo "grade.sh: no submission folders in $subs" >&2; rm -rf "$work"; exit 2; }
 mkdir -p "$report"
 rm -rf "$report/.rows" && mkdir -p "$report/.rows"
-# Interrupted (Ctrl-C, a kill): every sandbox's process group dies (and with its first process, a
-# sandbox's PID namespace), then the batch's folder goes.
+# Interrupted (Ctrl-C, a kill): every sandbox is stopped (and with its first process, its PID
+# namespace); without one, whatever carries the batch's mark too; then the batch's folder goes.
 batch=$$.$EPOCHSECONDS
-stop_all() {
-	local f
-	for f in "$work"/pids/*; do
-		[[ -f $f ]] && kill -KILL -- "-$(<"$f")" 2>/dev/null
-	done
-	[[ $mode != none* ]] || kill_marked "SOCKLAB_BATCH=$batch"
-}
-trap 'trap - INT TERM; stop_all; kill -TERM $(jobs -p) 2>/dev/null; wait; rm -rf "$work"; exit 130' INT TERM
-trap 'rm -rf "$work"' EXIT
+trap '[[ $mode != none* ]] || kill_marked "SOCKLAB_BATCH=$batch"; rm -rf "$work"' EXIT
+stop_on_ctrl_c "grade.sh: interrupted: stopping every sandbox of the batch"
 printf 'Grading %d submission(s) in %s, %d at a time\n  sandbox: %s\n' "${#students[@]}" "${subs/#"$top"\//}" \
 	"$jobs" "$box"
 printf '  limits: %d s per submission, %d s CPU per process, %d processes, files up to %d bytes%s\n' \

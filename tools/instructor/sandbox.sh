@@ -3,30 +3,14 @@
 # (tools/instructor/grade.sh runs each submission through this).
 #
 # Usage: SB_KIT=DIR SB_SUB=DIR SB_OUT=DIR SB_N=N [SB_LIMITS="prlimit options"] tools/instructor/sandbox.sh CMD...
-#   SB_KIT  a folder laid out like the kit's grading parts (grade.sh stages it: Makefile, include/,
-#           tests/, labs/manifest, node_modules/, build/{probe,tools}/), shown read-only at /kit
-#   SB_SUB  the submission's staged labs, shown at /sub (its own, writable)
-#   SB_OUT  where the reports go, shown at /out: the tests' to write, out of the program's reach
-#   SB_N    the submission's number in the batch (its range of user ids, as root)
-# CMD runs in /kit as root of a user namespace, with SOCKLAB_STUDENT_UID=1000 in its environment:
-# the tests run every lab program as that user (tests/lib/launch.c).
-# `sandbox.sh --mode` prints which sandbox this machine allows: "full", "partial: WHAT IS MISSING"
-# or "none: WHY" (grade.sh says it once per batch, and in every report).
-#
-# What the submission's programs meet (as root, the full sandbox):
-#  - a root of its own (a tmpfs): /usr, /etc and the like read-only from the machine; /kit read-only;
-#    /sub; /proc of its own PID namespace; a /dev of a few character devices; /tmp, /var/tmp,
-#    /dev/shm and /home private, emptied with it. Not the kit's folder, solutions/, build/, other
-#    submissions or the reports: none of them is in its world.
-#  - a user namespace mapping 65536 unused user ids (SB_UID_BASE + 65536 * N): the tests are its root,
-#    the programs its user 1000 with no privilege but binding low ports and raw sockets in the
-#    sandbox's own network. They cannot signal, trace or write the tests, and the limits of
-#    SB_LIMITS (prlimit: processes, CPU, file size, memory) bind them.
-#  - network, PID and IPC namespaces of its own: only lo; no System V IPC object of the machine's;
-#    when the run ends every process of it ends. No terminal: grade.sh starts it in a new session.
-# As an ordinary user the same, but one user id is all a user namespace can map there without
-# newuidmap: the programs run as the same user as the tests, and this says so.
-# Without user namespaces (or GRADE_SANDBOX=none) CMD runs without any of this, and this says so.
+#        tools/instructor/sandbox.sh --mode     which sandbox this machine allows: "full", "partial: WHAT
+#                                               IS MISSING" or "none: WHY"
+# CMD runs in /kit (SB_KIT, the staged grading parts, read-only) as root of a user namespace, with the
+# submission at /sub (SB_SUB) and the reports' folder at /out (SB_OUT), in a root, network, PID, IPC
+# and mount namespaces of its own, under the limits of SB_LIMITS; the tests run every lab program as
+# the user SOCKLAB_STUDENT_UID=1000 (tests/lib/launch.c), whose user ids come from SB_UID_BASE + 65536 * SB_N.
+# As an ordinary user the programs run as the tests' user; without user namespaces (or with
+# GRADE_SANDBOX=none) CMD runs without any of this. Each case is said by --mode.
 set -u
 me=$(readlink -f "${BASH_SOURCE[0]}")
 : "${SB_UID_BASE:=3000000000}"

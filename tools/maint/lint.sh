@@ -1,43 +1,17 @@
 #!/usr/bin/env bash
 # lint.sh - the kit's static checks (`make lint`; tests/kit/quality.bats runs `format` in `make test`, all in `make test-full`).
 #
-#   format      clang-format, with the committed .clang-format (kernel style, 120 columns), on
-#               solutions/*/*.c, include/*.h, tests/lib/*.c, tools/*.c and pic/*.c. Not on labs/: the starters
-#               are generated from the solutions by tools/maint/mkstarter, which puts each stub on one
-#               line as the solution's "STUB:" comment spells it; that line is not clang-formatted
-#               (and the self-test checks that every starter is exactly what its solution gives).
-#   cppcheck    the solutions, the starters and the kit's own C (tests/lib, pic): levels warning,
-#               portability and performance (errors are always on). Not "style": on a starter it
-#               only says what the stubs make true ("the comparison 'cfd == -1' is always true").
-#               A finding that is wrong is suppressed on the line above it, with the reason:
-#               /* cppcheck-suppress ID ; why */.
-#   clang-tidy  the solutions and the starters: bugprone-* and clang-analyzer-*, except
-#                 bugprone-reserved-identifier       flags `#define _GNU_SOURCE`, which every lab needs
-#                 bugprone-easily-swappable-parameters   style advice, not a bug: (int fd, int n) is fine
-#                 clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
-#                                                    wants C11 Annex K (memset_s), which glibc has not
-#                 clang-analyzer-core.UndefinedBinaryOperatorResult, and the argument check of
-#                 clang-analyzer-core.CallAndMessage (ArgInitializedness; its other checks stay on)
-#                                                    false alarms on every lab: with _GNU_SOURCE, glibc
-#                                                    declares the address argument of accept,
-#                                                    getsockname, getpeername... as a transparent union,
-#                                                    and clang 14's analyzer then forgets that the
-#                                                    kernel filled the structure ("garbage value" in
-#                                                    ntohs(peer.sin_port)). Uninitialized values are
-#                                                    still caught by gcc -Wall -O1, cppcheck's uninitvar
-#                                                    and valgrind memcheck (tests/kit/quality.bats).
-#               and, on the starters only, bugprone-branch-clone and clang-analyzer-deadcode.DeadStores:
-#               a stub leaves a value unused or two branches alike on purpose.
-#               clang-tidy costs ~0.5 s a file: the files run in parallel (LINT_JOBS, default: the
-#               number of CPUs), and a file found clean is remembered in build/lint/ (by the hash of
-#               its text, include/socklab.h, the checks and the clang-tidy version) and not checked again.
-#
 # Usage: tools/maint/lint.sh [format|cppcheck|tidy ...]   (default: all three)
 #        tools/maint/lint.sh --fix                         reformat the files of `format` in place
-# Prints each finding as FILE:LINE: ... and ends with "lint: N problem(s)" or "lint: clean".
-# Exit status 0 when clean, 1 when something was found, 2 when a tool is missing (it says which).
+# format: clang-format (.clang-format) on the solutions, include/, tests/lib/*.c, tools/*.c and pic/*.c;
+# cppcheck (warning, portability, performance) on the solutions, the starters and the kit's C; clang-tidy
+# (bugprone-*, clang-analyzer-*, less the checks docs/maintainers.md names, with why) on the solutions and
+# the starters, LINT_JOBS files at once, a clean file remembered in build/lint/. A wrong finding is
+# suppressed on the line above it, with the reason: /* cppcheck-suppress ID ; why */. Prints each
+# finding as FILE:LINE: ... and ends with "lint: N problem(s)" or "lint: clean"; exit status 0 when
+# clean, 1 when something was found, 2 when a tool is missing (it says which).
 set -u
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "${BASH_SOURCE[0]%/*}/../lib.sh"
 cd "$top" || exit 2
 shopt -s nullglob
 

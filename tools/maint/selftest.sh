@@ -1,26 +1,19 @@
 #!/usr/bin/env bash
-# selftest.sh - the kit proves itself (`make test`).
+# selftest.sh - the kit proves itself (`make test`; `make test-full` with SELFTEST_FULL=1).
 #
-#   structure   every manifest lab has starter, solution, bats file and both handouts; every test is
-#               named "NN-name: ..." and quoted word for word in both handouts, every TODO(NN.k) too
-#   sync        every committed starter is exactly what tools/maint/mkstarter makes of its solution
-#   finished    solutions/ holds no TODO but the starter text of marked regions
-#   solutions   every test of every lab passes on solutions/, built with ASan + UBSan
-#   starters    every lab's tests fail on its untouched starter
-#   mutants     for each TODO region k: the solution with only region k stubbed fails its lab's tests
-#               (only in the full self-test, SELFTEST_FULL=1: `make test-full`, with the kit's tests
-#               tagged slow: batch grading, the autograder, watch, fuzzing, valgrind)
-#   line mutants  (full self-test too; SELFTEST_LINES=0 leaves them out) each statement of each region
-#               removed or altered alone (tools/maint/linemut) fails a test of its lab, or is listed in
-#               tools/maint/equivalent-mutants.txt with the reason it behaves as the solution; built
-#               without -Werror; the figure "line mutants: killed K / total T (E listed equivalent)"
-#   kit         every tests/kit/*.bats (kit.bats: the helpers and the Makefile contract; and the
-#               checks of grading, documents, quality...): each runs beside the labs, and must pass
-# Usage: tools/maint/selftest.sh [NN-name|KIT ...]  (default: every lab in the manifest, and every kit
-#        bats file; KIT names one of the kit's own, e.g. `kit` for tests/kit/kit.bats)
+# Usage: tools/maint/selftest.sh [NN-name|KIT ...]   (default: every lab of the manifest and every
+#        tests/kit/*.bats; KIT names one of those, e.g. kit for tests/kit/kit.bats)
+# It checks every lab's files and handouts (structure, sync of the starters with the solutions,
+# finished solutions), runs the lab tests on solutions/ (ASan + UBSan: all pass) and on the untouched
+# starters (each lab fails), runs the kit's own bats files beside them, and in the full self-test also
+# the mutants (each TODO region undone alone, each statement of a region altered alone: a test must
+# fail) and the kit's slow tests; then checks that the run left nothing running, listening or lying
+# around and sent nothing off the machine. A mutant's tests start with the test that killed it last
+# time: the last full run's build/selftest/all/killers.txt and line-killers.txt when present, else the
+# committed seeds tools/maint/killers.txt and line-killers.txt (a note says when a seed is out of date).
 # Ends with "N passed, N failed"; exit status 0 only if nothing failed.
 set -u
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "${BASH_SOURCE[0]%/*}/../lib.sh"
 cd "$top" || exit 2
 bats=$top/tools/bats
 args=("$@")
@@ -36,32 +29,37 @@ region_id() {
 
 # The equivalent line mutants (tools/maint/equivalent-mutants.txt): "LAB ID  reason", one a line.
 equivalents=$top/tools/maint/equivalent-mutants.txt
-# The line mutants' killers: the test that failed first last time, "LAB ID test name". The run writes
-# build/selftest/all/line-killers.txt; tools/maint/line-killers.txt is the committed seed.
-line_killers=$top/tools/maint/line-killers.txt
+# The killers of the region mutants and of the line mutants: the test that failed first last time,
+# "LAB ID test name", one a line. The last full run's (build/selftest/all/), else the committed seeds.
+killers=$top/build/selftest/all/killers.txt
+[[ -s $killers ]] || killers=$top/tools/maint/killers.txt
+line_killers=$top/build/selftest/all/line-killers.txt
+[[ -s $line_killers ]] || line_killers=$top/tools/maint/line-killers.txt
+# killer_of FILE LAB ID: the test FILE names for that mutant.
+killer_of() {
+	awk -v l="$2" -v i="$3" '$1 == l && $2 == i { sub(/^[^ ]+ [^ ]+ /, ""); print; exit }' "$1" 2>/dev/null
+}
 
 # A line mutant's run of its lab's tests ends after this many seconds (a hung test, or bats waiting
 # on a process a test left behind, must not hold the whole self-test for the general 600 s).
 line_limit=${SELFTEST_LINE_LIMIT:-120}
 
 # line_job LAB FILE ID TREE BATSFILE LOG: run the tests on one line mutant, cheapest first: the test
-# that killed it last time, else the one that killed its TODO region (tools/maint/killers.txt), else
+# that killed it last time, else the one that killed its TODO region ($killers), else
 # the lab's whole file (up to its first failure). A mutant that does not compile leaves LOG.nocompile.
 line_job() {
 	local lab=$1 id=$3 tree=$4 file=$5 log=$6 try t
-	if ! env -u MAKEFLAGS -u MFLAGS make -s --no-print-directory -C "$top" TREE="$tree" LAB="$lab" bins >"$log" 2>&1; then
+	if ! quiet_make TREE="$tree" LAB="$lab" bins >"$log" 2>&1; then
 		touch "$log.nocompile"
 		return 0
 	fi
 	try=()
-	t=$(awk -v l="$lab" -v i="$id" '$1 == l && $2 == i { sub(/^[^ ]+ [^ ]+ /, ""); print; exit }' "$line_killers" 2>/dev/null)
+	t=$(killer_of "$line_killers" "$lab" "$id")
 	[[ -z $t ]] || try+=("$t")
-	t=$(awk -v l="$lab" -v i="${id%%-*}" '$1 == l && $2 == i { sub(/^[^ ]+ [^ ]+ /, ""); print; exit }' \
-		tools/maint/killers.txt 2>/dev/null)
+	t=$(killer_of "$killers" "$lab" "${id%%-*}")
 	[[ -z $t || " ${try[*]-} " == *" $t "* ]] || try+=("$t")
 	for t in "${try[@]+"${try[@]}"}"; do
-		SAN= TREE_DIR=$tree timeout -k 5 "$line_limit" "$bats" --tap --filter "^$(sed 's/[][\.^$|?*+(){}]/\\&/g' <<<"$t")\$" \
-			"$file" >"$log" 2>&1
+		SAN= TREE_DIR=$tree timeout -k 5 "$line_limit" "$bats" --tap --filter "$(exact_filter "$t")" "$file" >"$log" 2>&1
 		grep -qE '^not ok ' "$log" && break
 	done
 	grep -qE '^not ok ' "$log" 2>/dev/null ||
@@ -89,11 +87,15 @@ if [[ ${1:-} == --job ]]; then
 			fi
 			region=$((region > n ? region - n : 1000000))
 		done
+		# The answered predictions, as a student who did them would have: their tests ask the kernel
+		# through the probe, not the program, so they must not count as killing a mutant.
+		cp solutions/"$lab"/predictions.md "$tree/$lab/" 2>/dev/null
 		region=$4 san= ;;
 	line)
 		# One line mutant (tools/maint/linemut): REGION is FILE:ID; the other files stay the solution's.
 		tree=$work/lines/$lab.${region#*:}
 		rm -rf "$tree" && mkdir -p "$tree/$lab" && cp solutions/"$lab"/*.c "$tree/$lab/"
+		cp solutions/"$lab"/predictions.md "$tree/$lab/" 2>/dev/null
 		awk -v apply="${region#*:}" -f tools/maint/linemut "solutions/$lab/${region%%:*}" >"$tree/$lab/${region%%:*}"
 		# Built without -Werror (a mutant often leaves a variable unused): the tests, not the
 		# compiler, must catch it. One that does not compile even so is counted apart.
@@ -109,14 +111,12 @@ if [[ ${1:-} == --job ]]; then
 	file=tests/$lab.bats
 	[[ $kind == kit ]] && file=tests/kit/$lab.bats
 	if [[ $kind == mutant ]]; then
-		# The test that caught this region last time (tools/maint/killers.txt) runs alone first: one
-		# test instead of the file up to its first failure. If it no longer fails, run them all.
+		# The test that caught this region last time ($killers) runs alone first: one test instead
+		# of the file up to its first failure. If it no longer fails, run them all.
 		id=$(region_id "$lab" "$region")
-		killer=$(awk -v l="$lab" -v i="$id" '$1 == l && $2 == i { sub(/^[^ ]+ [^ ]+ /, ""); print; exit }' \
-			tools/maint/killers.txt 2>/dev/null)
+		killer=$(killer_of "$killers" "$lab" "$id")
 		if [[ -n $killer ]]; then
-			SAN= TREE_DIR=$tree timeout -k 5 600 "$bats" --tap --filter "^$(sed 's/[][\.^$|?*+(){}]/\\&/g' <<<"$killer")\$" \
-				"$file" >"$log" 2>&1
+			SAN= TREE_DIR=$tree timeout -k 5 600 "$bats" --tap --filter "$(exact_filter "$killer")" "$file" >"$log" 2>&1
 			grep -qE '^not ok ' "$log" || killer=
 		fi
 		[[ -n $killer ]] || SAN= TREE_DIR=$tree timeout -k 5 600 "$bats" --tap "${abort[@]}" "$file" >"$log" 2>&1
@@ -131,7 +131,7 @@ if [[ ${1:-} == --job ]]; then
 		SAN=$san TREE_DIR=$tree timeout -k 5 600 "$bats" --tap "${abort[@]}" "${tags[@]}" "$file" >"$log" 2>&1
 	fi
 	echo "$kind $lab $region $(grep -cE '^ok ' "$log") $(grep -cE '^not ok ' "$log") $(grep -cE '^ok .*# skip' "$log")" \
-		"$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')" >"$log.result"
+		"$(since "$t0")" >"$log.result"
 	# A line mutant's tree and programs are not kept (there are hundreds).
 	[[ $kind != line ]] || rm -rf "$tree" "$top/build/${tree#"$top"/}"
 	exit 0
@@ -148,7 +148,7 @@ check() { # description, then a command that must succeed
 	if "$@"; then pass "$what"; else flunk "$what"; fi
 }
 
-mapfile -t all < <(awk '!/^#/ && NF { print $1 }' labs/manifest)
+all=("${manifest_labs[@]}")
 # Arguments: labs of the manifest, or the names of the kit's own bats files (kit, grade...).
 labs=() kits=()
 for a in "${args[@]}"; do
@@ -161,7 +161,8 @@ if [[ ${#args[@]} == 0 ]]; then
 		kits+=("${f%.bats}")
 	done
 fi
-rm -rf "$work" && mkdir -p "$work"
+# A fresh work folder; the last killers stay (the jobs read them, the end of the run rewrites them).
+mkdir -p "$work" && find "$work" -mindepth 1 -maxdepth 1 ! -name killers.txt ! -name line-killers.txt -exec rm -rf {} +
 start=$SECONDS
 
 # Network safety: as root, the whole self-test runs in a network namespace of its own that holds
@@ -248,7 +249,7 @@ structure() {
 	done
 }
 
-make -s probe || flunk "the probe does not build"
+quiet_make probe || flunk "the probe does not build"
 joblist=$work/jobs
 : >"$joblist"
 for k in "${kits[@]+"${kits[@]}"}"; do echo "kit $k 0" >>"$joblist"; done
@@ -273,33 +274,7 @@ done
 # Longest first: the labs with the most tests start early.
 # One failing test is all a starter or a mutant must show: stop there (bats >= 1.11).
 "$bats" --help 2>/dev/null | grep -q -- --abort && export SELFTEST_ABORT=1
-# Ctrl-C: `timeout` runs each bats in a process group of its own, out of the terminal's reach: stop
-# every process of the run (they carry SOCKLAB_RUN), let their teardowns run, then kill what is left.
-# Builtins only (a grep per process took seconds on a busy machine, each time round).
-marked() {
-	local p env IFS=$'\n'
-	for p in /proc/[0-9]*; do
-		[[ ${p#/proc/} != "$$" ]] || continue
-		mapfile -td '' env 2>/dev/null <"$p/environ" || continue
-		[[ $'\n'"${env[*]}"$'\n' == *$'\n'"SOCKLAB_RUN=$SOCKLAB_RUN"$'\n'* ]] && echo "${p#/proc/}"
-	done
-}
-interrupted() {
-	trap '' INT TERM
-	echo "== interrupted: stopping every job of the run"
-	local i fd pids
-	exec {fd}<> <(:)
-	pids=$(marked)
-	[[ -z $pids ]] || kill -TERM $pids 2>/dev/null
-	for ((i = 0; i < 30; i++)); do
-		pids=$(marked)
-		[[ -n $pids ]] || break
-		read -rt 0.1 -u "$fd" _ || true
-	done
-	[[ -z $pids ]] || kill -KILL $pids 2>/dev/null
-	exit 130
-}
-trap interrupted INT TERM
+stop_on_ctrl_c "== interrupted: stopping every job of the run"
 sed "s|\$| $work|" "$joblist" | xargs -P "$jobs" -L 1 "$top/tools/maint/selftest.sh" --job &
 jobs_pid=$!
 structure
@@ -308,8 +283,8 @@ if [[ -n ${SELFTEST_FULL:-} ]]; then
 else
 	echo "== solutions pass (ASan + UBSan), starters fail, the kit works (make test-full: every TODO region, slow kit tests)"
 fi
-wait "$jobs_pid"
-trap - INT TERM
+wait_child "$jobs_pid"
+trap - INT TERM HUP
 
 # line_desc LAB FILE:ID: where a line mutant is and what it does, for people.
 line_desc() {
@@ -379,24 +354,29 @@ if [[ -n ${SELFTEST_FULL:-} ]]; then
 		printf '  line mutants of %-18s killed %3d / %3d (%d listed equivalent)\n' "$lab:" \
 			"${line_lab_killed[$lab]:-0}" "${line_lab_total[$lab]}" "${line_lab_equiv[$lab]:-0}"
 	done
-	{
-		printf '# lab, line mutant id (tools/maint/linemut), and the first test that fails on it. Written by\n'
-		printf '# `make test-full` (build/selftest/all/line-killers.txt); it runs these tests first.\n'
-		cat "$work"/line.*.killer 2>/dev/null | sort -k1,1 -k2,2
-	} >"$work/line-killers.txt"
-	if [[ ${#args[@]} == 0 ]] && ! cmp -s "$work/line-killers.txt" "$line_killers"; then
-		echo "  note  tools/maint/line-killers.txt is out of date (a slower self-test, nothing worse):"
-		echo "        cp ${work#"$top"/}/line-killers.txt tools/maint/line-killers.txt"
+	# The line mutants' killers, where they ran (as the region mutants' below).
+	if [[ ${SELFTEST_LINES:-1} != 0 ]]; then
+		{
+			printf '# lab, line mutant id (tools/maint/linemut), and the first test that fails on it. Written by\n'
+			printf '# `make test-full` (build/selftest/all/line-killers.txt); it runs these tests first.\n'
+			cat "$work"/line.*.killer 2>/dev/null | sort -k1,1 -k2,2
+		} >"$work/line-killers.txt"
+		if [[ ${#args[@]} == 0 ]] && ! cmp -s "$work/line-killers.txt" tools/maint/line-killers.txt; then
+			echo "  note  tools/maint/line-killers.txt is out of date (a slower self-test, nothing worse):"
+			echo "        cp ${work#"$top"/}/line-killers.txt tools/maint/line-killers.txt"
+		fi
 	fi
 fi
 
-# The tests that caught each region this time: with them in tools/maint/killers.txt, the next run
-# tries that one test first (a pure speed-up: a stale or missing entry only costs time).
-{
-	printf '# lab, TODO id, and the first test that fails when only that region of the solution is\n'
-	printf '# undone. Written by `make test` (build/selftest/all/killers.txt); it runs these tests first.\n'
-	cat "$work"/mutant.*.killer 2>/dev/null | sort -k1,1 -k2,2V
-} >"$work/killers.txt"
+# The tests that caught each region this time: the next run tries that one test first (a pure
+# speed-up: a stale or missing entry only costs time). Only where the mutants ran.
+if [[ -n ${SELFTEST_FULL:-} ]]; then
+	{
+		printf '# lab, TODO id, and the first test that fails when only that region of the solution is\n'
+		printf '# undone. Written by `make test-full` (build/selftest/all/killers.txt); it runs these tests first.\n'
+		cat "$work"/mutant.*.killer 2>/dev/null | sort -k1,1 -k2,2V
+	} >"$work/killers.txt"
+fi
 if [[ ${#args[@]} == 0 && -n ${SELFTEST_FULL:-} ]] && ! cmp -s "$work/killers.txt" tools/maint/killers.txt; then
 	echo "  note  tools/maint/killers.txt is out of date (a slower self-test, nothing worse):"
 	echo "        cp ${work#"$top"/}/killers.txt tools/maint/killers.txt"
@@ -406,7 +386,7 @@ fi
 
 echo "== tidy: nothing left running, listening or lying around; nothing sent off this machine"
 left=()
-for p in $(marked); do
+for p in $(marked "SOCKLAB_RUN=$SOCKLAB_RUN"); do
 	left+=("$p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | head -c 200)")
 done
 check "no process started by the run is still alive" test ${#left[@]} = 0

@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
 # bench.sh - `make bench`: lab 12's echo server side by side with socat, on loopback, in one run.
 #
-# Both servers do the same work: echo_sv (from TREE_DIR, default solutions/, else labs/) and
-# `socat TCP-LISTEN:0,bind=127.0.0.1,reuseaddr,fork PIPE` (a child per connection, echoing through
-# a pipe). One client measures both: the kit's probe (`probe stream`), which sends a pattern,
-# reads the echo at the same time and checks every byte.
-#   throughput   BENCH_MIB MiB (default 256) through one connection, each way
-#   connections  BENCH_CONNS (default 500) cycles of connect, 64 bytes each way, half-close, close
-# Each figure is the best of BENCH_ROUNDS (default 3) rounds, the two servers taking turns, so that
-# a busy machine slows both alike. Every run is bounded (timeout); nothing leaves 127.0.0.1.
-# This is a benchmark, not a test: it is not part of `make test`, and it passes or fails nothing.
+# Usage: [TREE_DIR=DIR] [BENCH_MIB=256] [BENCH_CONNS=500] [BENCH_ROUNDS=3] tools/student/bench.sh
+# echo_sv (from TREE_DIR, default solutions/, else labs/) and `socat TCP-LISTEN:0,fork PIPE` are measured
+# by the kit's probe (`probe stream`, which checks every byte): the throughput of BENCH_MIB MiB through
+# one connection each way, and BENCH_CONNS cycles of connect, 64 bytes each way, close; each figure the
+# best of BENCH_ROUNDS rounds, the two servers taking turns. Nothing leaves 127.0.0.1; it is a
+# benchmark, not a test: it passes or fails nothing.
 set -euo pipefail
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "${BASH_SOURCE[0]%/*}/../lib.sh"
 mib=${BENCH_MIB:-256} conns=${BENCH_CONNS:-500} rounds=${BENCH_ROUNDS:-3}
 tree=${TREE_DIR:-}
 [[ -n $tree ]] || tree=$top/solutions
@@ -25,23 +22,13 @@ command -v socat >/dev/null || {
 	echo "make bench compares with socat, which is not installed (Debian/Ubuntu: apt install socat)" >&2
 	exit 2
 }
-mk=(env -u MAKEFLAGS -u MFLAGS make -s --no-print-directory -C "$top" TREE="$tree" LAB=12-echo)
-"${mk[@]}" bins || { echo "bench: $tree/12-echo does not build" >&2; exit 1; }
-bin=$("${mk[@]}" print-out)/12-echo
+quiet_make TREE="$tree" LAB=12-echo bins || { echo "bench: $tree/12-echo does not build" >&2; exit 1; }
+bin=$(quiet_make TREE="$tree" print-out)/12-echo
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/socklab-bench.XXXXXX")
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]+"${pids[@]}"}"; do
-		kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true
-		"$probe" await /dev/null "$p" 2000 >/dev/null || true
-		kill -KILL -- "-$p" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# At the end, and on Ctrl-C: the servers (and socat's children) are stopped, the work folder goes.
+trap 'stop_tree; rm -rf "$work"' EXIT
+stop_on_ctrl_c "bench: interrupted"
 
 # serve NAME CMD...: start a server in its own session (its children with it), wait (bounded) for
 # its first line in $work/NAME.out; sets the port it reports ("... port N" or "...:N").
@@ -49,7 +36,6 @@ serve() {
 	local name=$1 line
 	shift
 	setsid "$@" >"$work/$name.out" 2>"$work/$name.err" </dev/null &
-	pids+=("$!")
 	line=$("$probe" await "$work/$name.out" "$!" 5000) || {
 		echo "bench: $name did not start: $(head -c 300 "$work/$name.err")" >&2
 		exit 1
@@ -66,15 +52,17 @@ serve socat socat -d -d -lf /dev/stdout TCP-LISTEN:0,bind=127.0.0.1,reuseaddr,fo
 # shellcheck disable=SC2034
 so_port=$port
 
-# run PORT N BYTES: one probe run, bounded; prints its seconds.
+# run PORT N BYTES: one probe run, bounded; its seconds in t.
 run() {
 	local out
-	out=$(timeout -k 2 120 "$probe" stream -n "$2" 127.0.0.1 "$1" "$3") || {
+	run_child timeout -k 2 120 "$probe" stream -n "$2" 127.0.0.1 "$1" "$3" >"$work/probe.out" </dev/null || {
+		out=$(head -c 300 "$work/probe.out")
 		echo "bench: probe stream -n $2 127.0.0.1 $1 $3 failed${out:+: $out} (does make check LAB=12 TREE=${tree#"$top"/} pass?)" >&2
 		exit 1
 	}
+	out=$(<"$work/probe.out")
 	[[ $out =~ \ ([0-9.]+)\ s$ ]] || { echo "bench: unexpected probe output: $out" >&2; exit 1; }
-	echo "${BASH_REMATCH[1]}"
+	t=${BASH_REMATCH[1]}
 }
 
 # best VAR VALUE: VAR = the larger of the two (VAR empty: VALUE).
@@ -93,9 +81,9 @@ for ((r = 1; r <= rounds; r++)); do
 	((r % 2)) || order=(so sv)
 	for who in "${order[@]}"; do
 		p=${who}_port
-		t=$(run "${!p}" 1 "$bytes")
+		run "${!p}" 1 "$bytes"
 		best "${who}_tp" "$(awk -v m="$mib" -v t="$t" 'BEGIN { printf "%.1f", m / t }')"
-		t=$(run "${!p}" "$conns" 64)
+		run "${!p}" "$conns" 64
 		best "${who}_cr" "$(awk -v n="$conns" -v t="$t" 'BEGIN { printf "%.0f", n / t }')"
 	done
 	printf '  round %d: echo_sv %s MiB/s, %s conn/s; socat %s MiB/s, %s conn/s (best so far)\n' \

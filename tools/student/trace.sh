@@ -1,34 +1,21 @@
 #!/usr/bin/env bash
-# trace.sh - `make trace LAB=NN`: run a lab's scenario and show what really happened: every system
-# call of the lab's programs (strace -f -e trace=network) and every packet they exchanged (tcpdump),
-# so that the SYN, SYN-ACK, ACK and the FIN exchange of the handout appear on the screen.
+# trace.sh - `make trace LAB=NN`: run a lab's scenario and show what really happened: every system call
+# of the lab's programs (strace -f -e trace=network) and every packet they exchanged (tcpdump), so that
+# the SYN, SYN-ACK, ACK and the FIN exchange of the handout appear on the screen.
 #
-# Usage: LAB_BIN=build/labs/06-connect tools/student/trace.sh 06-connect
-#          LAB_BIN        the folder holding the lab's built programs (the Makefile passes it)
-#          TRACE_NAMESPACE=no   run on the machine's loopback without a private namespace (no packets)
-#
-# Where it can, the scenario runs inside a private network namespace (unshare -n in a user
-# namespace): a loopback of its own and nothing else, so no packet can leave, and tcpdump may capture
-# on that loopback without root. Outside such a namespace it never captures anything: the scenario
-# then runs on 127.0.0.1 alone and only the system calls are shown. Whatever is missing (strace,
-# tcpdump, user namespaces) is named, with what to install.
-# Everything is bounded: each program by TRACE_PROG_LIMIT (5 s), the whole scenario by
-# TRACE_TIME_LIMIT (90 s); background programs run in their own session and are stopped by process
-# group.
-# Results stay in build/trace/TREE/NN-name/: packets.pcap (open it with wireshark or tcpdump -r),
-# one N-prog.strace and N-prog.out per program run.
+# Usage: LAB_BIN=build/labs/06-connect [TRACE_NAMESPACE=no] tools/student/trace.sh 06-connect
+# LAB_BIN is the folder of the lab's built programs (the Makefile passes it). The scenario runs in a
+# private network namespace where it can (packets captured there, none can leave), else on 127.0.0.1
+# with only the system calls shown (TRACE_NAMESPACE=no: always so); whatever is missing is named,
+# with what to install. Each program is bounded by TRACE_PROG_LIMIT (5 s), the scenario by
+# TRACE_TIME_LIMIT (90 s). The results stay in build/trace/TREE/NN-name/: packets.pcap, and an
+# N-prog.strace and N-prog.out per program run.
 set -u
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "${BASH_SOURCE[0]%/*}/../lib.sh"
 self=$top/tools/student/trace.sh
 PROBE=$top/build/probe/probe
 # The lab's programs run through the kit's launcher, as in the tests: no descriptor above 2 of ours.
 LAUNCH=$top/build/tools/launch
-
-if [[ -t 1 ]]; then
-	bold=$'\e[1m' dim=$'\e[2m' off=$'\e[0m'
-else
-	bold= dim= off=
-fi
 
 # ---------------------------------------------------------------------------------------------
 # The scenarios: one function per lab, the commands that show its lesson. This is the one list.
@@ -256,6 +243,139 @@ scenario_13-udp() {
 	else
 		say "(The flood is shown only inside a private network namespace: /proc/net/snmp counts for a"
 		say "whole namespace, and on the machine's own it mixes with everyone else's datagrams.)"
+	fi
+}
+
+scenario_14-framing() {
+	say "The server's own calls (its recvfrom and sendto) are shown when it stops, after the probe's"
+	say "runs. Three messages, one write() each:"
+	lab_bg srv frame_sv 127.0.0.1 0
+	peer framed send 127.0.0.1 "$port" hi "" framing
+	say "The same three messages cut into one write() per byte: the probe sends each byte only once"
+	say "the kernel says the server has read the one before (21 segments of 1 byte below, 21 recvfrom"
+	say "returning 1 byte each in the server's calls)."
+	peer framed send -x 1 127.0.0.1 "${ports[srv]}" hi "" framing
+	say "Coalesced: all three in one write(): one recvfrom() takes them, three sendto() answer."
+	peer framed send -x all 127.0.0.1 "${ports[srv]}" hi "" framing
+	say "A length of 0xffffffff (4294967295 bytes): a protocol error; the server closes, reads nothing more."
+	peer framed send -k 127.0.0.1 "${ports[srv]}" @ffffffff
+	say "Half a message, then EOF (the probe half-closes after 2 bytes of the length):"
+	peer framed send 127.0.0.1 "${ports[srv]}" @0000
+	stop srv
+	say "The client: each message one sendto() of the length (4 bytes, network order) and the payload;"
+	say "the probe as the server shows the bytes as they came."
+	peer_bg ps framed serve 127.0.0.1 0
+	lab frame_cl 127.0.0.1 "$port" hello "$(printf 'x%.0s' {1..258})"
+	wait_end ps
+}
+
+# 15-fork (one block).
+scenario_15-fork() {
+	# Lab 15 is about processes as much as sockets: the calls that make and end them too.
+	if [[ $TRACE_STRACE == 1 ]]; then
+		local STRACE=(strace -f -q -e trace=accept,clone,clone3,close,wait4,exit_group,exit -o)
+		say "(system calls traced here: accept, clone, clone3, close, wait4, exit_group, exit)"
+	fi
+	say "A process per client: a silent client holds its child; the next client is answered at once."
+	lab_bg srv fork_sv 127.0.0.1 0
+	local p=$port
+	peer_bg quiet hold 127.0.0.1 "$p"
+	peer connect 127.0.0.1 "$p" "not delayed by the silent client"
+	printf '\n%s$ ss -tanp %s%s\n' "$bold" "'( sport = :$p )'" "$off"
+	ss -tanp "( sport = :$p )" 2>&1 | indent
+	say "The listener is the parent's alone, each connection its child's alone (users: pid, fd)."
+	stop quiet
+	wait_text srv "client 1: echoed"
+	say "Each child's exit interrupted the parent's accept() (ERESTARTSYS, SIGCHLD); the handler's"
+	say "wait4(WNOHANG) loop collected it, and accept() was called again."
+	stop srv
+	say "A thread per client (-t): clone3 with CLONE_FILES, one descriptor table; the thread closes"
+	say "the connection itself."
+	lab_bg thr fork_sv -t 127.0.0.1 0
+	peer connect 127.0.0.1 "$port" "a thread this time"
+	stop thr
+}
+
+# Lab 18 needs a peer that can vanish: a second namespace (inside this private one) on a veth pair,
+# the peer at 198.51.100.2, the programs here at 198.51.100.1. The peer vanishes when its address is
+# taken away (no FIN, no RST: silence); it reboots when its socket is destroyed (ss -K) meanwhile.
+# Its packets cross the veth, not lo: they are captured on va and shown at the end of the scenario.
+scenario_18-keepalive() {
+	if [[ $INSIDE_NS != 1 ]]; then
+		say "A peer that vanishes needs network namespaces of our own (not available here); on 127.0.0.1"
+		say "only the heartbeat against a peer whose kernel answers but whose program never reads:"
+		peer_bg lsn listen 127.0.0.1 0
+		lab keepalive beat 200 3 127.0.0.1 "$port"
+		stop lsn
+		return 0
+	fi
+	local b f=$TRACE_OUT/holder
+	: >"$f"
+	setsid unshare -n sh -c 'echo held; exec sleep 60' >"$f" 2>&1 </dev/null 3>&- &
+	b=$!
+	pids[holder]=$b kinds[holder]=peer:$TRACE_OUT/holder
+	"$PROBE" await "$f" "$b" 3000 >/dev/null &&
+		ip link add va type veth peer name vb netns "$b" && ip addr add 198.51.100.1/24 dev va && ip link set va up &&
+		nsenter -n -t "$b" sh -c 'ip link set lo up && ip addr add 198.51.100.2/24 dev vb && ip link set vb up' || {
+		say "Could not build the peer's namespace and its veth link here: nothing more to show."
+		return 0
+	}
+	if [[ $TRACE_CAPTURE == tcpdump ]]; then
+		setsid tcpdump -i va -n -U --immediate-mode -w "$TRACE_OUT/veth.pcap" 2>"$TRACE_OUT/veth.err" </dev/null 3>&- &
+		pids[veth_capture]=$! kinds[veth_capture]=peer:$TRACE_OUT/veth
+		"$PROBE" await "$TRACE_OUT/veth.err" "${pids[veth_capture]}" 5000 >/dev/null
+	fi
+	# peer_at NAME: the probe as an echo server in the peer's namespace ($port: its port).
+	peer_at() {
+		local g=$TRACE_OUT/$1
+		: >"$g.out"
+		printf '\n%s$ probe echo 198.51.100.2 0 &%s   %s(the kit'"'"'s probe, in the peer'"'"'s namespace)%s\n' "$bold" "$off" "$dim" "$off"
+		setsid nsenter -n -t "$b" "$PROBE" echo 198.51.100.2 0 >"$g.out" 2>"$g.err" </dev/null 3>&- &
+		pids[$1]=$! kinds[$1]=peer:$g
+		"$PROBE" await "$g.out" "${pids[$1]}" 3000 >/dev/null
+		port=$(awk '{ print $3; exit }' "$g.out")
+		echo "    $(head -n 1 "$g.out")"
+	}
+	on_peer() {
+		printf '\n%s$ (peer side) %s%s\n' "$bold" "$*" "$off"
+		nsenter -n -t "$b" "$@"
+	}
+	say "1. The peer reboots: its socket is destroyed while it has no address (the RST that ss -K sends"
+	say "   goes nowhere), then it is back with the same address. The next ping gets an RST."
+	peer_at peer1
+	lab_bg rb keepalive beat 200 10 198.51.100.2 "$port"
+	wait_text rb "beat 2: answered"
+	on_peer sh -c 'ip addr del 198.51.100.2/24 dev vb && ss -tK dst 198.51.100.1 && ip addr add 198.51.100.2/24 dev vb'
+	wait_end rb
+	say "2. Keepalive: idle 1 s, a probe every 1 s, 2 probes. The peer vanishes right after the connect."
+	peer_at peer2
+	lab_bg ka keepalive wait 1 1 2 198.51.100.2 "$port"
+	on_peer ip addr del 198.51.100.2/24 dev vb
+	wait_end ka
+	say "read() failed with ETIMEDOUT about 3 s after the last segment (1 s idle + 2 probes, 1 s apart)."
+	on_peer ip addr add 198.51.100.2/24 dev vb
+	say "3. TCP_USER_TIMEOUT 300 ms: a line every 100 ms; sends succeed until the kernel gives up."
+	peer_at peer3
+	lab_bg ut keepalive send 300 198.51.100.2 "$port"
+	wait_text ut "sent line 2"
+	on_peer ip addr del 198.51.100.2/24 dev vb
+	wait_end ut
+	on_peer ip addr add 198.51.100.2/24 dev vb
+	say "4. The program's own heartbeat, every 200 ms: 3 unanswered in a row and the peer is dead."
+	peer_at peer4
+	lab_bg hb keepalive beat 200 3 198.51.100.2 "$port"
+	wait_text hb "beat 2: answered"
+	on_peer ip addr del 198.51.100.2/24 dev vb
+	wait_end hb
+	if [[ -n ${pids[veth_capture]:-} ]]; then
+		kill -INT "${pids[veth_capture]}" 2>/dev/null
+		end veth_capture 3000 ""
+		printf '\n%s== the packets on the veth link%s  (tcpdump -r %s)\n' "$bold" "$off" "${TRACE_OUT#"$top"/}/veth.pcap"
+		say "1: the ping after the reboot is answered by [R]. 2: the keepalive probes are empty ACKs"
+		say "(length 0), 1 s apart; unanswered, the kernel gives up and sends a last RST [R.] into the void."
+		say "3 and 4: segments that are not acknowledged are sent again (retransmissions), with growing pauses."
+		tcpdump -n -ttttt -r "$TRACE_OUT/veth.pcap" 2>/dev/null | grep -E ' IP ' | sed 's/^/  /'
+		say "(The capture on lo that follows is empty: every packet of this lab crossed the veth, above.)"
 	fi
 }
 
@@ -542,9 +662,7 @@ LAB=${1:?usage: LAB_BIN=DIR tools/student/trace.sh NN-name}
 [[ $LAB =~ ^[0-9][0-9]-[a-z0-9-]+$ ]] || { echo "trace: $LAB is not a lab name (NN-name)" >&2; exit 2; }
 : "${LAB_BIN:?LAB_BIN: the folder of the built programs of the lab}"
 tree=${TREE_DIR:-$top/labs}
-tag=${tree#"$top"/}
-tag=${tag//\//_}
-out=$top/build/trace/$tag/$LAB
+out=$top/build/trace/$(tree_tag "$tree")/$LAB
 rm -rf "$out" && mkdir -p "$out"
 [[ -x $PROBE ]] || { echo "trace: the kit's probe is not built (make probe)" >&2; exit 2; }
 compgen -G "$LAB_BIN/*" >/dev/null || { echo "trace: no programs in $LAB_BIN (make trace builds them)" >&2; exit 2; }
@@ -604,19 +722,12 @@ LAB_BIN=$(cd "$LAB_BIN" && pwd)
 export LAUNCH TRACE_OUT=$out TRACE_CAPTURE=$capture TRACE_STRACE=$strace_ok LAB_BIN TREE_DIR=$tree
 export INSIDE_NS=$((${#ns[@]} > 0 ? 1 : 0))
 printf '\n%s== the scenario%s\n' "$bold" "$off"
-# The scenario in a process group of its own (set -m), so that it can be stopped as a whole; Ctrl-C
-# and the time limit both end it through its own cleanup (every program it started is stopped).
-set -m
-timeout -k 10 "${TRACE_TIME_LIMIT:-90}" "${ns[@]+"${ns[@]}"}" "$self" --inside "$LAB" </dev/null &
-job=$!
-set +m
-interrupted=
-trap 'interrupted=1; kill -TERM -- "-$job" 2>/dev/null' INT TERM HUP
-wait "$job"
-rc=$?
-while kill -0 "$job" 2>/dev/null; do wait "$job"; rc=$?; done
+# Ctrl-C and the time limit both end the scenario through its own cleanup (every program it started
+# is stopped).
+stop_on_ctrl_c "trace: interrupted; stopping every program of the scenario"
+rc=0
+run_child timeout -k 10 "${TRACE_TIME_LIMIT:-90}" "${ns[@]+"${ns[@]}"}" "$self" --inside "$LAB" </dev/null || rc=$?
 trap - INT TERM HUP
-[[ -n $interrupted ]] && { echo "trace: interrupted; every program of the scenario was stopped" >&2; exit 130; }
 ((rc == 124 || rc == 137)) && echo "trace: the scenario was stopped after ${TRACE_TIME_LIMIT:-90} s" >&2
 
 [[ -n $capture ]] || { echo; echo "(packets not shown: ${missing[-1]#the packets: })"; exit 0; }

@@ -2,17 +2,13 @@
 # build.sh - make the Gradescope autograder bundle (`make gradescope [LAB=NN]`).
 #
 # Usage: tools/instructor/gradescope/build.sh [-o DIR] [--from TREE] [NN-name]
-#        (--from: a student tree already made by tools/instructor/dist.sh, instead of making one)
-# Writes DIR/socklab-autograder.zip (or socklab-NN-name-autograder.zip for one lab; DIR defaults to
-# build/gradescope) and leaves its contents unpacked beside it, in DIR/bundle/, for inspection:
-#   setup.sh         Gradescope runs it once, as root, to build the image: installs gcc, make, ...
-#   run_autograder   Gradescope runs it per submission: grades /autograder/submission into
-#                    /autograder/results/results.json
-#   socklab/         the student tree of `make dist` (no solutions), the pinned bats in
-#                    node_modules/, gradescope.conf (the lab graded) and gradescope.executables
-#                    (the scripts whose executable bit setup.sh restores)
+# Writes DIR/socklab-autograder.zip (socklab-NN-name-autograder.zip for one lab; DIR defaults to
+# build/gradescope) and leaves its contents in DIR/bundle/: setup.sh (Gradescope runs it once, as
+# root, to build the image), run_autograder (run per submission) and socklab/, the student tree of
+# make dist (--from: one already made) with the pinned bats in node_modules/, gradescope.conf (the lab
+# graded) and gradescope.executables (the scripts whose executable bit setup.sh restores).
 set -euo pipefail
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+source "${BASH_SOURCE[0]%/*}/../../lib.sh"
 here=$top/tools/instructor/gradescope
 out=$top/build/gradescope from=
 while [[ ${1:-} == -* ]]; do
@@ -24,9 +20,8 @@ while [[ ${1:-} == -* ]]; do
 	shift 2
 done
 lab=${1:-}
-if [[ -n $lab ]] && ! awk -v l="$lab" '!/^#/ && $1 == l { found = 1 } END { exit !found }' "$top/labs/manifest"; then
-	echo "gradescope: $lab is not a lab of labs/manifest" >&2
-	exit 2
+if [[ -n $lab ]]; then
+	lab=$(lab_name "$lab") || exit 2
 fi
 command -v zip >/dev/null || { echo "make gradescope needs zip (Debian/Ubuntu: sudo apt install zip)" >&2; exit 2; }
 
@@ -37,8 +32,8 @@ if [[ -n $from ]]; then
 else
 	"$top/tools/instructor/dist.sh" --tree "$stage/socklab"
 fi
-# What grading does not use: the Classroom workflow, the pictures. What it does and a student copy
-# has not: batch grading and its sandbox (run_autograder grades a batch of one).
+# What grading does not use: the Classroom workflow, the pictures. What it does use and the student copy
+# leaves out: run_autograder grades through make grade SUBMISSIONS= (the batch grader and its sandbox).
 rm -rf "$stage/socklab/.github" "$stage/socklab/pic"
 mkdir -p "$stage/socklab/tools/instructor"
 cp -p "$top/tools/instructor/grade.sh" "$top/tools/instructor/sandbox.sh" "$stage/socklab/tools/instructor/"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# setup.sh - Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu
-# 22.04 or newer: the labs use glibc's strerrorname_np, glibc >= 2.32). It installs what grading
-# needs and checks that the kit builds, so that a broken image fails here and not per student.
+# setup.sh - Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu 22.04
+# or newer: the labs need glibc >= 2.32).
 #
-# The bundle (`make gradescope`) unpacks into ROOT/source: this script, run_autograder, and
-# socklab/ (the kit without solutions, with the pinned bats in node_modules/). ROOT is /autograder;
-# AUTOGRADER_ROOT=DIR and APT_GET=true let the kit's own tests run the rest of it without root.
+# Usage: [AUTOGRADER_ROOT=DIR] [APT_GET=CMD] setup.sh
+# It installs what grading needs (apt-get: the compiler, make, iproute2, util-linux, strace, jq; npm
+# only when the bundle lacks the pinned bats), gives the kit's scripts back their executable bit (zip
+# files do not always keep it), builds the probe and the report writer and starts the test tools
+# once, so that a broken image fails here and not per student. The bundle unpacks into ROOT/source
+# (ROOT: /autograder); AUTOGRADER_ROOT and APT_GET let the kit's own tests run it without root.
 set -euo pipefail
 root=${AUTOGRADER_ROOT:-/autograder}
 kit=$root/source/socklab
@@ -40,6 +42,7 @@ else
 fi
 # The kit's own peer program and the grading reports' writer, built once here; and proof that the
 # test tools start.
-make -s --no-print-directory probe reporter
+source tools/lib.sh
+quiet_make probe reporter
 tools/bats --version
 echo "setup.sh: socklab autograder ready in $kit"
