@@ -406,8 +406,8 @@ strace_connect() {
 # administratively prohibited), or its nftables reject rule (port unreachable). Both namespaces and
 # everything in them (links, routes, nft table) end with the run's processes: nothing outlives it.
 #
-# The router answers ARP for the gateway address by proxy, 10 ms late (proxy_delay): the link then
-# has a delay, as a real one has. Without one, the ICMP comes back while connect() is still sending
+# The router answers ARP for the gateway address by proxy, a few ms late (proxy_delay 1: a random
+# delay below 10 ms, 2-3 ms measured): the link then has a delay, as a real one has. Without one, the ICMP comes back while connect() is still sending
 # the SYN, with the socket locked: the kernel drops an ICMP that finds its socket locked (TcpExt
 # LockDroppedIcmps), and only the SYN it resends 1 s later gets an answer that counts.
 
