@@ -461,6 +461,9 @@ noipv6() { for f in /proc/sys/net/ipv6/conf/all/disable_ipv6 /proc/sys/net/ipv6/
 	[ ! -w "$f" ] || echo 1 >"$f"; done; }
 noipv6
 nsenter --net=/proc/$PPID/ns/net ip link set c0 netns $$
+# ARP probes 250 ms apart instead of 1 s: the same three probes and the same failure, in 0.75 s
+# (the test reads the values it checks against from here).
+echo 250 >/proc/sys/net/ipv4/neigh/c0/retrans_time_ms
 printf "%s\n" "link set lo up" "addr add 198.51.100.2/24 dev c0" "link set c0 up" \
 	"route add default via 198.51.100.1" "route get $1" | ip -batch - >"$d/route"
 shift
