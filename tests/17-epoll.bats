@@ -42,6 +42,7 @@ need_nofile() {
 find_epfd() {
 	EPFD=$(find "/proc/$sv_pid/fd" -lname 'anon_inode:\[eventpoll\]' -printf '%f\n' 2>/dev/null | head -n 1)
 	if [[ -z $EPFD ]]; then
+		alive "$sv_pid" || { stop_bg sv; fail "the server died (exit status $status): see its stderr above"; }
 		[[ -r /proc/$sv_pid/fdinfo ]] || skip "cannot read the server's /proc/$sv_pid/fd here"
 		ls -l "/proc/$sv_pid/fd" | sed 1d
 		fail "the server holds no epoll descriptor (anon_inode:[eventpoll] in /proc/$sv_pid/fd): create it with epoll_create1 (TODO(17.1))"
