@@ -49,8 +49,14 @@ struct conn {
 	int rdhup; /* EPOLLRDHUP has been seen (and is no longer asked for) */
 	unsigned long long total; /* bytes read from the client so far */
 	size_t off, len;
+	struct conn *prev, *next; /* the list of live clients */
 	char out[OUT_CAP];
 };
+
+/* Every live client is on this list, from accept to close: the kernel holds a pointer to each in
+ * its epoll set, but the program must be able to find them all too (lab 20's idle timeouts walk
+ * such a list). */
+static struct conn *clients;
 
 static int ep = -1; /* the epoll instance */
 static uint32_t trig; /* 0, or EPOLLET with -e: added to every registration */
@@ -142,6 +148,12 @@ static void finish(struct conn *c, const char *call)
 	}
 	if (close(c->fd) == -1)
 		report_errno("close", errno);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		clients = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	free(c);
 }
 
@@ -207,12 +219,18 @@ static void on_listener(int lfd)
 		c->in_eof = c->rdhup = 0;
 		c->total = 0;
 		c->off = c->len = 0;
+		c->prev = NULL;
+		c->next = clients;
+		if (clients != NULL)
+			clients->prev = c;
+		clients = c;
 		/* TODO(17.7): Register the client with the epoll instance: it is
 		 * waiting for input (EPOLLIN) and for its half-close (EPOLLRDHUP), in the triggering
 		 * mode of this run (trig); c itself goes with every event (the data field), so that an
-		 * event leads straight to its client. Remember the mask in c->events. On failure:
-		 * report it (naming the call), close cfd, free c, and go on. See epoll_ctl(2). */
-		errno = ENOSYS; report_errno("epoll_ctl", errno); free(c); if (close(cfd) == -1) report_errno("close", errno); // placeholder: replace this line
+		 * event leads straight to its client. Remember the mask in c->events. On failure: end
+		 * this client (finish, naming the call: it reports, closes and frees) and go on. See
+		 * epoll_ctl(2). */
+		errno = ENOSYS; finish(c, "epoll_ctl"); // placeholder: replace this line
 	}
 }
 
