@@ -90,6 +90,17 @@ alive() {
 	read -r _ _ st _ 2>/dev/null <"/proc/$1/stat" && [[ $st != Z ]]
 }
 
+# wait_sv_line TEXT: wait_output sv TEXT, but a server that dies on the way is reported as such.
+wait_sv_line() {
+	local text=$1
+	wait_until eval 'grep -qF -- "$text" "$BATS_TEST_TMPDIR/sv.out" || ! alive "$sv_pid"' || true
+	if ! grep -qF -- "$1" "$BATS_TEST_TMPDIR/sv.out" && ! alive "$sv_pid"; then
+		stop_bg sv
+		fail "the server died (exit status $status$( ((status == 141)) && echo ', killed by SIGPIPE: send with MSG_NOSIGNAL')) before printing \"$1\""
+	fi
+	wait_output sv "$1"
+}
+
 # rss: the server's resident memory in KiB (VmRSS).
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$sv_pid/status"; }
 
@@ -140,6 +151,15 @@ wait_stuck() {
 		fail "the client that does not read was not stuck within $SOCKLAB_TIMEOUT s (the server's side of its connection should hold unread bytes and unsent echo)"
 	}
 	echo "the slow client is stuck: the server's side of its connection holds Recv-Q Send-Q = $(queues "$slowport")"
+}
+
+# once_rdhup FD: the server said at most once that the client on FD half-closed (the client drained
+# its echo after its FIN: EPOLLRDHUP, once seen, must no longer be asked for).
+once_rdhup() {
+	local n
+	n=$(grep -c "^fd $1: peer half-closed" "$BATS_TEST_TMPDIR/sv.out") || true
+	((n <= 1)) ||
+		fail "the server printed \"fd $1: peer half-closed (EPOLLRDHUP)\" $n times: once seen, stop asking for EPOLLRDHUP (rdhup, TODO(17.6)), or epoll reports it on every wake-up while the echo drains"
 }
 
 # crowd N: N idle connections (probe evloop idle), and wait until the server's epoll set holds at
@@ -211,7 +231,7 @@ stall_test() {
 	done
 }
 
-@test "17-epoll: every socket is non-blocking: O_NONBLOCK in the kernel's flags of the listener and of each client" {
+@test "17-epoll: every socket is non-blocking: O_NONBLOCK in the kernel's flags of the listener and of each client; the epoll descriptor is close-on-exec" {
 	server
 	start_bg held "$PROBE" hold "$LO" "$svport"
 	find_epfd
@@ -226,27 +246,34 @@ stall_test() {
 	done < <(find "/proc/$sv_pid/fd" -lname 'socket:*')
 	((n == 2)) || fail "expected two sockets in the server (the listener and the client), found $n"
 	((${#bad[@]} == 0)) || fail "descriptor(s) ${bad[*]} of the server are blocking sockets: the listener needs O_NONBLOCK (fcntl, TODO(17.1)), each client SOCK_NONBLOCK from accept4 (TODO(17.2)); read $READ_MORE, \"Non-blocking sockets\""
+	flags=$(awk '/^flags:/ { print $2 }' "/proc/$sv_pid/fdinfo/$EPFD")
+	echo "fd $EPFD: anon_inode:[eventpoll], flags $flags (octal)"
+	((8#$flags & 02000000)) || fail "the epoll descriptor is not close-on-exec (O_CLOEXEC, 02000000): create it with EPOLL_CLOEXEC (TODO(17.1))"
 }
 
-@test "17-epoll: strace shows accept4 with SOCK_NONBLOCK until EAGAIN, and reads that end in EAGAIN, not in a wait" {
+@test "17-epoll: strace shows accept4 with SOCK_NONBLOCK until EAGAIN, reads that end in EAGAIN, not in a wait, and no epoll_ctl when nothing changes" {
 	need_strace
 	local trace=$BATS_TEST_TMPDIR/strace.out
-	start_bg sv env ASAN_OPTIONS="$(sl_no_lsan)" strace -f -qq -o "$trace" -e trace=accept4,read,recvfrom,recvmsg,readv \
+	start_bg sv env ASAN_OPTIONS="$(sl_no_lsan)" strace -f -qq -o "$trace" -e trace=accept4,read,recvfrom,recvmsg,readv,epoll_ctl \
 		"$LAB_BIN/epoll_sv" "$LO" 0
 	svport=$sv_port
 	# A slowloris: one byte every 20 ms. Each byte is read at once; the read after it finds nothing.
 	start_bg drip "$PROBE" evloop drip "$LO" "$svport" 20
 	wait_until grep -qE '(read|recvfrom|recvmsg|readv)\([0-9]+,.*\) += -1 EAGAIN' "$trace" || true
+	# A few more bytes: each is an event that changes nothing the server waits for.
+	wait_until eval '(($(grep -cE "(read|recvfrom|recvmsg|readv)\\([0-9]+,.*\\) += 1$" "$trace") >= 3))' || true
 	stop_bg drip
 	stop_bg sv
-	echo "strace -e trace=accept4,read:"
-	sl_indent "$(grep -E 'accept4|EAGAIN' "$trace" | head -n 20)"
+	echo "strace -e trace=accept4,read,epoll_ctl:"
+	sl_indent "$(grep -E 'accept4|EAGAIN|epoll_ctl' "$trace" | head -n 20)"
 	grep -qE 'accept4\(.*SOCK_NONBLOCK.*\) += [0-9]+' "$trace" ||
 		fail "no accept4(..., SOCK_NONBLOCK) that returned a client: take each client non-blocking from the start (TODO(17.2))"
 	grep -qE 'accept4\(.*\) += -1 EAGAIN' "$trace" ||
 		fail "no accept4() = -1 EAGAIN: take clients until the kernel says none is left (TODO(17.2))"
 	grep -qE '(read|recvfrom|recvmsg|readv)\([0-9]+,.*\) += -1 EAGAIN' "$trace" ||
 		fail "no read = -1 EAGAIN: read each ready client until the kernel says nothing is left (TODO(17.3))"
+	! grep -qE 'epoll_ctl\(.*EPOLL_CTL_MOD' "$trace" ||
+		fail "epoll_ctl(EPOLL_CTL_MOD) for a slowloris whose every byte went straight back: nothing changed what it waits for, so no call is needed (compare with c->events, TODO(17.5))"
 }
 
 @test "17-epoll: level-triggered: 1000 idle clients, one that stopped reading and a slowloris do not stall an active client's echo" {
@@ -273,12 +300,21 @@ stall_test() {
 	q=$(queues "$slowport")
 	echo "the server's side of the slow connection, Recv-Q Send-Q: $q"
 	((${q% *} > 0)) || fail "the server went on reading from a client that does not take its echo: its Recv-Q should stay full"
+	# Its registration changed (EPOLLOUT in): edge-triggered still.
+	local sfd m
+	find_epfd
+	sfd=$(conn_fd "$slowport")
+	wait_until eval 'has "$(mask "$sfd")" $EPOLLOUT' || true
+	m=$(mask "$sfd")
+	echo "the slow client's descriptor $sfd in the server's epoll set: $m ($(words "$m"))"
+	has "$m" $EPOLLET || fail "edge-triggered, the slow client's changed registration lost EPOLLET: every mask carries the run's mode (trig, TODO(17.5))"
 	kill -USR1 "$slow_pid"
 	wait_exit slow
 	assert_success
 	[[ $output =~ sent\ ([0-9]+)\ bytes,\ received\ ([0-9]+)\ bytes,\ then\ EOF ]] ||
 		fail "the slow client, reading at last, did not get its echo and EOF (after EPOLLOUT, send the rest; once there is room, read again - TODO(17.4), TODO(17.5))"
-	wait_output sv "echoed ${BASH_REMATCH[1]} bytes, then EOF"
+	wait_output sv "fd $sfd: echoed ${BASH_REMATCH[1]} bytes, then EOF"
+	once_rdhup "$sfd"
 }
 
 @test "17-epoll: EPOLLOUT is in the kernel's epoll set only while output waits: on the client that stopped reading, on no idle client, and nowhere once it has read" {
@@ -307,6 +343,8 @@ stall_test() {
 	kill -USR1 "$slow_pid"
 	wait_exit slow
 	assert_success
+	wait_output sv "fd $sfd: echoed"
+	once_rdhup "$sfd"
 	wait_until eval '! grep -q "^tfd: *$sfd " "/proc/$sv_pid/fdinfo/$EPFD"' || true
 	show_set
 	others=$(awk '$1 == "tfd:" { print $4 }' "/proc/$sv_pid/fdinfo/$EPFD" |
@@ -372,6 +410,55 @@ stall_test() {
 	stop_bg sv
 	[[ $stderr =~ epoll_sv:\ accept4:\ EMFILE\ \( ]] ||
 		fail "expected \"epoll_sv: accept4: EMFILE (...)\" on stderr: report a failed accept4 and go on (TODO(17.2))"
+}
+
+@test "17-epoll: a client that resets while its echo waits is dropped and reported (send: ECONNRESET), and leaves the epoll set" {
+	server
+	find_epfd
+	slow_start
+	wait_stuck
+	local sfd
+	sfd=$(conn_fd "$slowport")
+	# SIGTERM: the slow client closes with its echo unread, and its kernel answers with an RST.
+	stop_bg slow
+	wait_sv_line "fd $sfd: dropped after"
+	wait_until eval '! grep -q "^tfd: *$sfd " "/proc/$sv_pid/fdinfo/$EPFD"' ||
+		fail "the reset client's descriptor $sfd is still in the server's epoll set: end the client (close) when a send fails (TODO(17.4))"
+	run_prog "$PROBE" connect "$LO" "$svport" "next"
+	assert_success
+	assert_line --index 2 "next"
+	stop_bg sv
+	[[ $stderr =~ epoll_sv:\ (send|write|read|recv):\ (ECONNRESET|EPIPE)\ \( ]] ||
+		fail "expected the server to report \"epoll_sv: send: ECONNRESET (...)\" (or EPIPE) on stderr"
+}
+
+@test "17-epoll: edge-triggered (-e): a client gone before accept4 (ECONNABORTED, injected by strace) is no error: the loop takes the next one" {
+	start_injected sv accept4:1 ECONNABORTED "$LAB_BIN/epoll_sv" -e "$LO" 0
+	svport=$sv_port
+	# Edge-triggered, the listener is reported once: a loop that stops at the failure leaves this
+	# client in the queue for good.
+	run_prog -t 3 "$PROBE" connect "$LO" "$svport" "after ECONNABORTED"
+	[[ $status != 124 && $status != 137 ]] ||
+		fail "the client waited for ever: after ECONNABORTED the accept loop must go on (continue) until EAGAIN (TODO(17.2))"
+	assert_success
+	assert_line --index 2 "after ECONNABORTED"
+	stop_bg sv
+	[[ -z $stderr ]] || fail "ECONNABORTED is a client that left before accept4: not an error to report (TODO(17.2))"
+}
+
+@test "17-epoll: a failed registration (epoll_ctl: ENOSPC, injected by strace) is reported, that client is closed, the server goes on" {
+	# The first epoll_ctl registers the listener, the second the first client.
+	start_injected sv epoll_ctl:2 ENOSPC "$LAB_BIN/epoll_sv" "$LO" 0
+	svport=$sv_port
+	run_prog -t 3 "$PROBE" connect "$LO" "$svport" "lost"
+	[[ $status != 124 && $status != 137 ]] ||
+		fail "the client whose registration failed waited for ever: close it (finish, TODO(17.7))"
+	run_prog "$PROBE" connect "$LO" "$svport" "next"
+	assert_success
+	assert_line --index 2 "next"
+	stop_bg sv
+	[[ $stderr =~ epoll_sv:\ epoll_ctl:\ ENOSPC\ \( ]] ||
+		fail "expected \"epoll_sv: epoll_ctl: ENOSPC (...)\" on stderr (TODO(17.7))"
 }
 
 # state PID S: process PID is in state S (S: asleep in a system call, T: stopped).

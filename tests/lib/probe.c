@@ -1422,11 +1422,14 @@ static int cmd_send(int argc, char **argv)
 /* probe evloop ...: the peers of lab 17 (an epoll server) and its experiments. One block:
  *   idle HOST PORT N        open N connections (raising RLIMIT_NOFILE's soft limit within the hard
  *                           one if N needs it), print "holding N connections", keep them until SIGTERM
- *   slow HOST PORT MAX      a client that stops reading: connect, print "local ADDR PORT", send a pattern
+ *   slow [-h] [-r BYTES] HOST PORT MAX
+ *                           a client that stops reading: connect, print "local ADDR PORT", send a pattern
  *                           for as long as the socket takes it (at most MAX bytes: then it says "sent all
- *                           MAX bytes without being made to wait") and read nothing. SIGUSR1: half-close,
- *                           read all to EOF and check it: "sent N bytes, received R bytes, then EOF"
- *                           (exit 1 if it differs or ends short)
+ *                           MAX bytes without being made to wait") and read nothing. -h: half-close once
+ *                           the MAX bytes are sent ("sent MAX bytes, half-closed"); -r: SO_RCVBUF BYTES
+ *                           first (a small window). SIGUSR1: half-close, read all to EOF and check it:
+ *                           "sent N bytes, received R bytes, then EOF" (exit 1 if it differs or ends
+ *                           short). SIGTERM: close with the echo unread (an RST)
  *   drip HOST PORT MS       a slowloris: connect, print "local ADDR PORT", send one byte (never a newline)
  *                           every MS ms and read what comes back, until SIGTERM
  *   burst HOST PORT BYTES MS  connect, send BYTES bytes in one send(), then read the echo for at most MS
@@ -1479,28 +1482,61 @@ static unsigned long long evl_read_all(int fd)
 	return got;
 }
 
-/* slow HOST PORT MAX: send (at most MAX bytes) while the socket takes them, read nothing; SIGUSR1:
- * half-close, read everything to EOF. */
-static int evl_slow(const char *host, const char *port, const char *max_s)
+/* slow [-h] [-r BYTES] HOST PORT MAX: send (at most MAX bytes) while the socket takes them, read
+ * nothing; -h: half-close once all MAX are sent; -r: SO_RCVBUF BYTES before connecting (a small
+ * receive window: the server's echo is soon stuck). SIGUSR1: half-close (if not yet), read
+ * everything to EOF. SIGTERM: close with the echo unread (the kernel sends an RST). */
+static int evl_slow(int argc, char **argv)
 {
 	unsigned char buf[65536];
-	unsigned long long sent = 0, max = strtoull(max_s, NULL, 10);
+	int half = 0, rcvbuf = 0, shut = 0, i = 2;
 	sigset_t block, old;
 	struct sigaction sa = { .sa_handler = evl_on_usr1 };
 
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-h") == 0)
+			half = 1;
+		else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
+			rcvbuf = atoi(argv[++i]);
+		else
+			usage();
+	}
+	if (argc - i != 3)
+		usage();
+	unsigned long long sent = 0, max = strtoull(argv[i + 2], NULL, 10);
 	if (max == 0)
 		usage();
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	sigaction(SIGUSR1, &sa, NULL);
-	int fd = connected_socket(host, port);
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(argv[i], argv[i + 1], &ss);
+	int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (fd == -1)
+		die("socket");
+	if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) == -1)
+		die("setsockopt");
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1)
+		die("connect");
 	print_name("local", fd, 0);
 	fflush(stdout);
 	while (!evl_usr1) {
-		if (stop)
-			exit(1);
-		/* SIGUSR1 comes in only while waiting here: none is lost between the checks. */
+		/* SIGTERM: close with the echo unread, which resets the connection. */
+		if (stop) {
+			close(fd);
+			printf("closed with the echo unread after sending %llu bytes\n", sent);
+			return 0;
+		}
+		if (half && !shut && sent == max) {
+			if (shutdown(fd, SHUT_WR) == -1)
+				die("shutdown");
+			shut = 1;
+			printf("sent %llu bytes, half-closed\n", sent);
+			fflush(stdout);
+		}
+		/* Signals come in only while waiting here: none is lost between the checks. */
 		struct pollfd p = { .fd = fd, .events = sent < max ? POLLOUT : 0 };
 		if (ppoll(&p, 1, NULL, &old) == -1) {
 			if (errno == EINTR)
@@ -1519,12 +1555,12 @@ static int evl_slow(const char *host, const char *port, const char *max_s)
 		if (w == -1 && errno != EAGAIN && errno != EINTR)
 			die("send");
 		sent += w > 0 ? (unsigned long long)w : 0;
-		if (sent == max) {
+		if (sent == max && !half) {
 			printf("sent all %llu bytes without being made to wait: the server read them all\n", sent);
 			fflush(stdout);
 		}
 	}
-	if (shutdown(fd, SHUT_WR) == -1)
+	if (!shut && shutdown(fd, SHUT_WR) == -1)
 		die("shutdown");
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	unsigned long long got = evl_read_all(fd);
@@ -1687,8 +1723,8 @@ static int cmd_evloop(int argc, char **argv)
 		wait_for_term();
 		return 0;
 	}
-	if (argc == 5 && strcmp(argv[1], "slow") == 0)
-		return evl_slow(argv[2], argv[3], argv[4]);
+	if (argc >= 5 && strcmp(argv[1], "slow") == 0)
+		return evl_slow(argc, argv);
 	if (argc == 5 && strcmp(argv[1], "drip") == 0 && atol(argv[4]) > 0)
 		return evl_drip(argv[2], argv[3], atol(argv[4]));
 	if (argc == 6 && strcmp(argv[1], "burst") == 0)
