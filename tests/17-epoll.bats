@@ -432,7 +432,7 @@ stall_test() {
 		fail "expected the server to report \"epoll_sv: send: ECONNRESET (...)\" (or EPIPE) on stderr"
 }
 
-@test "17-epoll: edge-triggered (-e): a client gone before accept4 (ECONNABORTED, injected by strace) is no error: the loop takes the next one" {
+@test "17-epoll: edge-triggered (-e): a client gone before accept4 (ECONNABORTED, injected by strace) does not stop the loop: the next one is taken" {
 	start_injected sv accept4:1 ECONNABORTED "$LAB_BIN/epoll_sv" -e "$LO" 0
 	svport=$sv_port
 	# Edge-triggered, the listener is reported once: a loop that stops at the failure leaves this
@@ -443,7 +443,9 @@ stall_test() {
 	assert_success
 	assert_line --index 2 "after ECONNABORTED"
 	stop_bg sv
-	[[ -z $stderr ]] || fail "ECONNABORTED is a client that left before accept4: not an error to report (TODO(17.2))"
+	# (reporting it is allowed; stopping the loop at it is not)
+	[[ -z $(grep -v 'accept4: ECONNABORTED' <<<"$stderr") ]] ||
+		fail "ECONNABORTED is a client that left before accept4: not a failure of the server (TODO(17.2))"
 }
 
 @test "17-epoll: a failed registration (epoll_ctl: ENOSPC, injected by strace) is reported, that client is closed, the server goes on" {
