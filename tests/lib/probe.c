@@ -2122,8 +2122,8 @@ static int evl_slow(int argc, char **argv)
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
 	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	sigaction(SIGUSR1, &sa, NULL);
+	if (sigprocmask(SIG_BLOCK, &block, &old) == -1 || sigaction(SIGUSR1, &sa, NULL) == -1)
+		die("sigaction");
 	struct sockaddr_storage ss;
 	socklen_t len = make_addr(argv[i], argv[i + 1], &ss);
 	int fd = socket(ss.ss_family, SOCK_STREAM, 0);
@@ -2175,7 +2175,8 @@ static int evl_slow(int argc, char **argv)
 	}
 	if (!shut && shutdown(fd, SHUT_WR) == -1)
 		die("shutdown");
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
+		die("sigprocmask");
 	unsigned long long got = evl_read_all(fd);
 	printf("sent %llu bytes, received %llu bytes, then EOF\n", sent, got);
 	return got == sent ? 0 : 1;
