@@ -164,9 +164,9 @@ static void on_client(struct conn *c, uint32_t events)
 
 	/* TODO(17.6): The client's half-close: when the events say EPOLLRDHUP for
 	 * the first time, print "fd N: peer half-closed (EPOLLRDHUP)" and remember it (rdhup), so
-	 * that want stops asking for it. It comes even while the server does not read from this
-	 * client (a full buffer): the FIN waits behind the unread bytes, but epoll reports it at
-	 * once. See epoll_ctl(2) (EPOLLRDHUP). */
+	 * that want stops asking for it. It comes as soon as the FIN has arrived, even while the
+	 * server does not read from this client (a full buffer) and unread bytes wait before the
+	 * FIN. See epoll_ctl(2) (EPOLLRDHUP). */
 	(void)events; // placeholder: replace this line
 	/* Room first (EPOLLOUT), then input: EPOLLHUP and EPOLLERR come whatever was asked for, and
 	 * the read or the send then says what happened (0, ECONNRESET...). */

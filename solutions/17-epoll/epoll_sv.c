@@ -227,9 +227,9 @@ static void on_client(struct conn *c, uint32_t events)
 
 	/* BEGIN SOLUTION TODO(17.6): The client's half-close: when the events say EPOLLRDHUP for
 	 * the first time, print "fd N: peer half-closed (EPOLLRDHUP)" and remember it (rdhup), so
-	 * that want stops asking for it. It comes even while the server does not read from this
-	 * client (a full buffer): the FIN waits behind the unread bytes, but epoll reports it at
-	 * once. See epoll_ctl(2) (EPOLLRDHUP). */
+	 * that want stops asking for it. It comes as soon as the FIN has arrived, even while the
+	 * server does not read from this client (a full buffer) and unread bytes wait before the
+	 * FIN. See epoll_ctl(2) (EPOLLRDHUP). */
 	if ((events & EPOLLRDHUP) && !c->rdhup) {
 		c->rdhup = 1;
 		printf("fd %d: peer half-closed (EPOLLRDHUP)\n", c->fd);
