@@ -2303,10 +2303,10 @@ static int evl_try(const char *what)
 	char data[100] = { 0 };
 	if (write(a, data, sizeof(data)) != (ssize_t)sizeof(data))
 		die("write");
-	/* The first wait may take until the bytes are there; the next two only 50 ms each. */
+	/* The first wait may take until the bytes are there; the next two only 20 ms each. */
 	int count = 0;
 	for (int i = 0; i < 3; i++) {
-		int r = epoll_wait(ep, &e, 1, i == 0 ? 2000 : 50);
+		int r = epoll_wait(ep, &e, 1, i == 0 ? 2000 : 20);
 		if (r == -1)
 			die("epoll_wait");
 		count += r;
