@@ -2035,14 +2035,12 @@ static int cmd_idle(int argc, char **argv)
 /* probe evloop ...: the peers of lab 17 (an epoll server) and its experiments. One block:
  *   idle HOST PORT N        open N connections (raising RLIMIT_NOFILE's soft limit within the hard
  *                           one if N needs it), print "holding N connections", keep them until SIGTERM
- *   slow [-h] [-r BYTES] HOST PORT MAX
- *                           a client that stops reading: connect, print "local ADDR PORT", send a pattern
+ *   slow HOST PORT MAX      a client that stops reading: connect, print "local ADDR PORT", send a pattern
  *                           for as long as the socket takes it (at most MAX bytes: then it says "sent all
- *                           MAX bytes without being made to wait") and read nothing. -h: half-close once
- *                           the MAX bytes are sent ("sent MAX bytes, half-closed"); -r: SO_RCVBUF BYTES
- *                           first (a small window). SIGUSR1: half-close, read all to EOF and check it:
- *                           "sent N bytes, received R bytes, then EOF" (exit 1 if it differs or ends
- *                           short). SIGTERM: close with the echo unread (an RST)
+ *                           MAX bytes without being made to wait") and read nothing. SIGUSR1: half-close,
+ *                           read all to EOF and check it: "sent N bytes, received R bytes, then EOF"
+ *                           (exit 1 if it differs or ends short). SIGTERM: close with the echo unread
+ *                           (its kernel sends an RST)
  *   drip HOST PORT MS       a slowloris: connect, print "local ADDR PORT", send one byte (never a newline)
  *                           every MS ms and read what comes back, until SIGTERM
  *   burst HOST PORT BYTES MS  connect, send BYTES bytes in one send(), then read the echo for at most MS
@@ -2095,26 +2093,16 @@ static unsigned long long evl_read_all(int fd)
 	return got;
 }
 
-/* slow [-h] [-r BYTES] HOST PORT MAX: send (at most MAX bytes) while the socket takes them, read
- * nothing; -h: half-close once all MAX are sent; -r: SO_RCVBUF BYTES before connecting (a small
- * receive window: the server's echo is soon stuck). SIGUSR1: half-close (if not yet), read
- * everything to EOF. SIGTERM: close with the echo unread (the kernel sends an RST). */
+/* slow HOST PORT MAX: send (at most MAX bytes) while the socket takes them, read nothing. SIGUSR1:
+ * half-close, read everything to EOF. SIGTERM: close with the echo unread (the kernel sends an RST). */
 static int evl_slow(int argc, char **argv)
 {
 	unsigned char buf[65536];
-	int half = 0, rcvbuf = 0, shut = 0, i = 2;
+	const int i = 2;
 	sigset_t block, old;
 	struct sigaction sa = { .sa_handler = evl_on_usr1 };
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-h") == 0)
-			half = 1;
-		else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
-			rcvbuf = atoi(argv[++i]);
-		else
-			usage();
-	}
-	if (argc - i != 3)
+	if (argc != 5)
 		usage();
 	unsigned long long sent = 0, max = strtoull(argv[i + 2], NULL, 10);
 	if (max == 0)
@@ -2124,15 +2112,7 @@ static int evl_slow(int argc, char **argv)
 	sigaddset(&block, SIGTERM);
 	if (sigprocmask(SIG_BLOCK, &block, &old) == -1 || sigaction(SIGUSR1, &sa, NULL) == -1)
 		die("sigaction");
-	struct sockaddr_storage ss;
-	socklen_t len = make_addr(argv[i], argv[i + 1], &ss);
-	int fd = socket(ss.ss_family, SOCK_STREAM, 0);
-	if (fd == -1)
-		die("socket");
-	if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) == -1)
-		die("setsockopt");
-	if (connect(fd, (struct sockaddr *)&ss, len) == -1)
-		die("connect");
+	int fd = connected_socket(argv[i], argv[i + 1]);
 	print_name("local", fd, 0);
 	fflush(stdout);
 	while (!evl_usr1) {
@@ -2141,13 +2121,6 @@ static int evl_slow(int argc, char **argv)
 			close(fd);
 			printf("closed with the echo unread after sending %llu bytes\n", sent);
 			return 0;
-		}
-		if (half && !shut && sent == max) {
-			if (shutdown(fd, SHUT_WR) == -1)
-				die("shutdown");
-			shut = 1;
-			printf("sent %llu bytes, half-closed\n", sent);
-			fflush(stdout);
 		}
 		/* Signals come in only while waiting here: none is lost between the checks. */
 		struct pollfd p = { .fd = fd, .events = sent < max ? POLLOUT : 0 };
@@ -2168,12 +2141,12 @@ static int evl_slow(int argc, char **argv)
 		if (w == -1 && errno != EAGAIN && errno != EINTR)
 			die("send");
 		sent += w > 0 ? (unsigned long long)w : 0;
-		if (sent == max && !half) {
+		if (sent == max) {
 			printf("sent all %llu bytes without being made to wait: the server read them all\n", sent);
 			fflush(stdout);
 		}
 	}
-	if (!shut && shutdown(fd, SHUT_WR) == -1)
+	if (shutdown(fd, SHUT_WR) == -1)
 		die("shutdown");
 	if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
 		die("sigprocmask");
