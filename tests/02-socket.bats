@@ -33,7 +33,7 @@ kernel_view() {
 # output is then in $output and $lines.
 hold_only() {
 	start_bg sock "$LAB_BIN/socket" -w "$@"
-	[[ $line =~ \ =\ fd\ ([0-9]+)$ ]] || fail "the first line should end with \"= fd N\""
+	[[ $sock_line =~ \ =\ fd\ ([0-9]+)$ ]] || fail "the first line should end with \"= fd N\""
 	fd=${BASH_REMATCH[1]}
 }
 

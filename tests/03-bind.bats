@@ -44,7 +44,7 @@ unprivileged_start() {
 	local p
 	p=$(free_port)
 	start_bg srv "$LAB_BIN/bind" -l "$p"
-	[[ $line == *"0.0.0.0 port $p"* ]] || fail "expected the first line to say \"0.0.0.0 port $p\""
+	[[ $srv_line == *"0.0.0.0 port $p"* ]] || fail "expected the first line to say \"0.0.0.0 port $p\""
 	[[ $(ss_listen "$p") == "0.0.0.0:$p" ]] || fail "ss should show one LISTEN socket on 0.0.0.0:$p"
 	# The wildcard takes connections on every local address: 127.0.0.2 is as local as 127.0.0.1.
 	local a
@@ -61,7 +61,7 @@ unprivileged_start() {
 	local p
 	p=$(free_port)
 	start_bg srv "$LAB_BIN/bind" -l -a 127.0.0.1 "$p"
-	[[ $line == *"127.0.0.1 port $p"* ]] || fail "expected the first line to say \"127.0.0.1 port $p\""
+	[[ $srv_line == *"127.0.0.1 port $p"* ]] || fail "expected the first line to say \"127.0.0.1 port $p\""
 	[[ $(ss_listen "$p") == "127.0.0.1:$p" ]] || fail "ss should show one LISTEN socket on 127.0.0.1:$p"
 	run_prog "$PROBE" connect 127.0.0.1 "$p"
 	assert_success
@@ -74,10 +74,10 @@ unprivileged_start() {
 	local low high p
 	read -r low high </proc/sys/net/ipv4/ip_local_port_range
 	start_bg srv "$LAB_BIN/bind" 0
-	p=$port
+	p=$srv_port
 	[[ $p =~ ^[0-9]+$ ]] || fail "expected the first line to name the port: \"... port N\""
 	((p >= low && p <= high)) || fail "port $p is outside ip_local_port_range ($low-$high)"
-	[[ $line == *"0.0.0.0 port $p"* ]] || fail "expected the first line to say \"0.0.0.0 port $p\""
+	[[ $srv_line == *"0.0.0.0 port $p"* ]] || fail "expected the first line to say \"0.0.0.0 port $p\""
 	# The kernel, not the printout: nobody else may bind that port while the program holds it.
 	run_prog "$PROBE" bind 0.0.0.0 "$p"
 	assert_errno bind EADDRINUSE
@@ -92,7 +92,7 @@ unprivileged_start() {
 @test "03-bind: a port another socket holds on 0.0.0.0 gives EADDRINUSE, to 0.0.0.0 and to 127.0.0.1" {
 	local held
 	start_bg holder "$PROBE" listen 0.0.0.0 0
-	held=${line##* }
+	held=$holder_port
 	traced bind --term -t 3 "$LAB_BIN/bind" "$held"
 	assert_errno bind EADDRINUSE
 	assert_traced bind EADDRINUSE
@@ -104,13 +104,13 @@ unprivileged_start() {
 @test "03-bind: a port another socket holds on 127.0.0.1 gives EADDRINUSE to the wildcard, not to 127.0.0.2" {
 	local held
 	start_bg holder "$PROBE" listen 127.0.0.1 0
-	held=${line##* }
+	held=$holder_port
 	traced bind --term -t 3 "$LAB_BIN/bind" "$held"
 	assert_errno bind EADDRINUSE
 	assert_traced bind EADDRINUSE
 	# Two different specific addresses do not overlap: both may use the port.
 	start_bg srv "$LAB_BIN/bind" -a 127.0.0.2 "$held"
-	[[ $line == *"127.0.0.2 port $held"* ]] || fail "expected the first line to say \"127.0.0.2 port $held\""
+	[[ $srv_line == *"127.0.0.2 port $held"* ]] || fail "expected the first line to say \"127.0.0.2 port $held\""
 	run_prog "$PROBE" bind 127.0.0.2 "$held"
 	assert_errno bind EADDRINUSE
 }
@@ -147,7 +147,7 @@ unprivileged_start() {
 	assert_errno bind EADDRINUSE
 	assert_traced bind EADDRINUSE
 	start_bg srv "$LAB_BIN/bind" -r "$tw"
-	[[ $port == "$tw" ]] || fail "with -r the program should hold port $tw, it says \"$line\""
+	[[ $srv_port == "$tw" ]] || fail "with -r the program should hold port $tw, it says \"$srv_line\""
 	run_prog "$PROBE" bind 0.0.0.0 "$tw"
 	assert_errno bind EADDRINUSE
 }
@@ -155,7 +155,7 @@ unprivileged_start() {
 @test "03-bind: SO_REUSEADDR does not let a second socket bind a port someone listens on" {
 	local held
 	start_bg holder "$PROBE" listen -r 0.0.0.0 0
-	held=${line##* }
+	held=$holder_port
 	traced bind --term -t 3 "$LAB_BIN/bind" -r "$held"
 	assert_errno bind EADDRINUSE
 	assert_traced bind EADDRINUSE
@@ -195,7 +195,7 @@ unprivileged_start() {
 		done
 		[[ -n $p ]] || fail "found no free port below $UNPRIV_START in 20 tries"
 		start_bg srv "$LAB_BIN/bind" "$p"
-		[[ $port == "$p" ]] || fail "the program should hold port $p, it says \"$line\""
+		[[ $srv_port == "$p" ]] || fail "the program should hold port $p, it says \"$srv_line\""
 		run_prog "$PROBE" bind 127.0.0.1 "$p"
 		assert_errno bind EADDRINUSE
 	else
@@ -226,7 +226,7 @@ unprivileged_start() {
 	[[ -n $p ]] || fail "found no port whose byte-swapped value is free in 10 tries"
 	echo "asking for port $p = $(printf '0x%04x' "$p"); with the bytes swapped: $s = $(printf '0x%04x' "$s")"
 	start_bg srv "$LAB_BIN/bind" -H "$p"
-	[[ $port == "$s" ]] || fail "with -H the kernel should bind port $s ($p byte-swapped); the program says \"$line\""
+	[[ $srv_port == "$s" ]] || fail "with -H the kernel should bind port $s ($p byte-swapped); the program says \"$srv_line\""
 	run_prog "$PROBE" bind 0.0.0.0 "$s"
 	assert_errno bind EADDRINUSE
 	run_prog "$PROBE" bind 0.0.0.0 "$p"
@@ -266,7 +266,7 @@ ZH03="(中文: docs/zh/03-bind.md)"
 
 @test "03-bind: prediction P1: the errno of a bind to 127.0.0.1:P while another socket listens on 0.0.0.0:P" {
 	start_bg holder "$PROBE" listen 0.0.0.0 0
-	local held=${line##* }
+	local held=$holder_port
 	run_prog "$PROBE" bind 127.0.0.1 "$held"
 	probe_errno
 	expect_prediction P1 errno "$errno" \
@@ -276,7 +276,7 @@ ZH03="(中文: docs/zh/03-bind.md)"
 
 @test "03-bind: prediction P2: whether 127.0.0.2:P can be bound while another socket listens on 127.0.0.1:P" {
 	start_bg holder "$PROBE" listen 127.0.0.1 0
-	local held=${line##* } truth=no
+	local held=$holder_port truth=no
 	run_prog "$PROBE" bind 127.0.0.2 "$held"
 	probe_errno
 	[[ $errno != none ]] || truth=yes

@@ -42,7 +42,7 @@ wait_for() {
 # Start the program with "$@" and check that it said "port N" and that the kernel agrees.
 start_listener() {
 	start_bg srv "$LAB_BIN/listen" "$@"
-	lport=$port # start_bg sets $port from each program's first line: keep the server's
+	lport=$srv_port
 	[[ -n $lport ]] || fail "the first line should name the port: \"listening on ADDR port N backlog B\""
 	echo "\$ ss -Hltn 'sport = :$lport'"
 	sl_indent "$(ss -Hltn "sport = :$lport")"
@@ -51,19 +51,21 @@ start_listener() {
 
 # Clients 1 .. B+1 complete the handshake without any accept; client B+2 stays in SYN-SENT.
 expect_backlog() {
-	local b=$1 i before cport
+	local b=$1 i before cport first their_port
 	start_listener -n "$b"
 	for ((i = 1; i <= b + 1; i++)); do
 		start_bg "c$i" "$PROBE" nbconnect 127.0.0.1 "$lport" 3000
-		[[ $line == "connected "* ]] ||
+		first=c${i}_line
+		[[ ${!first} == "connected "* ]] ||
 			fail "client $i should complete its handshake with listen($b) and no accept (B + 1 = $((b + 1)) fit)"
 		wait_for "Recv-Q $i on the listener (client $i in the accept queue)" recvq_is "$i"
 	done
 	before=$(listen_overflows)
 	start_bg "c$i" "$PROBE" nbconnect 127.0.0.1 "$lport" 200
-	[[ $line == "pending "* ]] ||
+	first=c${i}_line their_port=c${i}_port
+	[[ ${!first} == "pending "* ]] ||
 		fail "client $i should NOT complete: the accept queue of listen($b) holds $((b + 1)) connections"
-	cport=${line##* }
+	cport=${!their_port}
 	wait_for "client $i (port $cport) in SYN-SENT" syn_sent "$cport"
 	wait_for "TcpExtListenOverflows to rise (its SYN dropped)" overflows_above "$before"
 	listener
@@ -78,7 +80,7 @@ expect_backlog() {
 	[[ $local_addr == "0.0.0.0:$lport" ]] || fail "the listener should be on the wildcard 0.0.0.0:$lport, ss says $local_addr"
 	[[ $sendq == 5 ]] || fail "Send-Q of a listener is its backlog: expected 5, ss says $sendq"
 	[[ $recvq == 0 ]] || fail "no client yet: Recv-Q should be 0, ss says $recvq"
-	[[ $line == *"backlog 5"* ]] || fail "the first line should end with \"backlog 5\""
+	[[ $srv_line == *"backlog 5"* ]] || fail "the first line should end with \"backlog 5\""
 }
 
 @test "04-listen: a given address and port are bound before listen (ss shows 127.0.0.1:PORT)" {
@@ -96,8 +98,8 @@ expect_backlog() {
 @test "04-listen: a client completes the three-way handshake before any accept" {
 	start_listener -n 1
 	start_bg c1 "$PROBE" nbconnect 127.0.0.1 "$lport" 3000
-	[[ $line == "connected "* ]] || fail "connect should complete although the server never calls accept"
-	local cport=${line##* }
+	[[ $c1_line == "connected "* ]] || fail "connect should complete although the server never calls accept"
+	local cport=$c1_port
 	wait_for "Recv-Q 1 on the listener" recvq_is 1
 	echo "\$ ss -Htn state established 'sport = :$lport and dport = :$cport'"
 	local est
@@ -109,11 +111,12 @@ expect_backlog() {
 
 @test "04-listen: without -n every client is accepted (the program names its port) and closed" {
 	start_listener 0
-	local i cport
+	local i cport first their_port
 	for i in 1 2 3; do
 		start_bg "c$i" "$PROBE" nbconnect 127.0.0.1 "$lport" 3000
-		[[ $line == "connected "* ]] || fail "client $i should connect (the server accepts, so the queue never stays full)"
-		cport=${line##* }
+		first=c${i}_line their_port=c${i}_port
+		[[ ${!first} == "connected "* ]] || fail "client $i should connect (the server accepts, so the queue never stays full)"
+		cport=${!their_port}
 		wait_for "client $i (port $cport) to see the server's FIN (CLOSE-WAIT): accepted and closed" close_wait "$cport"
 		grep -qx "accepted 127.0.0.1 port $cport" "$BATS_TEST_TMPDIR/srv.out" ||
 			fail "the program should print \"accepted 127.0.0.1 port $cport\" (the address accept() filled in)"
@@ -138,7 +141,7 @@ expect_backlog() {
 	somax=$(cat /proc/sys/net/core/somaxconn)
 	echo "net.core.somaxconn = $somax"
 	start_listener -n $((somax + 1000))
-	[[ $line == *"backlog $((somax + 1000))"* ]] || fail "the first line should report the backlog asked for"
+	[[ $srv_line == *"backlog $((somax + 1000))"* ]] || fail "the first line should report the backlog asked for"
 	[[ $sendq == "$somax" ]] || fail "Send-Q should be somaxconn ($somax): the kernel caps the backlog; ss says $sendq"
 }
 
@@ -150,7 +153,7 @@ expect_backlog() {
 	[[ $local_addr == "0.0.0.0:$lport" ]] || fail "autobind uses the wildcard: expected 0.0.0.0:$lport, ss says $local_addr"
 	[[ $sendq == 2 ]] || fail "Send-Q should be the backlog 2, ss says $sendq"
 	start_bg c1 "$PROBE" nbconnect 127.0.0.1 "$lport" 3000
-	[[ $line == "connected "* ]] || fail "a client should connect to the autobound port $lport"
+	[[ $c1_line == "connected "* ]] || fail "a client should connect to the autobound port $lport"
 }
 
 @test "04-listen: listen() on a UDP socket fails with EOPNOTSUPP" {
@@ -178,7 +181,7 @@ expect_backlog() {
 
 @test "04-listen: a port another socket holds makes bind fail with EADDRINUSE, and the program stops there" {
 	start_bg holder "$PROBE" listen 127.0.0.1 0
-	local held=${line##* }
+	local held=$holder_port
 	traced bind,listen "$LAB_BIN/listen" -a 127.0.0.1 4 "$held"
 	assert_errno bind EADDRINUSE
 	assert_traced bind EADDRINUSE
@@ -190,7 +193,7 @@ expect_backlog() {
 	injected socket EACCES "$LAB_BIN/listen" -a 127.0.0.1 4 0
 	injected getsockname EBADF "$LAB_BIN/listen" -a 127.0.0.1 4 0
 	start_injected srv accept ECONNABORTED "$LAB_BIN/listen" -a 127.0.0.1 4 0
-	run_prog "$PROBE" connect 127.0.0.1 "$port"
+	run_prog "$PROBE" connect 127.0.0.1 "$srv_port"
 	wait_exit srv
 	assert_errno accept ECONNABORTED
 }
@@ -251,13 +254,15 @@ expect_backlog() {
 # answer in this run is the truth. pfill B: a probe listening with listen(B), then clients until one
 # does not complete its handshake (at most B + 3); $filled: how many did, $cport: the one that did not.
 pfill() {
-	local b=$1 i
+	local b=$1 i first their_port
 	start_bg pl "$PROBE" listen -b "$b" 127.0.0.1 0
-	lport=$port filled=0 cport=
+	lport=$pl_port filled=0 cport=
 	for ((i = 1; i <= b + 3; i++)); do
 		start_bg "p$i" "$PROBE" nbconnect 127.0.0.1 "$lport" 300
-		if [[ $line != "connected "* ]]; then
-			cport=${line##* }
+		first=p${i}_line
+		if [[ ${!first} != "connected "* ]]; then
+			their_port=p${i}_port
+			cport=${!their_port}
 			break
 		fi
 		filled=$i
@@ -273,7 +278,7 @@ pfill() {
 
 @test "04-listen: prediction P2: the Send-Q that ss shows for a socket that called listen(fd, 5)" {
 	start_bg pl "$PROBE" listen -b 5 127.0.0.1 0
-	lport=$port
+	lport=$pl_port
 	listener || fail "ss shows no listener on port $lport"
 	expect_prediction P2 number "$sendq" "ss -ltn showed the listener with Recv-Q $recvq and Send-Q $sendq" \
 		"docs/04-listen.md, \"What you will observe\" (中文: docs/zh/04-listen.md)"

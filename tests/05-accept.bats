@@ -19,10 +19,10 @@ queue_len() {
 }
 queue_is() { [[ $(ss -Hltn "sport = :$1" | awk '{ print $2 }') == "$2" ]]; }
 
-# A probe client: connect to the server at $port (bounded), with MSG send it and read the answer.
+# A probe client: connect to the server srv (bounded), with MSG send it and read the answer.
 # Sets cl_port: the client's own local port, from its getsockname().
 client() {
-	run_prog "$PROBE" connect "$LO" "$port" "$@"
+	run_prog "$PROBE" connect "$LO" "$srv_port" "$@"
 	assert_success
 	[[ ${lines[0]} =~ ^local\ [0-9.]+\ ([0-9]+)$ ]] || fail "the probe printed no \"local ADDR PORT\" line"
 	cl_port=${BASH_REMATCH[1]}
@@ -64,40 +64,38 @@ client_line() {
 @test "05-accept: the connected socket is a new fd whose local port is the listening port" {
 	# The wildcard address: the connection's local address is still the one the client reached.
 	start_bg srv "$LAB_BIN/accept" -n 1 0
-	[[ $line =~ \(fd\ ([0-9]+)\) ]] || fail "the first line should end with \"(fd N)\", the listening fd"
+	[[ $srv_line =~ \(fd\ ([0-9]+)\) ]] || fail "the first line should end with \"(fd N)\", the listening fd"
 	local lfd=${BASH_REMATCH[1]}
 	client ping
 	# The kernel's view, from the client's end: the connection's far end is the listening port.
-	assert_line --index 1 "peer $LO $port"
+	assert_line --index 1 "peer $LO $srv_port"
 	wait_exit srv
 	client_line "$output" 1
 	[[ $c_lfd == "$lfd" ]] || fail "the listening fd should be $lfd, as on the first line; got $c_lfd"
 	[[ $c_cfd =~ ^[0-9]+$ && $c_cfd != "$c_lfd" ]] ||
 		fail "accept() returns a NEW descriptor: the connected fd ($c_cfd) must differ from the listening fd ($c_lfd)"
-	[[ $c_lport == "$port" ]] ||
-		fail "the connected socket's local port (getsockname) is the listening port $port; got $c_lport"
+	[[ $c_lport == "$srv_port" ]] ||
+		fail "the connected socket's local port (getsockname) is the listening port $srv_port; got $c_lport"
 	[[ $c_local == "$LO" ]] ||
 		fail "the connected socket's local address is the one the client reached ($LO), even on 0.0.0.0; got $c_local"
 }
 
 @test "05-accept: while a client is connected, ss shows the server holding the connected fd on the listening port" {
 	start_bg srv "$LAB_BIN/accept" -a "$LO" 0
-	local sport=$port
-	start_bg cli "$PROBE" hold "$LO" "$port"
-	local cport=${line##* }
-	port=$sport
+	start_bg cli "$PROBE" hold "$LO" "$srv_port"
+	local cport=$cli_port
 	wait_output srv "client 1: "
 	client_line "$(cat "$BATS_TEST_TMPDIR/srv.out")" 1
-	echo "$ ss -Hltnp 'sport = :$port'"
-	ss -Hltnp "sport = :$port"
-	ss -Hltnp "sport = :$port" | grep -qF "pid=$srv_pid,fd=$c_lfd)" ||
-		fail "ss should show the listening socket on port $port as fd $c_lfd of the server (pid $srv_pid)"
-	echo "$ ss -Htnp state established '( sport = :$port )'"
+	echo "$ ss -Hltnp 'sport = :$srv_port'"
+	ss -Hltnp "sport = :$srv_port"
+	ss -Hltnp "sport = :$srv_port" | grep -qF "pid=$srv_pid,fd=$c_lfd)" ||
+		fail "ss should show the listening socket on port $srv_port as fd $c_lfd of the server (pid $srv_pid)"
+	echo "$ ss -Htnp state established '( sport = :$srv_port )'"
 	local est
-	est=$(ss -Htnp state established "( sport = :$port )")
+	est=$(ss -Htnp state established "( sport = :$srv_port )")
 	echo "$est"
-	[[ $est == *"$LO:$port $LO:$cport "*"pid=$srv_pid,fd=$c_cfd)"* ]] ||
-		fail "ss should show the connection $LO:$port <-> $LO:$cport held by the server (pid $srv_pid) as fd $c_cfd"
+	[[ $est == *"$LO:$srv_port $LO:$cport "*"pid=$srv_pid,fd=$c_cfd)"* ]] ||
+		fail "ss should show the connection $LO:$srv_port <-> $LO:$cport held by the server (pid $srv_pid) as fd $c_cfd"
 	# The client leaves: the server's read() sees end of file, and the server goes on.
 	stop_bg cli
 	wait_output srv "client 1: read returned 0"
@@ -121,7 +119,7 @@ client_line() {
 		[[ $c_pport == "${ports[i - 1]}" ]] || fail "client $i connected from port ${ports[i - 1]}, the server printed $c_pport"
 		[[ -z $lfd || $c_lfd == "$lfd" ]] || fail "every client comes through the same listening fd ($lfd), not $c_lfd"
 		lfd=$c_lfd
-		[[ $c_lport == "$port" ]] || fail "client $i: the local port should be the listening port $port, got $c_lport"
+		[[ $c_lport == "$srv_port" ]] || fail "client $i: the local port should be the listening port $srv_port, got $c_lport"
 	done
 	[[ ${ports[0]} != "${ports[1]}" && ${ports[1]} != "${ports[2]}" ]] || fail "three clients, three different ports"
 }
@@ -134,19 +132,19 @@ client_line() {
 	assert_success
 	client_line "$output" 2
 	refute_output --partial "client 3"
-	echo "$ ss -Hltn 'sport = :$port'"
-	[[ -z $(ss -Hltn "sport = :$port") ]] || fail "nothing should listen on port $port once the server has exited"
+	echo "$ ss -Hltn 'sport = :$srv_port'"
+	[[ -z $(ss -Hltn "sport = :$srv_port") ]] || fail "nothing should listen on port $srv_port once the server has exited"
 }
 
 @test "05-accept: SIGTERM ends the server with exit status 0 and closes the listening socket" {
 	start_bg srv "$LAB_BIN/accept" -a "$LO" 0
 	client ping
-	[[ -n $(ss -Hltn "sport = :$port") ]] || fail "the server should still be listening on port $port after a client"
+	[[ -n $(ss -Hltn "sport = :$srv_port") ]] || fail "the server should still be listening on port $srv_port after a client"
 	stop_bg srv
 	[[ $status == 0 ]] || fail "on SIGTERM the server should exit with status 0, got $status"
-	echo "$ ss -Hltn 'sport = :$port'"
-	[[ -z $(ss -Hltn "sport = :$port") ]] || fail "after SIGTERM nothing should listen on port $port"
-	run_prog "$PROBE" connect "$LO" "$port"
+	echo "$ ss -Hltn 'sport = :$srv_port'"
+	[[ -z $(ss -Hltn "sport = :$srv_port") ]] || fail "after SIGTERM nothing should listen on port $srv_port"
+	run_prog "$PROBE" connect "$LO" "$srv_port"
 	assert_errno connect ECONNREFUSED
 }
 
@@ -164,14 +162,13 @@ client_line() {
 
 @test "05-accept: a non-blocking accept takes a client that is already waiting (-N -w)" {
 	start_bg srv "$LAB_BIN/accept" -a "$LO" -N -w -n 1 0
-	local sport=$port socks
+	local socks
 	# Setting a flag opens nothing: the server holds one socket, the listening one.
 	socks=$(find "/proc/$srv_pid/fd" -lname 'socket:*' 2>/dev/null | wc -l)
 	((socks == 1)) || fail "before any client the server should hold exactly one socket (the listening one), /proc/$srv_pid/fd shows $socks"
-	start_bg cli "$PROBE" connect "$LO" "$port" ping
-	local cport=${line##* }
-	port=$sport
-	queue_len "$port" 1
+	start_bg cli "$PROBE" connect "$LO" "$srv_port" ping
+	local cport=$cli_port
+	queue_len "$srv_port" 1
 	kill -USR1 "$srv_pid"
 	wait_exit cli
 	assert_success
@@ -188,10 +185,10 @@ client_line() {
 	local gone=$cl_port
 	# The kernel completed the handshake without the server: the connection waits in the accept
 	# queue (ss shows Recv-Q 1), although the client has closed it already.
-	queue_len "$port" 1
+	queue_len "$srv_port" 1
 	! grep -q '^client 1:' "$BATS_TEST_TMPDIR/srv.out" || fail "with -w the server must not accept before SIGUSR1"
 	kill -USR1 "$srv_pid"
-	queue_len "$port" 0
+	queue_len "$srv_port" 0
 	# The server survives it: the next client is served as usual.
 	client ping
 	assert_line "hello $LO port $cl_port, you are client 2"
@@ -205,10 +202,10 @@ client_line() {
 @test "05-accept: a client that resets before accept: read reports ECONNRESET, send EPIPE (no SIGPIPE), the server goes on" {
 	start_bg srv "$LAB_BIN/accept" -a "$LO" -w -n 2 0
 	# The probe connects and closes with SO_LINGER {1, 0}: an RST to the connection in the queue.
-	run_prog "$PROBE" rst "$LO" "$port"
+	run_prog "$PROBE" rst "$LO" "$srv_port"
 	assert_success
 	local gone=${lines[0]##* }
-	queue_len "$port" 1
+	queue_len "$srv_port" 1
 	kill -USR1 "$srv_pid"
 	client ping
 	assert_line "hello $LO port $cl_port, you are client 2"
@@ -224,14 +221,14 @@ client_line() {
 
 @test "05-accept: three clients that connect before the first accept all complete their handshake (a real backlog)" {
 	start_bg srv "$LAB_BIN/accept" -a "$LO" -w -n 3 0
-	local sport=$port i
+	local i first
 	for i in 1 2 3; do
-		start_bg "c$i" "$PROBE" nbconnect "$LO" "$sport" 3000
-		[[ $line == "connected "* ]] ||
+		start_bg "c$i" "$PROBE" nbconnect "$LO" "$srv_port" 3000
+		first=c${i}_line
+		[[ ${!first} == "connected "* ]] ||
 			fail "client $i should complete its handshake while the server waits: listen() needs a backlog above 1"
 	done
-	port=$sport
-	queue_len "$port" 3
+	queue_len "$srv_port" 3
 	kill -USR1 "$srv_pid"
 	# The clients hang up (their FIN: the server's read returns 0), and all three are served.
 	for i in 1 2 3; do stop_bg "c$i"; done
@@ -246,7 +243,7 @@ client_line() {
 	injected fcntl EBADF "$LAB_BIN/accept" -a "$LO" -N 0
 	# The second getsockname: the connected socket's, once a client has come.
 	start_injected srv getsockname:2 EBADF "$LAB_BIN/accept" -a "$LO" -n 1 0
-	run_prog "$PROBE" connect "$LO" "$port"
+	run_prog "$PROBE" connect "$LO" "$srv_port"
 	wait_exit srv
 	assert_errno getsockname EBADF
 }
@@ -255,7 +252,7 @@ client_line() {
 	run "$PROBE" bind "$LO" 0
 	local want=${output##* }
 	start_bg srv "$LAB_BIN/accept" -a "$LO" -n 1 "$want"
-	[[ $port == "$want" ]] || fail "the server should listen on port $want as asked, it says $port"
+	[[ $srv_port == "$want" ]] || fail "the server should listen on port $want as asked, it says $srv_port"
 	[[ -n $(ss -Hltn "sport = :$want") ]] || fail "ss shows nothing listening on port $want"
 	client ping
 	assert_line --index 1 "peer $LO $want"
@@ -301,7 +298,7 @@ ZH05="(中文: docs/zh/05-accept.md)"
 
 @test "05-accept: prediction P1: how many different local ports a listening socket and three accepted sockets have" {
 	start_bg srv "$PROBE" serve -n 3 "$LO" 0
-	local lport=$port i ports=()
+	local lport=$srv_port i ports=()
 	local -A seen=([$lport]=1)
 	# Each client's getpeername() is the server's connected socket as the kernel names it.
 	for i in 1 2 3; do

@@ -10,11 +10,9 @@ setup() { lab_setup; }
 teardown() { lab_teardown; }
 
 # Start the probe server on a port the kernel chooses: serve_on ADDR [CLIENTS]. Sets $srv_port.
-# (The probe prints "listening ADDR PORT", without the word "port", so $port is not set.)
 serve_on() {
 	start_bg srv "$PROBE" serve -n "${2:-1}" "$1" 0
-	srv_port=${line##* }
-	[[ $srv_port =~ ^[0-9]+$ ]] || fail "the probe server did not report its port: $line"
+	[[ $srv_port =~ ^[0-9]+$ ]] || fail "the probe server did not report its port: $srv_line"
 }
 
 # What the server has printed so far ("peer ADDR PORT" and "got LINE" lines). The probe flushes
@@ -119,11 +117,11 @@ recvq_is() { [[ $(ss -Htn state established "( sport = :$1 and dport = :$2 )" | 
 	# A server that listens but never accepts nor reads: the kernel completes the handshake and
 	# takes the client's bytes into the server side's receive queue; the client waits for a reply.
 	start_bg lst "$PROBE" listen 127.0.0.1 0
-	local sport=${line##* } msg
+	local sport=$lst_port msg
 	msg=$(random_line)
 	start_bg cli "$LAB_BIN/connect" 127.0.0.1 "$sport" "$msg"
-	[[ -n $port && $port != 0 ]] || fail "the client's first line should be \"local ADDR port N\" with the kernel's port"
-	local cport=$port want=$((${#msg} + 1)) srv cli
+	[[ -n $cli_port && $cli_port != 0 ]] || fail "the client's first line should be \"local ADDR port N\" with the kernel's port"
+	local cport=$cli_port want=$((${#msg} + 1)) srv cli
 	# Bounded wait for the line to arrive in the server's receive queue.
 	wait_until recvq_is "$sport" "$cport" "$want" || true
 	srv=$(ss -Htn state established "( sport = :$sport and dport = :$cport )")
@@ -215,7 +213,6 @@ recvq_is() { [[ $(ss -Htn state established "( sport = :$1 and dport = :$2 )" | 
 
 @test "06-connect: a server that resets the connection instead of answering makes read fail with ECONNRESET" {
 	start_bg srv "$PROBE" reset 127.0.0.1 0
-	srv_port=${line##* }
 	traced read "$LAB_BIN/connect" 127.0.0.1 "$srv_port" "$(random_line)"
 	assert_errno read ECONNRESET
 	assert_traced read ECONNRESET
@@ -265,7 +262,7 @@ ZH06="(中文: docs/zh/06-connect.md)"
 
 @test "06-connect: prediction P1: the errno of a connect to a port that is bound but not listening" {
 	start_bg rsv "$PROBE" reserve 127.0.0.1 0
-	local closed=${line##* }
+	local closed=$rsv_port
 	run_prog "$PROBE" connect 127.0.0.1 "$closed"
 	probe_errno
 	expect_prediction P1 errno "$errno" \
@@ -284,9 +281,9 @@ ZH06="(中文: docs/zh/06-connect.md)"
 
 @test "06-connect: prediction P3: the state of a client whose server never calls accept" {
 	start_bg lst "$PROBE" listen 127.0.0.1 0
-	local sport=${line##* } st
+	local sport=$lst_port st
 	start_bg cli "$PROBE" hold 127.0.0.1 "$sport"
-	local cport=${line##* }
+	local cport=$cli_port
 	st=$(ss -Htan "sport = :$cport and dport = :$sport" | awk '{ print $1; exit }')
 	echo "\$ ss -Htan 'sport = :$cport and dport = :$sport'"
 	ss -Htan "sport = :$cport and dport = :$sport"
@@ -303,10 +300,10 @@ recvq_not_empty() { [[ $(server_recvq "$1" "$2") =~ ^[1-9] ]]; }
 
 @test "06-connect: prediction P4: the Recv-Q of a server end that never accepts, after the client sent 100 bytes" {
 	start_bg lst "$PROBE" listen 127.0.0.1 0
-	local sport=${line##* } q
+	local sport=$lst_port q
 	# stream -p: send the bytes, then read nothing and hold the connection.
 	start_bg cli "$PROBE" stream -p 127.0.0.1 "$sport" 100
-	local cport=${line##* }
+	local cport=$cli_port
 	wait_until recvq_not_empty "$sport" "$cport" || true
 	q=$(server_recvq "$sport" "$cport")
 	echo "\$ ss -Htn state established '( sport = :$sport and dport = :$cport )'"

@@ -5,6 +5,8 @@
 #                  further SYNs; or, inside a test-made namespace, a NOARP link with nobody behind it
 #   unreachable    routes inside a network namespace this file creates (unshare -rn); nothing that
 #                  is not loopback is ever sent outside it
+#   ICMP           a router in a second namespace of the test's own answers the SYN with ICMP
+#                  destination unreachable (the tests at the end of this file)
 # Only three tests wait for the kernel's SYN timeout (TCP_SYNCNT 1: about 3 s each).
 load lib/socklab
 load lib/calls
@@ -18,7 +20,7 @@ teardown() { lab_teardown; }
 # -r: with SO_REUSEADDR, so that a listener (with SO_REUSEADDR too) can bind it later.
 closed_port() {
 	start_bg closed "$PROBE" reserve "$@" 127.0.0.1 0
-	cport=${line##* }
+	cport=$closed_port
 	[[ -z $(ss -Hltn "sport = :$cport") ]] || fail "setup: port $cport should have no listener"
 }
 
@@ -29,7 +31,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # held connection in the queue, so that our SYN cannot slip in before it.
 full_queue() {
 	start_bg lsn "$PROBE" listen -b 0 127.0.0.1 0
-	qport=${line##* }
+	qport=$lsn_port
 	start_bg holder "$PROBE" hold 127.0.0.1 "$qport"
 	local q
 	wait_until -t 3 queue_full "$qport" || true
@@ -88,10 +90,10 @@ explained() {
 		fail "expected exactly $1 line(s) on stdout: one line explains the errno (does a case of the switch fall through into the next?)"
 }
 
-# After a successful connect: the client port the program printed is the one the server saw.
+# After a successful connect to the probe server srv: the client port the program printed is the one it saw.
 expect_same_client_port() {
-	[[ ${lines[-1]} =~ ^connected\ to\ 127\.0\.0\.1\ port\ $port\ from\ 127\.0\.0\.1\ port\ ([0-9]+)$ ]] ||
-		fail "expected the last line \"connected to 127.0.0.1 port $port from 127.0.0.1 port N\""
+	[[ ${lines[-1]} =~ ^connected\ to\ 127\.0\.0\.1\ port\ $srv_port\ from\ 127\.0\.0\.1\ port\ ([0-9]+)$ ]] ||
+		fail "expected the last line \"connected to 127.0.0.1 port $srv_port from 127.0.0.1 port N\""
 	local mine=${BASH_REMATCH[1]}
 	finish_bg srv
 	grep -qx "peer 127.0.0.1 $mine" <<<"$output" ||
@@ -111,8 +113,7 @@ expect_same_client_port() {
 
 @test "07-connect-errors: connecting to a listening port succeeds and the server sees the same client port" {
 	start_bg srv "$PROBE" serve 127.0.0.1 0
-	port=${line##* } # the probe says "listening ADDR PORT"
-	run_prog "$LAB_BIN/connect_err" 127.0.0.1 "$port"
+	run_prog "$LAB_BIN/connect_err" 127.0.0.1 "$srv_port"
 	assert_success
 	expect_same_client_port
 }
@@ -162,9 +163,8 @@ expect_same_client_port() {
 
 @test "07-connect-errors: -t to a listening port: EINPROGRESS, then connected with the client port the server saw" {
 	start_bg srv "$PROBE" serve 127.0.0.1 0
-	port=${line##* } # the probe says "listening ADDR PORT"
 	# poll() returns as soon as the handshake is done: a minute's limit must cost nothing.
-	run_prog -t 3 "$LAB_BIN/connect_err" -t 60000 127.0.0.1 "$port"
+	run_prog -t 3 "$LAB_BIN/connect_err" -t 60000 127.0.0.1 "$srv_port"
 	assert_success
 	assert_line --index 0 --regexp '^connect: EINPROGRESS'
 	expect_same_client_port
@@ -394,4 +394,222 @@ strace_connect() {
 	expect_prediction P4 number $((1 + retrans)) \
 		"with TCP_SYNCNT 1, the kernel sent the SYN $((1 + retrans)) times (1 + TcpExt:TCPSynRetrans $retrans) before connect() failed with $e" \
 		"docs/07-connect-errors.md, the paragraph \"How many SYNs?\" (中文: docs/zh/07-connect-errors.md)"
+}
+
+# --- A real router that answers with ICMP ----------------------------------------------------------
+# Two network namespaces of the test's own, joined by a veth pair: the client's (198.51.100.2, its
+# default route via the gateway 198.51.100.1) and the router's (198.51.100.254 on r0, forwarding on).
+# The router answers the client's SYN with an ICMP destination unreachable: its routes decide which
+# (an unreachable route: host unreachable; no route: net unreachable; a prohibit route:
+# administratively prohibited), or its nftables reject rule (port unreachable). Both namespaces and
+# everything in them (links, routes, nft table) end with the run's processes: nothing outlives it.
+#
+# The router answers ARP for the gateway address by proxy, a few ms late (proxy_delay 1: a random
+# delay below 10 ms, 2-3 ms measured): the link then has a delay, as a real one has. Without one, the ICMP comes back while connect() is still sending
+# the SYN, with the socket locked: the kernel drops an ICMP that finds its socket locked (TcpExt
+# LockDroppedIcmps), and only the SYN it resends 1 s later gets an answer that counts.
+
+# router_prog [-t S] ROUTER_SETUP DST CMD...: build the two namespaces, run the shell commands
+# ROUTER_SETUP in the router's, then CMD in the client's, through run_prog. Left in $RT (a folder):
+# route (the client's `ip route get DST`), ms (how long CMD took), client.stat and router.stat
+# (/proc/net/snmp + netstat of each after CMD), client.neigh, client.arp (the client's ARP
+# parameters: mcast_solicit, retrans_time_ms), router.nft (its ruleset, if nft was used).
+router_prog() {
+	local limit=$SOCKLAB_TIMEOUT
+	if [[ $1 == -t ]]; then
+		limit=$2
+		shift 2
+	fi
+	RT=$BATS_TEST_TMPDIR/rt
+	rm -rf "$RT" && mkdir -p "$RT"
+	router_script >"$BATS_TEST_TMPDIR/router.sh"
+	run_prog -t "$limit" "${UNSHARE[@]}" -n sh "$BATS_TEST_TMPDIR/router.sh" "$RT" "$@"
+}
+
+# The script router_prog runs in the router's namespace ($1: the folder, $2: ROUTER_SETUP, $3: DST,
+# then CMD). It starts the client's namespace as its child (unshare -n), which moves its end of the
+# veth pair in from the router's (nsenter, by the parent's /proc/PID/ns/net).
+router_script() {
+	cat <<'SCRIPT'
+set -e
+PATH=$PATH:/usr/sbin:/sbin
+d=$1 setup=$2
+shift 2
+noipv6() { for f in /proc/sys/net/ipv6/conf/all/disable_ipv6 /proc/sys/net/ipv6/conf/default/disable_ipv6; do
+	[ ! -w "$f" ] || echo 1 >"$f"; done; }
+noipv6
+ip -batch - <<IP
+link set lo up
+link add r0 type veth peer name c0
+link add r1 type veth peer name r2
+addr add 198.51.100.254/24 dev r0
+addr add 203.0.113.193/26 dev r1
+link set r0 up
+link set r1 up
+link set r2 up
+route add 198.51.100.1/32 dev r1
+neigh add proxy 198.51.100.1 dev r0
+IP
+echo 1 >/proc/sys/net/ipv4/conf/all/forwarding
+echo 1 >/proc/sys/net/ipv4/neigh/r0/proxy_delay
+eval "$setup"
+set +e
+unshare -n sh -c '
+set -e
+d=$0
+noipv6() { for f in /proc/sys/net/ipv6/conf/all/disable_ipv6 /proc/sys/net/ipv6/conf/default/disable_ipv6; do
+	[ ! -w "$f" ] || echo 1 >"$f"; done; }
+noipv6
+nsenter --net=/proc/$PPID/ns/net ip link set c0 netns $$
+# ARP probes 250 ms apart instead of 1 s: the same three probes and the same failure, in 0.75 s
+# (the test reads the values it checks against from here).
+echo 250 >/proc/sys/net/ipv4/neigh/c0/retrans_time_ms
+printf "%s\n" "link set lo up" "addr add 198.51.100.2/24 dev c0" "link set c0 up" \
+	"route add default via 198.51.100.1" "route get $1" | ip -batch - >"$d/route"
+shift
+set +e
+t0=$(date +%s%N)
+"$@"
+rc=$?
+echo $((($(date +%s%N) - t0) / 1000000)) >"$d/ms"
+cat /proc/net/snmp /proc/net/netstat >"$d/client.stat"
+ip neigh show dev c0 >"$d/client.neigh"
+cat /proc/sys/net/ipv4/neigh/c0/mcast_solicit /proc/sys/net/ipv4/neigh/c0/retrans_time_ms >"$d/client.arp"
+exit $rc
+' "$d" "$@"
+rc=$?
+cat /proc/net/snmp /proc/net/netstat >"$d/router.stat"
+[ ! -e "$d/nft" ] || nft list ruleset >"$d/router.nft" 2>&1
+exit $rc
+SCRIPT
+}
+
+need_router() {
+	need_ip
+	command -v nsenter >/dev/null || skip "needs nsenter (util-linux) to join the router's namespace"
+}
+
+need_nft() {
+	PATH=$PATH:/usr/sbin:/sbin command -v nft >/dev/null ||
+		skip "needs the nft command (Debian/Ubuntu: apt install nftables) for the router's reject rule"
+}
+
+# The client's route to the destination is an ordinary one: through the gateway, on the veth.
+via_router() {
+	local r
+	r=$(head -n 1 "$RT/route")
+	echo "in the client's namespace, ip route get: $r"
+	[[ $r == *" via 198.51.100.1 dev c0 "* ]] ||
+		fail "setup: the client's route should go via the gateway 198.51.100.1 on c0, ip route get says: ${r:-nothing}"
+}
+
+# The errno came from an ICMP message the router sent and the client received: the router's
+# Icmp:OutDestUnreachs rose, the client's Icmp:InDestUnreachs too, and the client sent none itself.
+icmp_from_router() {
+	local out in own
+	out=$(counter Icmp:OutDestUnreachs "$RT/router.stat")
+	in=$(counter Icmp:InDestUnreachs "$RT/client.stat")
+	own=$(counter Icmp:OutDestUnreachs "$RT/client.stat")
+	echo "connect_err took $(cat "$RT/ms") ms; router: Icmp:OutDestUnreachs ${out:-?};" \
+		"client: Icmp:InDestUnreachs ${in:-?}, Icmp:OutDestUnreachs ${own:-?}," \
+		"TcpExt:TCPSynRetrans $(counter TcpExt:TCPSynRetrans "$RT/client.stat")," \
+		"TcpExt:LockDroppedIcmps $(counter TcpExt:LockDroppedIcmps "$RT/client.stat")"
+	((${out:-0} >= 1)) || fail "the router sent no ICMP destination unreachable (Icmp:OutDestUnreachs ${out:-?}): was a SYN sent?"
+	((${in:-0} >= 1)) || fail "the client received no ICMP destination unreachable (Icmp:InDestUnreachs ${in:-?})"
+	[[ $own == 0 ]] || fail "the client's own kernel sent an ICMP destination unreachable: the error is not the router's"
+}
+
+@test "07-connect-errors: a router's ICMP host unreachable (an unreachable route on the router) gives EHOSTUNREACH, with -t after EINPROGRESS" {
+	need_router
+	local h=203.0.113.$((RANDOM % 62 + 1))
+	router_prog 'ip route add unreachable 203.0.113.0/26' "$h" "$LAB_BIN/connect_err" "$h" 80
+	assert_errno connect EHOSTUNREACH
+	assert_line --index 0 --regexp '^destination unreachable'
+	explained 1
+	via_router
+	icmp_from_router
+	# Non-blocking: the SYN leaves (EINPROGRESS), the ICMP comes later, SO_ERROR reports it; a local
+	# unreachable route instead fails connect() itself (the test "an unreachable route gives ...").
+	router_prog 'ip route add unreachable 203.0.113.0/26' "$h" "$LAB_BIN/connect_err" -t 3000 "$h" 80
+	assert_errno connect EHOSTUNREACH
+	assert_line --index 0 --regexp '^connect: EINPROGRESS'
+	assert_line --index 1 --regexp '^destination unreachable'
+	explained 2
+	icmp_from_router
+}
+
+@test "07-connect-errors: a router's ICMP net unreachable (no route on the router) gives ENETUNREACH" {
+	need_router
+	local h=203.0.113.$((RANDOM % 62 + 1))
+	# The router has no route to 203.0.113.0/26 at all (nor a default one).
+	router_prog ':' "$h" "$LAB_BIN/connect_err" "$h" 80
+	assert_errno connect ENETUNREACH
+	assert_line --index 0 --regexp '^destination unreachable'
+	explained 1
+	via_router
+	icmp_from_router
+	local nr
+	nr=$(counter IpExt:InNoRoutes "$RT/router.stat")
+	echo "router: IpExt:InNoRoutes $nr"
+	((${nr:-0} >= 1)) || fail "the router did not count a packet it had no route for (IpExt:InNoRoutes ${nr:-?})"
+}
+
+@test "07-connect-errors: a router's ICMP administratively prohibited (a prohibit route on the router) gives EHOSTUNREACH" {
+	need_router
+	local h=203.0.113.$((RANDOM % 62 + 65))
+	router_prog 'ip route add prohibit 203.0.113.64/26' "$h" "$LAB_BIN/connect_err" "$h" 443
+	assert_errno connect EHOSTUNREACH
+	assert_line --index 0 --regexp '^destination unreachable'
+	explained 1
+	via_router
+	icmp_from_router
+}
+
+@test "07-connect-errors: a router's ICMP port unreachable (an nftables reject rule) gives ECONNREFUSED, the errno of an RST" {
+	need_router
+	need_nft
+	local h=203.0.113.$((RANDOM % 50 + 200))
+	# Without the rule the router would forward the SYN onto r1, where nobody owns the address.
+	router_prog 'touch "$d/nft"; nft -f - <<NFT
+table ip socklab {
+	chain forwarding {
+		type filter hook forward priority 0; policy accept;
+		ip daddr 203.0.113.192/26 counter reject with icmp type port-unreachable
+	}
+}
+NFT' "$h" "$LAB_BIN/connect_err" "$h" 80
+	assert_errno connect ECONNREFUSED
+	explained 1
+	via_router
+	icmp_from_router
+	echo "the router's ruleset after the run:"
+	sl_indent "$(cat "$RT/router.nft")"
+	grep -qE 'counter packets [1-9][0-9]* .*reject' "$RT/router.nft" ||
+		fail "the router's reject rule matched no packet"
+}
+
+@test "07-connect-errors: an address on the link that nobody owns: ARP gets no answer, and after the kernel's ARP probes connect gives EHOSTUNREACH" {
+	need_router
+	local h=198.51.100.$((RANDOM % 200 + 10)) probes retrans ms
+	router_prog -t 15 ':' "$h" "$LAB_BIN/connect_err" "$h" 80
+	assert_errno connect EHOSTUNREACH
+	assert_line --index 0 --regexp '^destination unreachable'
+	explained 1
+	{ read -r probes && read -r retrans; } <"$RT/client.arp"
+	ms=$(cat "$RT/ms")
+	echo "connect_err took $ms ms; the client's ARP: mcast_solicit $probes, retrans_time_ms $retrans;" \
+		"neighbour: $(cat "$RT/client.neigh" | tr '\n' ' ')"
+	echo "client: Icmp:OutDestUnreachs $(counter Icmp:OutDestUnreachs "$RT/client.stat")," \
+		"Icmp:InDestUnreachs $(counter Icmp:InDestUnreachs "$RT/client.stat");" \
+		"router: Icmp:OutDestUnreachs $(counter Icmp:OutDestUnreachs "$RT/router.stat")"
+	# An on-link address: no gateway, the client asks for it by ARP itself.
+	[[ $(head -n 1 "$RT/route") == "$h dev c0 "* ]] || fail "setup: $h should be on the link (no via), ip route get says: $(head -n 1 "$RT/route")"
+	grep -q "^$h .*FAILED" "$RT/client.neigh" || fail "the client's neighbour entry for $h should be FAILED (ARP got no answer)"
+	# The kernel gives up after its multicast probes, retrans_time apart: the time is theirs.
+	((ms >= probes * retrans * 9 / 10)) ||
+		fail "EHOSTUNREACH after $ms ms: sooner than the ARP probes ($probes x $retrans ms)"
+	# No router took part: the client's own kernel turned the failed ARP into an ICMP to itself.
+	[[ $(counter Icmp:OutDestUnreachs "$RT/router.stat") == 0 ]] || fail "the router sent an ICMP: it should not have answered at all"
+	(($(counter Icmp:OutDestUnreachs "$RT/client.stat") >= 1)) ||
+		fail "the client's kernel should have reported the failed ARP as an ICMP host unreachable to itself"
 }

@@ -71,7 +71,7 @@ client_port() {
 
 @test "08-close: close_sv reads the request up to the client's half-close (EOF), then still sends its reply" {
 	start_bg sv "$LAB_BIN/close_sv" upper 127.0.0.1 0
-	local svport=$port msg reply=$BATS_TEST_TMPDIR/reply
+	local svport=$sv_port msg reply=$BATS_TEST_TMPDIR/reply
 	# Random and long (about 60 kB, many reads): only a server that reads to EOF has it all.
 	msg=$(head -c 45000 /dev/urandom | base64 -w0)
 	local n=$((${#msg} + 1)) # the probe sends MSG and a newline, then shutdown(SHUT_WR)
@@ -94,7 +94,7 @@ client_port() {
 @test "08-close: close_cl half-closes with shutdown(SHUT_WR) and still reads the whole reply up to EOF" {
 	start_bg peer "$PROBE" drain 127.0.0.1 0
 	local svport msg n
-	svport=$(probe_port "$line")
+	svport=$peer_port
 	msg=$(head -c 600 /dev/urandom | base64 -w0)
 	n=$((${#msg} + 1))
 	run_prog "$LAB_BIN/close_cl" half 127.0.0.1 "$svport" "$msg"
@@ -114,7 +114,7 @@ client_port() {
 	# The probe answers as drain does, but 100 bytes at a time, 40 ms apart: one read() gets one piece.
 	start_bg peer env PROBE_PIECES=100/40 "$PROBE" drain 127.0.0.1 0
 	local svport msg n
-	svport=$(probe_port "$line")
+	svport=$peer_port
 	msg=$(head -c 300 /dev/urandom | base64 -w0)
 	n=$((${#msg} + 1))
 	run_prog "$LAB_BIN/close_cl" half 127.0.0.1 "$svport" "$msg"
@@ -128,7 +128,7 @@ client_port() {
 
 @test "08-close: the side that closes first (here the client) gets the TIME_WAIT, the other side none" {
 	start_bg sv "$LAB_BIN/close_sv" upper 127.0.0.1 0
-	local svport=$port
+	local svport=$sv_port
 	run_prog "$LAB_BIN/close_cl" half 127.0.0.1 "$svport" "time to say goodbye"
 	assert_success
 	assert_line "TIME TO SAY GOODBYE"
@@ -142,7 +142,7 @@ client_port() {
 
 @test "08-close: close_sv hold stays in CLOSE-WAIT after the client's FIN until SIGUSR1, then closes" {
 	start_bg sv "$LAB_BIN/close_sv" hold 127.0.0.1 0
-	local svport=$port cport
+	local svport=$sv_port cport
 	# The probe connects and closes at once: its FIN goes first.
 	run_prog "$PROBE" connect 127.0.0.1 "$svport"
 	assert_success
@@ -180,10 +180,10 @@ all_read_or_never() {
 
 @test "08-close: close_sv hold reads what its client sends and stays in read until the FIN: data is not the end" {
 	start_bg sv "$LAB_BIN/close_sv" hold 127.0.0.1 0
-	local svport=$port cport
+	local svport=$sv_port cport
 	# The probe sends 5000 bytes and then waits (no FIN) until SIGUSR1.
 	start_bg cl "$PROBE" stream -p 127.0.0.1 "$svport" 5000
-	cport=$(probe_port "$line")
+	cport=$cl_port
 	wait_output sv "peer 127.0.0.1 port $cport"
 	wait_until all_read_or_never "$svport" "$cport" "$sv_pid" || true
 	all_read "$svport" "$cport" "$sv_pid" || {
@@ -203,7 +203,7 @@ all_read_or_never() {
 
 @test "08-close: close_sv hold reports ECONNRESET when its client resets the connection instead of closing it" {
 	start_bg sv "$LAB_BIN/close_sv" hold 127.0.0.1 0
-	local svport=$port
+	local svport=$sv_port
 	run_prog "$LAB_BIN/close_cl" reset 127.0.0.1 "$svport"
 	assert_success
 	client_port
@@ -216,9 +216,9 @@ all_read_or_never() {
 # (the untouched starter already passes this test)
 @test "08-close: a server that closes first gets the TIME_WAIT, its client sits in CLOSE-WAIT until it closes too" {
 	start_bg sv "$LAB_BIN/close_sv" close 127.0.0.1 0
-	local svport=$port cport
+	local svport=$sv_port cport
 	start_bg cl "$PROBE" hold 127.0.0.1 "$svport"
-	cport=$(probe_port "$line")
+	cport=$cl_port
 	await_state close-wait "$cport" "$svport"
 	await_state fin-wait-2 "$svport" "$cport"
 	stop_bg cl # the probe closes: the second FIN
@@ -233,7 +233,7 @@ all_read_or_never() {
 # `close_cl epipe` against it.
 epipe_against() {
 	start_bg peer "$@"
-	svport=$(probe_port "$line")
+	svport=$peer_port
 	run_prog "$LAB_BIN/close_cl" epipe 127.0.0.1 "$svport"
 }
 
@@ -269,7 +269,7 @@ epipe_against() {
 	need_strace
 	start_bg peer "$PROBE" close 127.0.0.1 0
 	local svport trace=$BATS_TEST_TMPDIR/trace
-	svport=$(probe_port "$line")
+	svport=$peer_port
 	run_prog strace -qq -o "$trace" -e trace=sendto,sendmsg,write "$LAB_BIN/close_cl" epipe 127.0.0.1 "$svport"
 	assert_errno send EPIPE
 	echo "strace said:"
@@ -287,7 +287,7 @@ epipe_against() {
 @test "08-close: without MSG_NOSIGNAL the send after the peer's close kills the client with SIGPIPE (status 141)" {
 	start_bg peer "$PROBE" close 127.0.0.1 0
 	local svport
-	svport=$(probe_port "$line")
+	svport=$peer_port
 	run_prog --signal "$LAB_BIN/close_cl" sigpipe 127.0.0.1 "$svport"
 	[[ $status == 141 ]] || fail "expected death by signal 13 (SIGPIPE): exit status 141, got $status"
 	assert_line --index 1 "peer closed: read returned 0 (EOF)"
@@ -298,7 +298,7 @@ epipe_against() {
 @test "08-close: close with SO_LINGER {1, 0} sends RST: the peer's read fails with ECONNRESET, no TIME_WAIT is left" {
 	start_bg peer "$PROBE" drain 127.0.0.1 0
 	local svport
-	svport=$(probe_port "$line")
+	svport=$peer_port
 	run_prog "$LAB_BIN/close_cl" reset 127.0.0.1 "$svport"
 	assert_success
 	client_port
@@ -310,7 +310,7 @@ epipe_against() {
 
 @test "08-close: close_sv reports ECONNRESET when its client resets the connection instead of closing it" {
 	start_bg sv "$LAB_BIN/close_sv" upper 127.0.0.1 0
-	local svport=$port
+	local svport=$sv_port
 	run_prog "$LAB_BIN/close_cl" reset 127.0.0.1 "$svport"
 	assert_success
 	client_port
@@ -354,7 +354,7 @@ epipe_against() {
 
 @test "08-close: close_sv upper reports a client that closed without reading the reply (send: EPIPE or ECONNRESET), it is not killed by SIGPIPE" {
 	start_bg sv "$LAB_BIN/close_sv" upper 127.0.0.1 0
-	local svport=$port
+	local svport=$sv_port
 	# 1 MiB, then close() without reading: the reply's first send() makes the client's kernel answer
 	# with an RST, and a later send() of the 1 MiB reply fails. Without MSG_NOSIGNAL that send()
 	# also raises SIGPIPE, and the server dies silently with status 141.
@@ -374,9 +374,9 @@ epipe_against() {
 # once the server's FIN has come (bounded wait for CLOSE-WAIT).
 p_closed() {
 	start_bg sv "$PROBE" close 127.0.0.1 0
-	svport=$(probe_port "$line")
+	svport=$sv_port
 	start_bg cl "$PROBE" hold 127.0.0.1 "$svport"
-	cport=$(probe_port "$line")
+	cport=$cl_port
 	wait_until in_state close-wait "$cport" "$svport" || true
 }
 
@@ -416,7 +416,7 @@ tw_side() { in_state time-wait "$svport" "$cport" || in_state time-wait "$cport"
 # p_afterclose: the probe reads to the EOF of a server that closed at once, then writes twice.
 p_afterclose() {
 	start_bg sv "$PROBE" close 127.0.0.1 0
-	run_prog "$PROBE" afterclose 127.0.0.1 "$(probe_port "$line")"
+	run_prog "$PROBE" afterclose 127.0.0.1 "$sv_port"
 	[[ $status == 0 ]] || fail "the probe's experiment failed (see above)"
 }
 

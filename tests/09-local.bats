@@ -107,7 +107,7 @@ abstract_len() { echo $((SUN_OFF + 1 + ${#1})); }
 	local want
 	want=$(abstract_len "$tok")
 	start_bg sv "$LAB_BIN/local_sv" "@$tok"
-	[[ $line == "listening on @$tok (addrlen $want)" ]] ||
+	[[ $sv_line == "listening on @$tok (addrlen $want)" ]] ||
 		fail "expected \"listening on @$tok (addrlen $want)\": offsetof(sun_path) $SUN_OFF + 1 (the leading NUL) + ${#tok} bytes of name, no NUL at the end"
 	# With sizeof(addr) instead, the name would be padded with NULs: ss shows them as @@@@...
 	ss_listening "@$tok" "$sv_pid"
@@ -315,7 +315,7 @@ pair_lines() {
 	assert_success
 	# The kernel's view: getpeername() on the probe's end returns the server's address.
 	assert_line "peer $tok.sock addrlen $want"
-	[[ $line == "listening on $tok.sock (addrlen $want)" ]] ||
+	[[ $sv_line == "listening on $tok.sock (addrlen $want)" ]] ||
 		fail "expected \"listening on $tok.sock (addrlen $want)\": offsetof(sun_path) $SUN_OFF + ${#tok} + 5 bytes of path + 1 for the NUL"
 }
 
@@ -324,7 +324,7 @@ pair_lines() {
 	fit=$(name_of_length $((SUN_SIZE - 1)))
 	too=$(name_of_length "$SUN_SIZE")
 	start_bg sv "$LAB_BIN/local_sv" "$fit"
-	[[ $line == "listening on $fit (addrlen $((SUN_OFF + SUN_SIZE)))" ]] ||
+	[[ $sv_line == "listening on $fit (addrlen $((SUN_OFF + SUN_SIZE)))" ]] ||
 		fail "a path of $((SUN_SIZE - 1)) bytes and its NUL fill sun_path exactly: addrlen $((SUN_OFF + SUN_SIZE))"
 	[[ -S $fit ]] || fail "no socket file for the $((SUN_SIZE - 1))-byte path"
 	run_prog "$LAB_BIN/local_cl" "$fit" "long"
@@ -349,7 +349,7 @@ pair_lines() {
 	local fit
 	fit=$(name_of_length $((SUN_SIZE - 1)))
 	start_bg sv "$LAB_BIN/local_sv" "@$fit"
-	[[ $line == "listening on @$fit (addrlen $((SUN_OFF + SUN_SIZE)))" ]] ||
+	[[ $sv_line == "listening on @$fit (addrlen $((SUN_OFF + SUN_SIZE)))" ]] ||
 		fail "a NUL and $((SUN_SIZE - 1)) bytes of name fill sun_path exactly: addrlen $((SUN_OFF + SUN_SIZE))"
 	run_prog "$PROBE" unix connect "@$fit" "long $tok"
 	assert_success

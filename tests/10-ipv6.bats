@@ -58,14 +58,14 @@ expect_convert() {
 	assert_line --index 2 "text $4"
 }
 
-# A probe client: connect to HOST at $port, print the probe's own view. Sets cl_addr and cl_port,
+# A probe client: connect to HOST at the port of the server srv, print the probe's own view. Sets cl_addr and cl_port,
 # the client's local address and port from its getsockname().
 client() {
-	run_prog "$PROBE" connect "$1" "$port"
+	run_prog "$PROBE" connect "$1" "$srv_port"
 	assert_success
 	[[ ${lines[0]:-} =~ ^local\ ([^ ]+)\ ([0-9]+)$ ]] || fail "the probe printed no \"local ADDR PORT\" line"
 	cl_addr=${BASH_REMATCH[1]} cl_port=${BASH_REMATCH[2]}
-	assert_line --index 1 "peer $1 $port"
+	assert_line --index 1 "peer $1 $srv_port"
 }
 
 # The server's line about client K in TEXT, split into c_peer c_pport c_local c_lport c_kind.
@@ -78,27 +78,27 @@ client_line() {
 	c_kind=${BASH_REMATCH[5]}
 }
 
-# The first line of `ipv6 serve`: "listening on ADDR port N (IPV6_V6ONLY V)".
+# The first line of `ipv6 serve` (the server srv): "listening on ADDR port N (IPV6_V6ONLY V)".
 expect_listening() {
-	[[ $line =~ ^listening\ on\ ([^ ]+)\ port\ ([0-9]+)\ \(IPV6_V6ONLY\ ([01])\)$ ]] ||
-		fail "expected a first line \"listening on ADDR port N (IPV6_V6ONLY V)\", got \"$line\""
+	[[ $srv_line =~ ^listening\ on\ ([^ ]+)\ port\ ([0-9]+)\ \(IPV6_V6ONLY\ ([01])\)$ ]] ||
+		fail "expected a first line \"listening on ADDR port N (IPV6_V6ONLY V)\", got \"$srv_line\""
 	[[ ${BASH_REMATCH[1]} == "$1" ]] || fail "the server should listen on $1, it says ${BASH_REMATCH[1]}"
 	# shellcheck disable=SC2053 # $2 is a pattern
 	[[ ${BASH_REMATCH[3]} == $2 ]] || fail "the kernel should report IPV6_V6ONLY $2, the server says ${BASH_REMATCH[3]}"
 }
 
-# expect_listener ADDR V6ONLY: ss shows a TCP listener on ADDR:$port; where this ss shows the flag
+# expect_listener ADDR V6ONLY: ss shows a TCP listener on ADDR:$srv_port; where this ss shows the flag
 # (ss -e: "v6only:N", from the kernel), it is V6ONLY. ADDR is a regular expression: recent ss
 # writes an IPv6 address in brackets ([::1]:P), and the IPv6 wildcard that also takes IPv4 as "*";
 # older ones write [::] or ::: for both.
 expect_listener() {
 	local l
-	echo "$ ss -Hltne 'sport = :$port'"
-	l=$(ss -Hltne "sport = :$port")
+	echo "$ ss -Hltne 'sport = :$srv_port'"
+	l=$(ss -Hltne "sport = :$srv_port")
 	echo "$l"
-	l=$(grep -E "[[:space:]]${1}:${port}[[:space:]]" <<<"$l") ||
-		fail "ss should show a listener on $1:$port (a pattern)"
-	[[ $l != *v6only:* || $l == *v6only:$2* ]] || fail "ss should show the listener on port $port with v6only:$2"
+	l=$(grep -E "[[:space:]]${1}:${srv_port}[[:space:]]" <<<"$l") ||
+		fail "ss should show a listener on $1:$srv_port (a pattern)"
+	[[ $l != *v6only:* || $l == *v6only:$2* ]] || fail "ss should show the listener on port $srv_port with v6only:$2"
 }
 
 @test "10-ipv6: convert prints the 16 bytes and the canonical text of random IPv6 addresses given in long form" {
@@ -166,7 +166,7 @@ expect_listener() {
 	start_bg srv "$LAB_BIN/ipv6" serve -6 -n 1 0
 	expect_listening :: 1
 	expect_listener '(\[::\]|::)' 1
-	run_prog "$PROBE" connect 127.0.0.1 "$port"
+	run_prog "$PROBE" connect 127.0.0.1 "$srv_port"
 	assert_errno connect ECONNREFUSED
 	client ::1
 	wait_exit srv
@@ -186,8 +186,8 @@ expect_listener() {
 	client_line "$output" 1
 	[[ $c_kind == "IPv4 client ($cl_addr)" ]] ||
 		fail "the peer ::ffff:$cl_addr is an IPv4 client: expected \"an IPv4 client ($cl_addr)\", got \"an $c_kind\""
-	[[ $c_local == "::ffff:$dest" && $c_lport == "$port" ]] ||
-		fail "the connection's local end is the address the client reached, mapped: ::ffff:$dest port $port; got $c_local port $c_lport"
+	[[ $c_local == "::ffff:$dest" && $c_lport == "$srv_port" ]] ||
+		fail "the connection's local end is the address the client reached, mapped: ::ffff:$dest port $srv_port; got $c_local port $c_lport"
 }
 
 @test "10-ipv6: a ::1 client is seen as ::1, an IPv6 client, with its own port" {
@@ -200,7 +200,7 @@ expect_listener() {
 	[[ $c_peer == "::1" && $c_pport == "$cl_port" ]] ||
 		fail "the client is ::1 port $cl_port (its own getsockname), the server printed $c_peer port $c_pport"
 	[[ $c_kind == "IPv6 client" ]] || fail "::1 is not IPv4-mapped: expected \"an IPv6 client\", got \"an $c_kind\""
-	[[ $c_local == "::1" && $c_lport == "$port" ]] || fail "the local end should be ::1 port $port, got $c_local port $c_lport"
+	[[ $c_local == "::1" && $c_lport == "$srv_port" ]] || fail "the local end should be ::1 port $srv_port, got $c_local port $c_lport"
 }
 
 @test "10-ipv6: without -6 the [::] listener holds the port for IPv4 too: an IPv4 bind gets EADDRINUSE" {
@@ -210,7 +210,7 @@ expect_listener() {
 	expect_listener '(\*|\[::\]|::)' 0
 	local a
 	for a in 0.0.0.0 127.0.0.1; do
-		run_prog "$PROBE" bind "$a" "$port"
+		run_prog "$PROBE" bind "$a" "$srv_port"
 		assert_errno bind EADDRINUSE
 	done
 	stop_bg srv
@@ -222,12 +222,12 @@ expect_listener() {
 	# The IPv4 listener first, on a port the kernel knows is free for IPv4: the other way round, the
 	# port the kernel picked for the IPv6-only server may already be some IPv4 client's (another test's).
 	start_bg v4 "$PROBE" listen 0.0.0.0 0
-	local sport=$port
+	local sport=$v4_port
 	start_bg srv "$LAB_BIN/ipv6" serve -6 -n 1 "$sport"
-	[[ $port == "$sport" ]] || fail "the server should listen on [::] port $sport, beside the probe on 0.0.0.0"
-	echo "$ ss -Hltn 'sport = :$port'"
-	ss -Hltn "sport = :$port"
-	[[ $(ss -Hltn "sport = :$port" | wc -l) == 2 ]] || fail "ss should show two listeners on port $port: [::] and 0.0.0.0"
+	[[ $srv_port == "$sport" ]] || fail "the server should listen on [::] port $sport, beside the probe on 0.0.0.0"
+	echo "$ ss -Hltn 'sport = :$srv_port'"
+	ss -Hltn "sport = :$srv_port"
+	[[ $(ss -Hltn "sport = :$srv_port" | wc -l) == 2 ]] || fail "ss should show two listeners on port $srv_port: [::] and 0.0.0.0"
 	# IPv4 goes to the probe's listener (the kernel completes the handshake), IPv6 to the server.
 	client 127.0.0.1
 	client ::1
@@ -295,7 +295,7 @@ ns_bindv6only() {
 	start_bg srv "$LAB_BIN/ipv6" serve -a ::FFFF:127.0.0.1 -n 1 0
 	expect_listening ::ffff:127.0.0.1 0
 	expect_listener '(\[::ffff:127\.0\.0\.1\]|::ffff:127\.0\.0\.1)' 0
-	run_prog "$PROBE" connect ::1 "$port"
+	run_prog "$PROBE" connect ::1 "$srv_port"
 	assert_errno connect ECONNREFUSED
 	client 127.0.0.1
 	wait_exit srv
@@ -310,7 +310,7 @@ ns_bindv6only() {
 	start_bg srv "$LAB_BIN/ipv6" serve -a 0:0:0:0:0:0:0:1 -n 1 0
 	expect_listening ::1 '[01]'
 	expect_listener '(\[::1\]|::1)' '[01]'
-	run_prog "$PROBE" connect 127.0.0.1 "$port"
+	run_prog "$PROBE" connect 127.0.0.1 "$srv_port"
 	assert_errno connect ECONNREFUSED
 	client ::1
 	wait_exit srv
@@ -322,7 +322,7 @@ ns_bindv6only() {
 	run "$PROBE" bind :: 0
 	local want=${output##* }
 	start_bg srv "$LAB_BIN/ipv6" serve -n 1 "$want"
-	[[ $port == "$want" ]] || fail "the server should listen on port $want as asked, it says $port"
+	[[ $srv_port == "$want" ]] || fail "the server should listen on port $want as asked, it says $srv_port"
 	client ::1
 	wait_exit srv
 	assert_success
@@ -354,7 +354,7 @@ predict_errno() {
 @test "10-ipv6: prediction P1: the family accept reports for an IPv4 client of a server on [::]" {
 	need_ipv6
 	start_bg srv "$PROBE" serve :: 0
-	run_prog "$PROBE" connect 127.0.0.1 "$port" hello
+	run_prog "$PROBE" connect 127.0.0.1 "$srv_port" hello
 	local truth=refused seen=refused
 	if [[ $status == 0 ]]; then
 		wait_exit srv
@@ -363,27 +363,27 @@ predict_errno() {
 		[[ $seen == *:* ]] && truth="AF_INET6|inet6|ipv6" || truth="AF_INET|inet|ipv4"
 	fi
 	expect_prediction P1 word "$truth" \
-		"the probe's server on [::] port $port (IPV6_V6ONLY at its default, net.ipv6.bindv6only $(cat /proc/sys/net/ipv6/bindv6only 2>/dev/null)) saw the IPv4 client 127.0.0.1 as: $seen" \
+		"the probe's server on [::] port $srv_port (IPV6_V6ONLY at its default, net.ipv6.bindv6only $(cat /proc/sys/net/ipv6/bindv6only 2>/dev/null)) saw the IPv4 client 127.0.0.1 as: $seen" \
 		"docs/10-ipv6.md, \"One socket for both: IPv4-mapped addresses\" (中文: docs/zh/10-ipv6.md)"
 }
 
 @test "10-ipv6: prediction P2: the errno of an IPv4 bind to the port of a server on [::]" {
 	need_ipv6
 	start_bg srv "$PROBE" listen :: 0
-	run_prog "$PROBE" bind 127.0.0.1 "$port"
+	run_prog "$PROBE" bind 127.0.0.1 "$srv_port"
 	local e
 	e=$(sl_errno bind)
-	predict_errno P2 "$e" "while the probe listened on [::] port $port, its bind() of 127.0.0.1 port $port got: $e" \
+	predict_errno P2 "$e" "while the probe listened on [::] port $srv_port, its bind() of 127.0.0.1 port $srv_port got: $e" \
 		"docs/10-ipv6.md, \"One socket for both: IPv4-mapped addresses\" (中文: docs/zh/10-ipv6.md)"
 }
 
 @test "10-ipv6: prediction P3: the errno of a connect to ::1 where only 127.0.0.1 listens" {
 	need_ipv6
 	start_bg srv "$PROBE" listen 127.0.0.1 0
-	run_prog "$PROBE" connect ::1 "$port"
+	run_prog "$PROBE" connect ::1 "$srv_port"
 	local e
 	e=$(sl_errno connect)
-	predict_errno P3 "$e" "with the probe listening on 127.0.0.1 port $port only, a connect() to ::1 port $port got: $e" \
+	predict_errno P3 "$e" "with the probe listening on 127.0.0.1 port $srv_port only, a connect() to ::1 port $srv_port got: $e" \
 		"docs/10-ipv6.md, the paragraph \"The mapping goes one way only\" (中文: docs/zh/10-ipv6.md)"
 }
 

@@ -32,8 +32,7 @@ hosts_has_localhost() {
 # namespace if IN is set). It prints "peer ADDR PORT" for its client and answers "echo: LINE".
 serve_on() {
 	start_bg srv "${IN[@]}" "$PROBE" serve "$1" 0
-	srv_port=${line##* }
-	[[ $srv_port =~ ^[0-9]+$ ]] || fail "the probe server did not report its port: $line"
+	[[ $srv_port =~ ^[0-9]+$ ]] || fail "the probe server did not report its port: $srv_line"
 }
 
 # The client's line "connected to ADDR port P from ADDR port C": check that it names ADDR ($1)
@@ -149,7 +148,6 @@ localhost_ns() {
 	msg=$(random_line)
 	# The probe answers "echo: LINE" 4 bytes at a time, 40 ms apart: one read() gets one piece.
 	start_bg srv env PROBE_PIECES=4/40 "$PROBE" serve 127.0.0.1 0
-	srv_port=${line##* }
 	run_prog "$LAB_BIN/gai_cl" 127.0.0.1 "$srv_port" "$msg"
 	assert_success
 	expect_connected 127.0.0.1 "$srv_port"
@@ -158,7 +156,7 @@ localhost_ns() {
 
 @test "11-getaddrinfo: the server binds a numeric IPv4 address, reports AF_INET, and the kernel listens there" {
 	start_bg sv "$LAB_BIN/gai_sv" 127.0.0.1 0
-	expect_listening "$line" 127.0.0.1 AF_INET
+	expect_listening "$sv_line" 127.0.0.1 AF_INET
 	expect_listener "127.0.0.1:$sv_port" "$sv_port"
 	local msg
 	msg=$(random_line)
@@ -208,7 +206,7 @@ localhost_ns() {
 @test "11-getaddrinfo: the server binds ::1, reports AF_INET6, and the kernel listens there" {
 	need_ipv6
 	start_bg sv "$LAB_BIN/gai_sv" ::1 0
-	expect_listening "$line" ::1 AF_INET6
+	expect_listening "$sv_line" ::1 AF_INET6
 	expect_listener "[::1]:$sv_port" "$sv_port"
 	local msg
 	msg=$(random_line)
@@ -225,7 +223,7 @@ localhost_ns() {
 	family=AF_INET
 	[[ $want == *:* ]] && family=AF_INET6
 	start_bg sv "$LAB_BIN/gai_sv" 0
-	expect_listening "$line" "$want" "$family"
+	expect_listening "$sv_line" "$want" "$family"
 	if [[ $want == 0.0.0.0 ]]; then
 		expect_listener "0.0.0.0:$sv_port" "$sv_port"
 	else # ss shows a dual-stack :: listener as *:P, an IPv6-only one as [::]:P
@@ -243,7 +241,7 @@ localhost_ns() {
 @test "11-getaddrinfo: when no address accepts, the client reports each attempt and fails with the last error, ECONNREFUSED" {
 	# A port bound by a probe that never listens: the kernel answers SYNs with an RST.
 	start_bg rsv "$PROBE" reserve 127.0.0.1 0
-	local free=${line##* }
+	local free=$rsv_port
 	traced connect "$LAB_BIN/gai_cl" 127.0.0.1 "$free"
 	assert_errno connect ECONNREFUSED
 	assert_traced connect ECONNREFUSED
@@ -253,7 +251,7 @@ localhost_ns() {
 
 @test "11-getaddrinfo: when its only address is taken, the server reports the failed bind and exits 1 with EADDRINUSE" {
 	start_bg blk "$PROBE" listen 127.0.0.1 0
-	local taken=${line##* }
+	local taken=$blk_port
 	traced bind "$LAB_BIN/gai_sv" 127.0.0.1 "$taken"
 	assert_errno bind EADDRINUSE
 	assert_traced bind EADDRINUSE
@@ -263,7 +261,7 @@ localhost_ns() {
 
 @test "11-getaddrinfo: the server listens with the backlog SOMAXCONN: ss shows a Send-Q of at least 128" {
 	start_bg sv "$LAB_BIN/gai_sv" 127.0.0.1 0
-	expect_listening "$line" 127.0.0.1 AF_INET
+	expect_listening "$sv_line" 127.0.0.1 AF_INET
 	local q
 	q=$(ss -Hltn "( sport = :$sv_port )" | awk '{ print $3 }')
 	echo "ss -Hltn, port $sv_port: Send-Q (the backlog) ${q:-none}"
@@ -280,7 +278,7 @@ localhost_ns() {
 	IN=(nsenter -t "$ns_pid" -n)
 	((EUID == 0)) || IN+=(-U --preserve-credentials)
 	start_bg sv "${IN[@]}" "$LAB_BIN/gai_sv" 127.0.0.1 80
-	expect_listening "$line" 127.0.0.1 AF_INET
+	expect_listening "$sv_line" 127.0.0.1 AF_INET
 	local msg
 	msg=$(random_line)
 	run_prog "${IN[@]}" "$LAB_BIN/gai_cl" 127.0.0.1 80 "$msg"
@@ -300,10 +298,10 @@ time_wait() { [[ -n $(ss -Htn state time-wait "( sport = :$1 and dport = :$2 )")
 	# machine, the connection ends without a TIME_WAIT; then the set-up is made again, at most 3 times.)
 	for try in 1 2 3; do
 		start_bg sv "$LAB_BIN/gai_sv" 127.0.0.1 0
-		expect_listening "$line" 127.0.0.1 AF_INET
+		expect_listening "$sv_line" 127.0.0.1 AF_INET
 		p=$sv_port
 		start_bg held "$PROBE" hold 127.0.0.1 "$p"
-		cport=${line##* }
+		cport=$held_port
 		wait_output sv "peer 127.0.0.1 port $cport"
 		kill -KILL "$sv_pid"
 		wait "$sv_pid" 2>/dev/null || true
@@ -315,8 +313,8 @@ time_wait() { [[ -n $(ss -Htn state time-wait "( sport = :$1 and dport = :$2 )")
 	run_prog "$PROBE" bind 127.0.0.1 "$p"
 	assert_errno bind EADDRINUSE # without SO_REUSEADDR, the port is taken for a minute
 	start_bg sv2 "$LAB_BIN/gai_sv" 127.0.0.1 "$p"
-	expect_listening "$line" 127.0.0.1 AF_INET
-	[[ $sv_port == "$p" ]] || fail "the restarted server should listen on port $p"
+	expect_listening "$sv2_line" 127.0.0.1 AF_INET
+	[[ $sv2_port == "$p" ]] || fail "the restarted server should listen on port $p"
 	probe_client 127.0.0.1 "$p" "back again"
 }
 
@@ -393,7 +391,7 @@ first_stream_socket() {
 	localhost_ns
 	# Nobody listens on this port, on either address.
 	start_bg rsv "${IN[@]}" "$PROBE" reserve 127.0.0.1 0
-	local free=${line##* } nth
+	local free=$rsv_port nth
 	first_stream_socket "$LAB_BIN/gai_cl" localhost "$free"
 	local inject=(strace -qq -o /dev/null -e trace=socket -e "inject=socket:error=EAFNOSUPPORT:when=$nth")
 	# The first address's socket() fails (as on a kernel without that family), the second's connect()
@@ -422,7 +420,7 @@ first_stream_socket() {
 		[[ $call == listen ]] && err=EADDRINUSE nth=1
 		start_bg sv "${IN[@]}" strace -qq -o /dev/null -e trace="$call" -e "inject=$call:error=$err:when=$nth" \
 			"$LAB_BIN/gai_sv" localhost 0
-		[[ $line =~ ^trying\ $(re "$first")\ port\ 0:\ $call:\ $err\ \( ]] ||
+		[[ $sv_line =~ ^trying\ $(re "$first")\ port\ 0:\ $call:\ $err\ \( ]] ||
 			fail "expected the first line \"trying $first port 0: $call: $err (...)\": the first address's $call() failed"
 		wait_output sv "listening on"
 		grep -qE "^listening on $(re "$second") port [0-9]+ \(AF_INET6?\)$" "$BATS_TEST_TMPDIR/sv.out" ||
@@ -432,7 +430,7 @@ first_stream_socket() {
 	# The first address's socket() fails, the second's port is taken: the bind's error is the last.
 	first_stream_socket "$LAB_BIN/gai_sv" localhost 0
 	start_bg blk "${IN[@]}" "$PROBE" listen "$second" 0
-	local taken=${line##* }
+	local taken=$blk_port
 	run_prog "${IN[@]}" strace -qq -o /dev/null -e trace=socket -e "inject=socket:error=EAFNOSUPPORT:when=$nth" \
 		"$LAB_BIN/gai_sv" localhost "$taken"
 	assert_errno bind EADDRINUSE
@@ -443,9 +441,9 @@ first_stream_socket() {
 @test "11-getaddrinfo: the server closes the socket of a failed attempt: once it listens on the second address it holds one socket" {
 	localhost_ns
 	start_bg blk "${IN[@]}" "$PROBE" listen "$first" 0
-	local taken=${line##* } n
+	local taken=$blk_port n
 	start_bg sv "${IN[@]}" "$LAB_BIN/gai_sv" localhost "$taken"
-	[[ $line =~ ^trying\ $(re "$first")\ port\ $taken:\ bind:\ EADDRINUSE\ \( ]] ||
+	[[ $sv_line =~ ^trying\ $(re "$first")\ port\ $taken:\ bind:\ EADDRINUSE\ \( ]] ||
 		fail "expected the first line \"trying $first port $taken: bind: EADDRINUSE (...)\""
 	wait_output sv "listening on"
 	echo "ls -l /proc/$sv_pid/fd:"
@@ -457,10 +455,10 @@ first_stream_socket() {
 @test "11-getaddrinfo: the server for localhost falls back to the second address when the first is taken" {
 	localhost_ns
 	start_bg blk "${IN[@]}" "$PROBE" listen "$first" 0
-	local p=${line##* } fam=AF_INET msg
+	local p=$blk_port fam=AF_INET msg
 	[[ $second == *:* ]] && fam=AF_INET6
 	start_bg sv "${IN[@]}" "$LAB_BIN/gai_sv" localhost "$p"
-	[[ $line =~ ^trying\ $(re "$first")\ port\ $p:\ bind:\ EADDRINUSE\ \( ]] ||
+	[[ $sv_line =~ ^trying\ $(re "$first")\ port\ $p:\ bind:\ EADDRINUSE\ \( ]] ||
 		fail "expected the first line \"trying $first port $p: bind: EADDRINUSE (...)\": $first:$p is taken"
 	wait_output sv "listening on"
 	expect_listening "$(sed -n 2p "$BATS_TEST_TMPDIR/sv.out")" "$second" "$fam"
@@ -476,8 +474,8 @@ first_stream_socket() {
 @test "11-getaddrinfo: the client and the server find each other by name: gai_sv PORT, then gai_cl localhost PORT MSG" {
 	hosts_has_localhost || skip "/etc/hosts has no localhost (the test never asks DNS)"
 	start_bg sv "$LAB_BIN/gai_sv" 0
-	[[ $port =~ ^[0-9]+$ && $port != 0 ]] || fail "the server's first line should be \"listening on ADDR port N (...)\""
-	local p=$port msg
+	[[ $sv_port =~ ^[0-9]+$ && $sv_port != 0 ]] || fail "the server's first line should be \"listening on ADDR port N (...)\""
+	local p=$sv_port msg
 	msg=$(random_line)
 	run_prog "$LAB_BIN/gai_cl" localhost "$p" "$msg"
 	assert_success

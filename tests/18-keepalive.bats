@@ -343,7 +343,7 @@ p_keepalive_start() {
 		return 0
 	fi
 	(
-		sl_close_fds
+		spawn_close_fds
 		exec setsid "${UNSHARE[@]}" -n bash "$BATS_FILE_TMPDIR/p-keepalive.sh" "$P_DIR" "$PROBE" >"$P_DIR/log" 2>&1 </dev/null
 	) &
 	echo $! >"$P_DIR/pid"
@@ -351,7 +351,7 @@ p_keepalive_start() {
 
 p_keepalive_stop() {
 	[[ -f ${P_DIR:-}/pid ]] || return 0
-	sl_end_group "$(cat "$P_DIR/pid")" 1000 || true
+	spawn_stop "$(cat "$P_DIR/pid")" 1000 || true
 	return 0
 }
 

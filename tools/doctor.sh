@@ -13,7 +13,7 @@ mode=${1:-}
 
 # The capabilities: key, what, the bats text that shows a test needs it (an extended regex).
 # (ptrace, setpriv, root: only where they matter: see has().)
-caps=(userns ipv6 strace ptrace ss ip nc socat setpriv root)
+caps=(userns ipv6 strace ptrace ss ip nft nc socat setpriv root)
 declare -A what=(
 	[userns]="user namespaces (unshare -rn)"
 	[ipv6]="the IPv6 loopback ::1"
@@ -21,6 +21,7 @@ declare -A what=(
 	[ptrace]="ptrace rights over your own programs (kernel.yama.ptrace_scope)"
 	[ss]="ss (iproute2)"
 	[ip]="ip (iproute2)"
+	[nft]="nft (nftables), for a router's reject rule"
 	[nc]="nc, OpenBSD's (with -N)"
 	[socat]="socat"
 	[setpriv]="setpriv, to run as user nobody (util-linux)"
@@ -33,6 +34,7 @@ declare -A pattern=(
 	[ptrace]='ptrace_scope'
 	[ss]='command -v ss[^a-z]'
 	[ip]='command -v ip[^a-z]'
+	[nft]='command -v nft[^a-z]'
 	[nc]='command -v nc[^a-z]'
 	[socat]='command -v socat'
 	[setpriv]='need_nobody'
@@ -45,6 +47,7 @@ declare -A fix=(
 	[ptrace]="sudo sysctl -w kernel.yama.ptrace_scope=0, or run the tests as root"
 	[ss]="sudo apt install iproute2"
 	[ip]="sudo apt install iproute2"
+	[nft]="sudo apt install nftables"
 	[nc]="sudo apt install netcat-openbsd"
 	[socat]="sudo apt install socat"
 	[setpriv]="sudo apt install util-linux"
@@ -60,6 +63,7 @@ has() {
 	ptrace) ((EUID == 0)) || [[ $(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0) == 0 ]] ;;
 	ss) command -v ss >/dev/null ;;
 	ip) command -v ip >/dev/null ;;
+	nft) PATH=$PATH:/usr/sbin:/sbin command -v nft >/dev/null ;; # in sbin, often not in a user's PATH
 	nc) command -v nc >/dev/null && nc -h 2>&1 | grep -qE '^[[:space:]]*-N' ;;
 	socat) command -v socat >/dev/null ;;
 	setpriv) ((EUID != 0)) || { command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups -- true 2>/dev/null; } ;;

@@ -129,20 +129,24 @@ static void explain(int err)
 	 * with "destination unreachable" too (a prohibit route or a firewall); anything else:
 	 * "connect failed". See connect(2), docs/errno.md. */
 	switch (err) {
-	case ECONNREFUSED: /* the host is there, but answered the SYN with an RST */
+	case ECONNREFUSED: /* the host answered the SYN with an RST (or a firewall with an ICMP port
+			    * unreachable: the same errno, docs/07-connect-errors.md) */
 		puts("RST received: the host is up but nobody listens on that port (wrong port?)");
 		break;
 	case ETIMEDOUT: /* silence: the SYN (and its retries) got no answer at all */
 		puts("no answer to the SYN: the kernel resent it and gave up (wrong address? host down? "
 		     "a firewall dropping packets?)");
 		break;
-	case ENETUNREACH: /* no route to the network: nothing was sent */
+	case ENETUNREACH: /* no route to the network here (nothing was sent), or a router's ICMP net
+			   * unreachable */
 		puts("destination unreachable: no route to that network (wrong address? no default route?)");
 		break;
-	case EHOSTUNREACH: /* an unreachable route, an ICMP host unreachable, or ARP got no reply */
+	case EHOSTUNREACH: /* an unreachable route, a router's ICMP host unreachable or administratively
+			    * prohibited, or ARP got no reply */
 		puts("destination unreachable: no route to that host");
 		break;
-	case EACCES: /* a prohibit route (ICMP "administratively prohibited") */
+	case EACCES: /* a prohibit route on this machine (a router's ICMP "administratively
+		      * prohibited" gives EHOSTUNREACH instead) */
 	case EPERM: /* a local firewall rule rejected the SYN */
 		puts("destination unreachable: the route or a firewall prohibits it");
 		break;

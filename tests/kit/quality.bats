@@ -434,26 +434,24 @@ fuzz_run() {
 	build_solutions "$QBUILD/plain" "" 05-accept/accept 12-echo/echo_sv
 	local n0 i
 	start_bg acc "$QBUILD/plain/05-accept/accept" -a "$LO" 0
-	local aport=$port
 	n0=$(fd_count "$acc_pid")
 	echo "05-accept holds $n0 descriptors before any client"
-	run_prog "$PROBE" connect "$LO" "$aport" one
+	run_prog "$PROBE" connect "$LO" "$acc_port" one
 	assert_success
 	wait_until fds_are "$acc_pid" "$n0" || fail "05-accept holds $(fd_count "$acc_pid") descriptors after 1 client, $n0 before"
 	for ((i = 2; i <= 20; i++)); do
-		run_prog "$PROBE" connect "$LO" "$aport" "client $i" >/dev/null
+		run_prog "$PROBE" connect "$LO" "$acc_port" "client $i" >/dev/null
 		assert_success
 	done
 	wait_until fds_are "$acc_pid" "$n0" || fail "05-accept holds $(fd_count "$acc_pid") descriptors after 20 clients, $n0 before"
 
 	start_bg echo "$QBUILD/plain/12-echo/echo_sv" "$LO" 0
-	local eport=$port
 	n0=$(fd_count "$echo_pid")
 	echo "12-echo holds $n0 descriptors before any client"
-	run_prog "$PROBE" stream "$LO" "$eport" 1000
+	run_prog "$PROBE" stream "$LO" "$echo_port" 1000
 	assert_success
 	wait_until fds_are "$echo_pid" "$n0" || fail "echo_sv holds $(fd_count "$echo_pid") descriptors after 1 client, $n0 before"
-	run_prog -t 30 "$PROBE" stream -n 19 "$LO" "$eport" 1000
+	run_prog -t 30 "$PROBE" stream -n 19 "$LO" "$echo_port" 1000
 	assert_success
 	wait_until fds_are "$echo_pid" "$n0" || fail "echo_sv holds $(fd_count "$echo_pid") descriptors after 20 clients, $n0 before"
 	stop_bg echo
@@ -482,17 +480,14 @@ vg_check() {
 	local SOCKLAB_TIMEOUT=30 b=$QBUILD/plain
 	local vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=yes)
 	start_bg acc "${vg[@]}" --log-file="$BATS_TEST_TMPDIR/acc.vg" "$b/05-accept/accept" -a "$LO" -n 1 0
-	local aport=$port
 	start_bg cls "${vg[@]}" --log-file="$BATS_TEST_TMPDIR/cls.vg" "$b/08-close/close_sv" upper "$LO" 0
-	local cport=$port
 	start_bg echo "${vg[@]}" --log-file="$BATS_TEST_TMPDIR/echo.vg" "$b/12-echo/echo_sv" "$LO" 0
-	local eport=$port
-	run_prog "$PROBE" connect "$LO" "$aport" ping
+	run_prog "$PROBE" connect "$LO" "$acc_port" ping
 	assert_success
-	run_prog "$PROBE" connect "$LO" "$cport" "a request, in lower case"
+	run_prog "$PROBE" connect "$LO" "$cls_port" "a request, in lower case"
 	assert_success
 	assert_output --partial "A REQUEST, IN LOWER CASE"
-	run_prog -t 30 "$PROBE" stream "$LO" "$eport" 100000
+	run_prog -t 30 "$PROBE" stream "$LO" "$echo_port" 100000
 	assert_success
 	wait_exit acc
 	vg_check acc

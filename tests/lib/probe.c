@@ -86,6 +86,9 @@
  *                                      keepalive on (TCP_KEEPIDLE/INTVL/CNT); on SIGUSR1 send "ping\n". Ends
  *                                      with "read: 0 (EOF) after T ms", "read: ENAME after T ms" or "send:
  *                                      ENAME after T ms", T counted from the connect, exit 0 (lab 18)
+ *        probe evloop idle|slow|drip|burst|try ...
+ *                                      lab 17's peers (idle connections, a slow reader, a slowloris, a
+ *                                      burst in one send) and epoll experiments (see cmd_evloop at the end)
  *        probe opts answer|sink|write|conns|blocked|try ...
  *                                      lab 19's peers and experiments with socket options (see cmd_opts
  *                                      at the end)
@@ -110,8 +113,10 @@
 #include <stdarg.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -139,6 +144,7 @@ static _Noreturn void usage(void)
 	      "       | framed serve [-l] [-x SPLIT] [-a HEX] ADDR PORT\n"
 	      "       | fork share | fork leak N | fork zombie | fork burst N | fork accept [-r]\n"
 	      "       | idle [-k IDLE,INTVL,CNT] HOST PORT (lab 18: see cmd_idle at the end)\n"
+	      "       | evloop idle|slow|drip|burst|try ... (lab 17: see cmd_evloop at the end)\n"
 	      "       | opts answer|sink|write|conns|blocked|try ... (lab 19: see cmd_opts at the end)\n",
 	      stderr);
 	exit(2);
@@ -1352,6 +1358,7 @@ static int cmd_eintr(int argc, char **argv)
 static int cmd_send(int argc, char **argv); /* at the end of this file */
 static int cmd_udp(int argc, char **argv); /* lab 13, at the end of this file */
 static int cmd_framed(int argc, char **argv); /* lab 14's, at the very end */
+static int cmd_evloop(int argc, char **argv); /* lab 17, at the end of this file */
 static int cmd_fork(int argc, char **argv); /* lab 15, at the end of this file */
 static int cmd_idle(int argc, char **argv); /* lab 18, at the end of this file */
 static int cmd_opts(int argc, char **argv); /* lab 19, at the end of this file */
@@ -1447,6 +1454,7 @@ static const struct mode {
 	{ "framed", cmd_framed },
 	{ "fork", cmd_fork },
 	{ "idle", cmd_idle },
+	{ "evloop", cmd_evloop },
 	{ "opts", cmd_opts },
 };
 
@@ -2685,6 +2693,295 @@ static int cmd_idle(int argc, char **argv)
 			return 0;
 		}
 	}
+}
+
+/* probe evloop ...: the peers of lab 17 (an epoll server) and its experiments. One block:
+ *   idle HOST PORT N        open N connections (raising RLIMIT_NOFILE's soft limit within the hard
+ *                           one if N needs it), print "holding N connections", keep them until SIGTERM
+ *   slow HOST PORT MAX      a client that stops reading: connect, print "local ADDR PORT", send a pattern
+ *                           for as long as the socket takes it (at most MAX bytes: then it says "sent all
+ *                           MAX bytes without being made to wait") and read nothing. SIGUSR1: half-close,
+ *                           read all to EOF and check it: "sent N bytes, received R bytes, then EOF"
+ *                           (exit 1 if it differs or ends short). SIGTERM: close with the echo unread
+ *                           (its kernel sends an RST)
+ *   drip HOST PORT MS       a slowloris: connect, print "local ADDR PORT", send one byte (never a newline)
+ *                           every MS ms and read what comes back, until SIGTERM
+ *   burst HOST PORT BYTES MS  connect, send BYTES bytes in one send(), then read the echo for at most MS
+ *                           ms: "sent B bytes in one send(), received R back" (exit 1 if R < B)
+ *   try nonblock-read | lt | et | rdhup
+ *                           on a loopback connection of its own: read() on a non-blocking socket with
+ *                           nothing to read ("read: -1 EAGAIN"); 100 bytes arrive and are not read,
+ *                           epoll_wait three times, level- or edge-triggered ("reported 3 times in 3
+ *                           calls"); the peer half-closes ("events: EPOLLIN EPOLLRDHUP") */
+static volatile sig_atomic_t evl_usr1;
+static void evl_on_usr1(int sig)
+{
+	(void)sig;
+	evl_usr1 = 1;
+}
+
+/* The slow reader's bytes: a function of the position, so that the echo can be checked. */
+static unsigned char evl_byte(unsigned long long i)
+{
+	return (unsigned char)(((i * 2654435761u) >> 13) ^ (i >> 20));
+}
+
+static void evl_fill(unsigned char *buf, size_t n, unsigned long long from)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = evl_byte(from + i);
+}
+
+/* Read fd to EOF, checking the pattern: returns the number of bytes (exit 1 at the first wrong one). */
+static unsigned long long evl_read_all(int fd)
+{
+	unsigned char buf[65536];
+	unsigned long long got = 0;
+	ssize_t r;
+
+	while ((r = read(fd, buf, sizeof(buf))) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			die("read");
+		}
+		for (ssize_t i = 0; i < r; i++)
+			if (buf[i] != evl_byte(got + (unsigned long long)i)) {
+				printf("the echo differs from what was sent at byte %llu\n",
+				       got + (unsigned long long)i);
+				exit(1);
+			}
+		got += (unsigned long long)r;
+	}
+	return got;
+}
+
+/* slow HOST PORT MAX: send (at most MAX bytes) while the socket takes them, read nothing. SIGUSR1:
+ * half-close, read everything to EOF. SIGTERM: close with the echo unread (the kernel sends an RST). */
+static int evl_slow(int argc, char **argv)
+{
+	unsigned char buf[65536];
+	const int i = 2;
+	sigset_t block, old;
+	struct sigaction sa = { .sa_handler = evl_on_usr1 };
+
+	if (argc != 5)
+		usage();
+	unsigned long long sent = 0, max = strtoull(argv[i + 2], NULL, 10);
+	if (max == 0)
+		usage();
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &block, &old) == -1 || sigaction(SIGUSR1, &sa, NULL) == -1)
+		die("sigaction");
+	int fd = connected_socket(argv[i], argv[i + 1]);
+	print_name("local", fd, 0);
+	fflush(stdout);
+	while (!evl_usr1) {
+		/* SIGTERM: close with the echo unread, which resets the connection. */
+		if (stop) {
+			close(fd);
+			printf("closed with the echo unread after sending %llu bytes\n", sent);
+			return 0;
+		}
+		/* Signals come in only while waiting here: none is lost between the checks. */
+		struct pollfd p = { .fd = fd, .events = sent < max ? POLLOUT : 0 };
+		if (ppoll(&p, 1, NULL, &old) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("poll");
+		}
+		if (p.revents & (POLLHUP | POLLERR)) {
+			printf("the server closed or reset the connection after %llu bytes\n", sent);
+			return 1;
+		}
+		if (!(p.revents & POLLOUT))
+			continue;
+		size_t n = max - sent < sizeof(buf) ? (size_t)(max - sent) : sizeof(buf);
+		evl_fill(buf, n, sent);
+		ssize_t w = send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w == -1 && errno != EAGAIN && errno != EINTR)
+			die("send");
+		sent += w > 0 ? (unsigned long long)w : 0;
+		if (sent == max) {
+			printf("sent all %llu bytes without being made to wait: the server read them all\n", sent);
+			fflush(stdout);
+		}
+	}
+	if (shutdown(fd, SHUT_WR) == -1)
+		die("shutdown");
+	if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
+		die("sigprocmask");
+	unsigned long long got = evl_read_all(fd);
+	printf("sent %llu bytes, received %llu bytes, then EOF\n", sent, got);
+	return got == sent ? 0 : 1;
+}
+
+static int evl_drip(const char *host, const char *port, long ms)
+{
+	char buf[4096];
+	unsigned long long sent = 0, got = 0;
+	int fd = connected_socket(host, port);
+
+	print_name("local", fd, 0);
+	fflush(stdout);
+	while (!stop) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, (int)ms);
+		if (r == -1 && errno != EINTR)
+			die("poll");
+		if (r == 0) {
+			if (send(fd, "x", 1, MSG_NOSIGNAL) == -1)
+				die("send");
+			sent++;
+		} else if (r == 1) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+			if (n == -1)
+				die("read");
+			if (n == 0)
+				break;
+			got += (unsigned long long)n;
+		}
+	}
+	printf("dripped %llu bytes, %llu came back\n", sent, got);
+	return 0;
+}
+
+static int evl_burst(const char *host, const char *port, const char *bytes_s, const char *ms_s)
+{
+	size_t bytes = strtoul(bytes_s, NULL, 10);
+	long ms = atol(ms_s);
+	unsigned char *buf = malloc(bytes ? bytes : 1);
+
+	if (buf == NULL || bytes == 0 || ms <= 0)
+		usage();
+	evl_fill(buf, bytes, 0);
+	int fd = connected_socket(host, port);
+	ssize_t w = send(fd, buf, bytes, MSG_NOSIGNAL);
+	if (w == -1)
+		die("send");
+	size_t got = 0;
+	long end = now_ms() + ms;
+	while (got < bytes && now_ms() < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, (int)(end - now_ms() > 0 ? end - now_ms() : 0));
+		if (r == -1 && errno != EINTR)
+			die("poll");
+		if (r != 1)
+			continue;
+		ssize_t n = read(fd, buf, bytes - got);
+		if (n == -1)
+			die("read");
+		if (n == 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != evl_byte(got + (size_t)i)) {
+				printf("the echo differs from what was sent at byte %zu\n", got + (size_t)i);
+				return 1;
+			}
+		got += (size_t)n;
+	}
+	printf("sent %zd bytes in one send(), received %zu back\n", w, got);
+	return got == bytes ? 0 : 1;
+}
+
+/* A loopback connection of the probe's own: *a and *b are its two ends. */
+static void evl_pair(int *a, int *b)
+{
+	int lfd = bound_socket(0, "127.0.0.1", "0");
+
+	if (listen(lfd, 1) == -1)
+		die("listen");
+	*a = client_of(lfd);
+	*b = accept(lfd, NULL, NULL);
+	if (*b == -1)
+		die("accept");
+	close(lfd);
+}
+
+static int evl_try(const char *what)
+{
+	int a, b;
+
+	evl_pair(&a, &b);
+	if (strcmp(what, "nonblock-read") == 0) {
+		char c;
+		int fl = fcntl(b, F_GETFL);
+		if (fl == -1 || fcntl(b, F_SETFL, fl | O_NONBLOCK) == -1)
+			die("fcntl");
+		ssize_t r = read(b, &c, 1);
+		if (r == -1)
+			printf("read: -1 %s\n", strerrorname_np(errno));
+		else
+			printf("read: %zd\n", r);
+		return 0;
+	}
+	int ep = epoll_create1(0);
+	if (ep == -1)
+		die("epoll_create1");
+	int et = strcmp(what, "et") == 0, rdhup = strcmp(what, "rdhup") == 0;
+	if (!et && !rdhup && strcmp(what, "lt") != 0)
+		usage();
+	struct epoll_event e = { .events = EPOLLIN | (et ? EPOLLET : 0) | (rdhup ? EPOLLRDHUP : 0u) };
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, b, &e) == -1)
+		die("epoll_ctl");
+	if (rdhup) {
+		if (shutdown(a, SHUT_WR) == -1)
+			die("shutdown");
+		if (epoll_wait(ep, &e, 1, 2000) != 1)
+			die("epoll_wait");
+		printf("events:%s%s%s%s%s\n", e.events & EPOLLIN ? " EPOLLIN" : "",
+		       e.events & EPOLLOUT ? " EPOLLOUT" : "", e.events & EPOLLRDHUP ? " EPOLLRDHUP" : "",
+		       e.events & EPOLLHUP ? " EPOLLHUP" : "", e.events & EPOLLERR ? " EPOLLERR" : "");
+		return 0;
+	}
+	char data[100] = { 0 };
+	if (write(a, data, sizeof(data)) != (ssize_t)sizeof(data))
+		die("write");
+	/* The first wait may take until the bytes are there; the next two only 20 ms each. */
+	int count = 0;
+	for (int i = 0; i < 3; i++) {
+		int r = epoll_wait(ep, &e, 1, i == 0 ? 2000 : 20);
+		if (r == -1)
+			die("epoll_wait");
+		count += r;
+	}
+	printf("%s-triggered: 100 bytes waiting, never read: epoll_wait reported the socket %d time%s in 3 calls\n",
+	       et ? "edge" : "level", count, count == 1 ? "" : "s");
+	return 0;
+}
+
+static int cmd_evloop(int argc, char **argv)
+{
+	if (argc == 5 && strcmp(argv[1], "idle") == 0) {
+		long n = atol(argv[4]);
+		struct rlimit rl;
+		if (n < 1 || n > 100000)
+			usage();
+		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			die("getrlimit");
+		if (rl.rlim_cur < (rlim_t)n + 16) {
+			rl.rlim_cur = (rlim_t)n + 16;
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+				die("setrlimit");
+		}
+		for (long i = 0; i < n; i++)
+			connected_socket(argv[2], argv[3]);
+		printf("holding %ld connections\n", n);
+		fflush(stdout);
+		wait_for_term();
+		return 0;
+	}
+	if (argc >= 5 && strcmp(argv[1], "slow") == 0)
+		return evl_slow(argc, argv);
+	if (argc == 5 && strcmp(argv[1], "drip") == 0 && atol(argv[4]) > 0)
+		return evl_drip(argv[2], argv[3], atol(argv[4]));
+	if (argc == 6 && strcmp(argv[1], "burst") == 0)
+		return evl_burst(argv[2], argv[3], argv[4], argv[5]);
+	if (argc == 3 && strcmp(argv[1], "try") == 0)
+		return evl_try(argv[2]);
+	usage();
 }
 
 /* ---- lab 19: socket options on the wire ----

@@ -7,9 +7,12 @@
 #                            and stderr (shown when the test fails); a hang becomes "timed out after S s",
 #                            a crash "crashed with SIGSEGV", a sanitizer report a failure of its own;
 #                            what it writes is capped (below)
-#   start_bg NAME CMD...     start a server in its own session (setsid, fd 3 closed), wait (bounded, no
-#                            sleep) for its first line: it lands in $line, the port it names in $port
-#                            ("... port N", or a probe's "listening ADDR N")
+#   start_bg [-n] [-i IN] [-o OUT] NAME CMD...
+#                            start a program in its own session (lib/spawn.bash), wait (bounded, no
+#                            sleep) for its first line; sets only NAME_pid, NAME_line (that line) and
+#                            NAME_port (the port it names: "... port N", or a probe's "listening ADDR
+#                            N"). -n: await no line (a client); -i: stdin from IN (else /dev/null);
+#                            -o: stdout to OUT (a pipe), not to NAME's file (implies -n)
 #   stop_bg NAME             SIGTERM, bounded wait; $status, $output/$lines, $stderr as run_prog
 #   wait_exit NAME           wait (bounded) for it to end by itself; fail if it had to be stopped
 #   wait_output NAME TEXT    wait (bounded) until it has printed TEXT
@@ -18,6 +21,7 @@
 #   assert_usage             the last run_prog was a usage error: message on stderr, exit 2
 #   $PROBE ...               the kit's own independent peer (tests/lib/probe.c); see its header
 bats_require_minimum_version 1.5.0
+source "${BASH_SOURCE[0]%/*}/spawn.bash"
 
 # bats-support and bats-assert, from BATS_LIB_PATH. bats sources this file again for every test,
 # and their load.bash files run a `dirname` subshell per file under bats' debug trap: ~0.2 s a
@@ -46,7 +50,7 @@ sl_load_libs
 # leaves no huge TAP report. And no full disk: what it writes to any one file, its stdout and stderr
 # included, stops at 64 MiB (ulimit -f; the kernel then ends it with SIGXFSZ, and the test fails).
 : "${SOCKLAB_OUTPUT_CAP:=65536}"
-SL_FILE_LIMIT=65536 # ulimit -f, in 1024-byte blocks: 64 MiB (a compiler run by run_prog needs some)
+SPAWN_FILE_LIMIT=65536 # ulimit -f, in 1024-byte blocks: 64 MiB (a compiler run by run_prog needs some)
 export SOCKLAB_TOP TREE_DIR
 # bats >= 1.13 kills a test that runs longer than this; older bats only reports it.
 : "${BATS_TEST_TIMEOUT:=30}"
@@ -87,17 +91,6 @@ sl_launchers() {
 	for f in "$1"/*; do
 		[[ -f $f && -x $f && ! -L $2/${f##*/} ]] || continue
 		ln -s "$launch" "$2/${f##*/}" 2>/dev/null || [[ -L $2/${f##*/} ]] || return 1
-	done
-	return 0
-}
-
-# sl_close_fds: close every descriptor above 2 of this shell (in the subshell that then runs a
-# program: bats' result stream is fd 3, and nothing a program writes may reach it).
-sl_close_fds() {
-	local f fd
-	for f in /dev/fd/*; do
-		fd=${f##*/}
-		((fd > 2)) && { exec {fd}>&-; } 2>/dev/null
 	done
 	return 0
 }
@@ -171,14 +164,6 @@ sl_show_result() {
 	sl_indent "$stderr"
 }
 
-# sl_end_group PID MS: SIGTERM to the process group PID leads (or to PID), at most MS ms for it to
-# exit, then SIGKILL to the group. Status 1 if there was nothing left to signal.
-sl_end_group() {
-	kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || return 1
-	"$PROBE" await /dev/null "$1" "$2" >/dev/null || true
-	kill -KILL -- "-$1" 2>/dev/null || true
-}
-
 run_prog() {
 	local limit=$SOCKLAB_TIMEOUT signal_ok= out=$BATS_TEST_TMPDIR/.run_prog.out err=$BATS_TEST_TMPDIR/.run_prog.err
 	while [[ $# -gt 0 ]]; do
@@ -193,8 +178,8 @@ run_prog() {
 	status=0
 	# (The braces' 2>/dev/null only silences bash's own "Segmentation fault" line about the subshell.)
 	{ (
-		ulimit -f "$SL_FILE_LIMIT"
-		sl_close_fds
+		ulimit -f "$SPAWN_FILE_LIMIT"
+		spawn_close_fds
 		exec timeout -k 1 "$limit" "$@" >"$out" 2>"$err"
 	); } 2>/dev/null || status=$?
 	sl_slurp output "$out"
@@ -213,7 +198,7 @@ sl_verdict() {
 	elif [[ $err == *AddressSanitizer* || $err == *LeakSanitizer* || $err == *"runtime error:"* ]]; then
 		fail "the sanitizer found a memory or undefined-behaviour error (see stderr above)"
 	elif [[ $st -gt 128 && $(kill -l $((st - 128)) 2>/dev/null) == XFSZ ]]; then
-		fail "output capped: the program wrote more than $((SL_FILE_LIMIT / 1024)) MiB (to stdout, stderr or a file) and was stopped (SIGXFSZ)"
+		fail "output capped: the program wrote more than $((SPAWN_FILE_LIMIT / 1024)) MiB (to stdout, stderr or a file) and was stopped (SIGXFSZ)"
 	elif [[ $st -gt 128 && -z $signal_ok ]]; then
 		fail "crashed with SIG$(kill -l $((st - 128)) 2>/dev/null || echo $((st - 128)))"
 	fi
@@ -221,22 +206,32 @@ sl_verdict() {
 }
 
 start_bg() {
+	local in=/dev/null out= await=1
+	while [[ $# -gt 0 ]]; do
+		case $1 in
+		-n) await=; shift ;;
+		-i) in=$2; shift 2 ;;
+		-o) out=$2 await=; shift 2 ;;
+		*) break ;;
+		esac
+	done
 	local name=$1
 	shift
-	local out=$BATS_TEST_TMPDIR/$name.out err=$BATS_TEST_TMPDIR/$name.err
-	: >"$out"
-	(
-		ulimit -f "$SL_FILE_LIMIT"
-		sl_close_fds
-		exec setsid "$@" >"$out" 2>"$err" </dev/null
-	) &
-	local pid=$!
+	local file=$BATS_TEST_TMPDIR/$name.out err=$BATS_TEST_TMPDIR/$name.err pidvar=${name}_pid linevar=${name}_line
+	[[ -z $out ]] || : >"$file" # stop_bg reads NAME's file, even when stdout went elsewhere
+	spawn "$name" "$in" "${out:-$file}" "$err" "$@"
+	local pid=${!pidvar}
 	SL_GROUPS+=("$pid")
-	printf -v "${name}_pid" %s "$pid"
 	sl_shown "$@"
-	printf '$ %s &   (background "%s", pid %s)\n' "$SL_SHOWN" "$name" "$pid"
+	local redir=
+	[[ $in == /dev/null ]] || redir=" < ${in##*/}"
+	[[ -z $out ]] || redir+=" > ${out##*/}"
+	printf '$ %s%s &   (background "%s", pid %s)\n' "$SL_SHOWN" "$redir" "$name" "$pid"
+	printf -v "$linevar" %s ""
+	printf -v "${name}_port" %s ""
+	[[ -n $await ]] || return 0
 	local rc=0
-	line=$("$PROBE" await "$out" "$pid" $((SOCKLAB_TIMEOUT * 1000))) || rc=$?
+	spawn_first "$name" "$file" $((SOCKLAB_TIMEOUT * 1000)) || rc=$?
 	if [[ $rc == 3 ]]; then
 		wait "$pid" && rc=0 || rc=$?
 		echo "stderr:"
@@ -247,20 +242,14 @@ start_bg() {
 	elif [[ $rc != 0 ]]; then
 		fail "$name printed nothing within $SOCKLAB_TIMEOUT s (forgot fflush, or blocked before reporting?)"
 	fi
-	printf '%s said: %s\n' "$name" "$line"
-	port=
-	if [[ $line =~ port\ ([0-9]+) || $line =~ \ ([0-9]+)$ ]]; then
-		port=${BASH_REMATCH[1]} # "... port N", or a probe's "listening ADDR N"
-	fi
-	printf -v "${name}_line" %s "$line"
-	printf -v "${name}_port" %s "$port"
+	printf '%s said: %s\n' "$name" "${!linevar}"
 	return 0
 }
 
 stop_bg() {
 	local name=$1 pidvar=${1}_pid
 	local pid=${!pidvar}
-	sl_end_group "$pid" $((SOCKLAB_TIMEOUT * 1000)) || true
+	spawn_stop "$pid" $((SOCKLAB_TIMEOUT * 1000)) || true
 	status=0
 	wait "$pid" || status=$?
 	sl_slurp output "$BATS_TEST_TMPDIR/$name.out"
@@ -268,7 +257,7 @@ stop_bg() {
 	printf '%s stopped, exit status %s\n' "$name" "$status"
 	sl_show_result
 	if ((status > 128)) && [[ $(kill -l $((status - 128)) 2>/dev/null) == XFSZ ]]; then
-		fail "output capped: $name wrote more than $((SL_FILE_LIMIT / 1024)) MiB (to stdout, stderr or a file) and was stopped (SIGXFSZ)"
+		fail "output capped: $name wrote more than $((SPAWN_FILE_LIMIT / 1024)) MiB (to stdout, stderr or a file) and was stopped (SIGXFSZ)"
 	fi
 	return 0
 }
@@ -328,7 +317,7 @@ wait_exit() {
 lab_teardown() {
 	local pid
 	for pid in "${SL_GROUPS[@]}"; do
-		sl_end_group "$pid" 2000 || true
+		spawn_stop "$pid" 2000 || true
 	done
 	[[ -z ${SL_TMP:-} ]] || rm -rf "$SL_TMP"
 	# Only after a failure: on success bats stops its watchdog itself (stopping it twice is noisy).

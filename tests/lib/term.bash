@@ -14,13 +14,8 @@ run_term() {
 		limit=$2
 		shift 2
 	fi
-	: >"$out"
-	(
-		ulimit -f "$SL_FILE_LIMIT"
-		sl_close_fds
-		exec setsid "$@" >"$out" 2>"$err" </dev/null
-	) &
-	pid=$!
+	spawn sl_term /dev/null "$out" "$err" "$@"
+	pid=$sl_term_pid
 	SL_GROUPS+=("$pid")
 	# 0: a first line came (SIGTERM); 3: it exited; 4: the time limit passed.
 	"$PROBE" await "$out" "$pid" $((limit * 1000)) >/dev/null || rc=$?
@@ -31,7 +26,7 @@ run_term() {
 	fi
 	status=0
 	if [[ $rc == 4 ]]; then
-		sl_end_group "$pid" 1000 || true
+		spawn_stop "$pid" 1000 || true
 		wait "$pid" 2>/dev/null
 		status=124 # as timeout(1) says it
 	else

@@ -10,6 +10,8 @@
 # with what to install. Each program is bounded by TRACE_PROG_LIMIT (5 s), the scenario by
 # TRACE_TIME_LIMIT (90 s). The results stay in build/trace/TREE/NN-name/: packets.pcap, and an
 # N-prog.strace and N-prog.out per program run.
+# Each lab's scenario: tools/student/trace/NN-name.sh, the body of an old inline scenario_NN-name()
+# as plain lines (verbs: see the machinery below); a background NAME's port is $NAME_port, not $port.
 set -u
 source "${BASH_SOURCE[0]%/*}/../lib.sh"
 self=$top/tools/student/trace.sh
@@ -18,11 +20,12 @@ PROBE=$top/build/probe/probe
 LAUNCH=$top/build/tools/launch
 
 # ---------------------------------------------------------------------------------------------
-# The scenarios: one function per lab, the commands that show its lesson. This is the one list.
+# The scenario's machinery (runs inside the namespace when there is one). A scenario is a file
+# tools/student/trace/NN-name.sh: lines of shell, run in order, in these verbs:
 #   lab PROG ARGS...         run a lab program (under strace), show its output and its calls;
 #                            its stdin is /dev/null, or the file LAB_STDIN names
-#   lab_bg NAME PROG ARGS... start a lab program in the background; its first line is shown and
-#                            the port it names lands in $port (and is remembered as a server port)
+#   lab_bg NAME PROG ARGS... start a lab program in the background (tests/lib/spawn.bash); its first
+#                            line is shown, and the port it names is $NAME_port (a server's port)
 #   peer ARGS... / peer_bg NAME ARGS...   the same for the kit's probe (the other end; not traced)
 #   stop NAME / wait_end NAME  SIGTERM it (or wait for it to end by itself) and show what it did
 #   signal NAME SIG          send SIG to a background program
@@ -30,398 +33,10 @@ LAUNCH=$top/build/tools/launch
 #   show_ss FILTER           what ss sees (ss -tan FILTER)
 #   say TEXT                 a line of explanation
 # In a namespace (INSIDE_NS=1) a scenario may use 198.51.100.0/24 and 203.0.113.0/24; outside it,
-# only 127.0.0.1 and ::1.
+# only 127.0.0.1 and ::1. A lab without a file gets scenario_generic.
 # ---------------------------------------------------------------------------------------------
-scenario_01-sockaddr() {
-	say "Filling an address structure is pure memory work: htons and inet_pton are library functions."
-	lab sockaddr in 127.0.0.1 8080
-	lab sockaddr in6 ::1 8080
-	say "No system call of the network class, no packet: the kernel sees these bytes only when they"
-	say "are passed to bind() or connect() (lab 03 on)."
-}
-
-scenario_02-socket() {
-	lab socket inet stream
-	lab socket inet6 dgram udp
-	lab socket unix stream
-	lab socket 12345 stream
-	lab socket inet stream udp
-	say "A socket is only a descriptor so far: no address, no peer, and so no packet at all."
-}
-
-scenario_03-bind() {
-	say "Port 0: the kernel chooses; only getsockname() tells the program which port it got."
-	lab_bg b0 bind -a 127.0.0.1 0
-	stop b0
-	lab_bg srv bind -l -a 127.0.0.1 0
-	lab bind -a 127.0.0.1 "$port"
-	say "The forgotten htons: look at sin_port in the bind() call above and below."
-	lab_bg h bind -H -a 127.0.0.1 8080
-	stop h
-	peer connect 127.0.0.1 "${ports[srv]}"
-	say "The handshake completed although the program never calls accept(): the kernel does it for"
-	say "a listening socket. The probe then closed its end (FIN); nobody ever accepts the server side."
-	stop srv
-}
-
-scenario_04-listen() {
-	lab_bg srv listen -n -a 127.0.0.1 1 0
-	local p=$port
-	peer_bg c1 nbconnect 127.0.0.1 "$p" 300
-	peer_bg c2 nbconnect 127.0.0.1 "$p" 300
-	peer_bg c3 nbconnect 127.0.0.1 "$p" 1300
-	show_ss "( sport = :$p or dport = :$p )"
-	say "backlog 1 and nobody calls accept(): B + 1 = 2 handshakes complete; the third SYN is dropped"
-	say "(a full accept queue) and the client sits in SYN-SENT, resending its SYN."
-	stop c3
-	stop c2
-	stop c1
-	stop srv
-}
-
-scenario_05-accept() {
-	lab_bg srv accept -a 127.0.0.1 -n 2 0
-	peer connect 127.0.0.1 "$port" "first"
-	peer connect 127.0.0.1 "${ports[srv]}" "second"
-	wait_end srv
-	say "One listening socket (fd 3) for the whole run, and a new connected socket from each accept()."
-}
-
-scenario_06-connect() {
-	peer_bg srv serve 127.0.0.1 0
-	lab connect 127.0.0.1 "$port" "hi there"
-	wait_end srv
-	say "No bind(): connect() chose the local address and an ephemeral port. The server is gone now:"
-	lab connect 127.0.0.1 "${ports[srv]}"
-	say "A SYN to a port where nobody listens is answered by an RST: ECONNREFUSED."
-}
-
-scenario_07-connect-errors() {
-	say "(b) a port that is bound but not listening: the SYN gets an RST"
-	peer_bg closed reserve 127.0.0.1 0
-	lab connect_err 127.0.0.1 "$port"
-	stop closed
-	say "(a) nobody answers the SYN: a full accept queue (backlog 0 and one connection held)"
-	peer_bg lsn listen -b 0 127.0.0.1 0
-	peer_bg holder hold 127.0.0.1 "$port"
-	lab connect_err -s 1 127.0.0.1 "${ports[lsn]}"
-	stop holder
-	stop lsn
-	if [[ $INSIDE_NS == 1 ]]; then
-		say "(c) destination unreachable, in this private namespace: no route at all, then an"
-		say "'unreachable' route. The route lookup fails before any packet is sent."
-		lab connect_err 198.51.100.9 80
-		ip route add unreachable 203.0.113.0/24
-		lab connect_err 203.0.113.5 80
-	else
-		say "(c) unreachable destinations are shown only inside a private network namespace."
-	fi
-}
-
-scenario_08-close() {
-	say "Half-close: the client sends its line, then shutdown(SHUT_WR) sends its FIN; the reply still"
-	say "comes back, then the server's FIN."
-	lab_bg srv close_sv upper 127.0.0.1 0
-	lab close_cl half 127.0.0.1 "$port" "hello, world"
-	wait_end srv
-	show_ss "state time-wait ( dport = :${ports[srv]} )"
-	say "The client closed first, so the TIME-WAIT is on the client's side."
-	say "The passive side: the probe closes at once, close_sv hold reads the EOF and keeps its socket."
-	lab_bg hold close_sv hold 127.0.0.1 0
-	peer connect 127.0.0.1 "$port"
-	show_ss "( sport = :${ports[hold]} or dport = :${ports[hold]} )"
-	say "CLOSE-WAIT: the FIN has arrived, the program has not closed yet. SIGUSR1 makes it close:"
-	wait_text hold "until SIGUSR1"
-	signal hold USR1
-	wait_end hold
-	show_ss "( sport = :${ports[hold]} or dport = :${ports[hold]} )"
-	say "Abortive close: SO_LINGER {1, 0}, then close() sends an RST instead of a FIN."
-	peer_bg drain drain 127.0.0.1 0
-	lab close_cl reset 127.0.0.1 "$port"
-	wait_end drain
-}
-
-scenario_09-local() {
-	say "Local (AF_LOCAL) sockets never touch the network: no packet on lo, only system calls."
-	cd "$TRACE_OUT" || return 1 # the socket files are made here
-	lab_bg srv local_sv sv.sock
-	lab local_cl sv.sock "hello, neighbour"
-	say "The client never bound: the server sees it as unnamed (addrlen 2, the family alone)."
-	stop srv
-	lab local_cl sv.sock
-	say "The server removed its file on the way out: connect() finds no such file (ENOENT)."
-	say "A socket file left behind by a server that died: bind() says EADDRINUSE until it is unlinked."
-	peer unix bind stale.sock
-	lab local_sv stale.sock
-	lab_bg srv2 local_sv -u stale.sock
-	stop srv2
-	say "An abstract name (a leading NUL byte, written @): no file at all, gone with its socket."
-	lab_bg abs local_sv "@socklab-trace-$$"
-	lab local_cl "@socklab-trace-$$" "hello, abstract"
-	stop abs
-}
-
-scenario_10-ipv6() {
-	lab ipv6 convert 2001:DB8:0:0::1
-	lab ipv6 convert ::FFFF:127.0.0.1
-	if ! has_ipv6; then
-		say "This machine has no IPv6 loopback (::1): the servers below need it."
-		return 0
-	fi
-	say "A server on [::] with IPV6_V6ONLY 0: an IPv4 client, then an IPv6 one."
-	lab_bg srv ipv6 serve -n 2 0
-	peer connect 127.0.0.1 "$port"
-	peer connect ::1 "${ports[srv]}"
-	wait_end srv
-	say "On the wire the first client spoke IPv4 (IP lines below); only the server's socket calls it"
-	say "::ffff:127.0.0.1. With -6 (IPV6_V6ONLY 1) the IPv4 client's SYN gets an RST:"
-	lab_bg v6 ipv6 serve -6 -n 1 0
-	peer connect 127.0.0.1 "$port"
-	peer connect ::1 "${ports[v6]}"
-	wait_end v6
-}
-
-scenario_11-getaddrinfo() {
-	say "Names from /etc/hosts only (localhost): nothing asks a DNS server."
-	lab_bg srv gai_sv localhost 0
-	lab gai_cl localhost "$port" "hello by name"
-	lab gai_cl -n localhost "${ports[srv]}"
-	say "-n (AI_NUMERICHOST): the name is not looked up at all; gai_strerror's error, not an errno."
-	stop srv
-}
-
-scenario_12-echo() {
-	lab_bg srv echo_sv 127.0.0.1 0
-	printf 'first line\nsecond line\n' >"$TRACE_OUT/input"
-	LAB_STDIN=$TRACE_OUT/input lab echo_cl 127.0.0.1 "$port"
-	say "The client sent its input, half-closed (its FIN), and printed the echo up to the server's FIN."
-	stop srv
-}
-
-# 13-udp (one block: its scenario and the one helper it needs).
-show_udp() { # FILTER: what ss sees of the UDP sockets
-	printf '\n%s$ ss -uan %s%s\n' "$bold" "$(quote "$1")" "$off"
-	# shellcheck disable=SC2086 # the filter is ss's own expression, in words
-	ss -uan $1 2>&1 | indent
-}
-
-scenario_13-udp() {
-	say "A UDP server: socket() and bind(), then recvfrom() and sendto(). No listen, no accept, and"
-	say "no handshake on the wire: the first packet is already the data."
-	lab_bg srv udp_sv 127.0.0.1 0
-	lab udp_cl 127.0.0.1 "$port" one two three
-	say "Three sendto(), three datagrams, three recvfrom() on the server: one call, one datagram."
-	show_udp "( sport = :${ports[srv]} )"
-	say "UNCONN: a datagram socket has no connection state; it receives from anyone."
-	lab udp_cl 127.0.0.1 "${ports[srv]}" @65508
-	say "65508 bytes do not fit in one IPv4 datagram (65535 - 20 - 8 = 65507): EMSGSIZE, nothing sent."
-	stop srv
-	say "A 10-byte receive buffer: the server's recvfrom (MSG_TRUNC) returns 100, keeps 10, the rest is lost."
-	lab_bg small udp_sv -s 10 127.0.0.1 0
-	lab udp_cl 127.0.0.1 "$port" @100
-	stop small
-	say "A port where nobody receives: every datagram sent there draws an ICMP port unreachable."
-	peer_bg closed udp reserve 127.0.0.1 0
-	lab udp_cl -c 127.0.0.1 "$port" hello
-	say "Connected (-c): the ICMP error comes back to the socket as ECONNREFUSED."
-	lab udp_cl -w 300 127.0.0.1 "${ports[closed]}" hello
-	say "Unconnected: the same ICMP arrives (see the packets), but the socket is never told: EAGAIN"
-	say "when the 300 ms receive timeout ends the wait."
-	stop closed
-	if [[ $INSIDE_NS == 1 ]]; then
-		say "A flood into a stopped server with a small receive buffer (16384 bytes): most are dropped."
-		lab_bg fl udp_sv -r 8192 127.0.0.1 0
-		signal fl STOP
-		peer udp flood 127.0.0.1 "$port" 20 1000
-		printf '\n%s$ grep Udp: /proc/net/snmp%s\n' "$bold" "$off"
-		grep Udp: /proc/net/snmp | indent
-		say "RcvbufErrors: the datagrams the full receive queue dropped (this namespace's own counter)."
-		signal fl CONT
-		stop fl
-		say "The server printed the sequence numbers it got; the others are the ones dropped. Its echoes"
-		say "went back to the probe's port, closed by then: each drew an ICMP port unreachable (below)."
-	else
-		say "(The flood is shown only inside a private network namespace: /proc/net/snmp counts for a"
-		say "whole namespace, and on the machine's own it mixes with everyone else's datagrams.)"
-	fi
-}
-
-scenario_14-framing() {
-	say "The server's own calls (its recvfrom and sendto) are shown when it stops, after the probe's"
-	say "runs. Three messages, one write() each:"
-	lab_bg srv frame_sv 127.0.0.1 0
-	peer framed send 127.0.0.1 "$port" hi "" framing
-	say "The same three messages cut into one write() per byte: the probe sends each byte only once"
-	say "the kernel says the server has read the one before (21 segments of 1 byte below, 21 recvfrom"
-	say "returning 1 byte each in the server's calls)."
-	peer framed send -x 1 127.0.0.1 "${ports[srv]}" hi "" framing
-	say "Coalesced: all three in one write(): one recvfrom() takes them, three sendto() answer."
-	peer framed send -x all 127.0.0.1 "${ports[srv]}" hi "" framing
-	say "A length of 0xffffffff (4294967295 bytes): a protocol error; the server closes, reads nothing more."
-	peer framed send -k 127.0.0.1 "${ports[srv]}" @ffffffff
-	say "Half a message, then EOF (the probe half-closes after 2 bytes of the length):"
-	peer framed send 127.0.0.1 "${ports[srv]}" @0000
-	stop srv
-	say "The client: each message one sendto() of the length (4 bytes, network order) and the payload;"
-	say "the probe as the server shows the bytes as they came."
-	peer_bg ps framed serve 127.0.0.1 0
-	lab frame_cl 127.0.0.1 "$port" hello "$(printf 'x%.0s' {1..258})"
-	wait_end ps
-}
-
-# 15-fork (one block).
-scenario_15-fork() {
-	# Lab 15 is about processes as much as sockets: the calls that make and end them too.
-	if [[ $TRACE_STRACE == 1 ]]; then
-		local STRACE=(strace -f -q -e trace=accept,clone,clone3,close,wait4,exit_group,exit -o)
-		say "(system calls traced here: accept, clone, clone3, close, wait4, exit_group, exit)"
-	fi
-	say "A process per client: a silent client holds its child; the next client is answered at once."
-	lab_bg srv fork_sv 127.0.0.1 0
-	local p=$port
-	peer_bg quiet hold 127.0.0.1 "$p"
-	peer connect 127.0.0.1 "$p" "not delayed by the silent client"
-	printf '\n%s$ ss -tanp %s%s\n' "$bold" "'( sport = :$p )'" "$off"
-	ss -tanp "( sport = :$p )" 2>&1 | indent
-	say "The listener is the parent's alone, each connection its child's alone (users: pid, fd)."
-	stop quiet
-	wait_text srv "client 1: echoed"
-	say "Each child's exit interrupted the parent's accept() (ERESTARTSYS, SIGCHLD); the handler's"
-	say "wait4(WNOHANG) loop collected it, and accept() was called again."
-	stop srv
-	say "A thread per client (-t): clone3 with CLONE_FILES, one descriptor table; the thread closes"
-	say "the connection itself."
-	lab_bg thr fork_sv -t 127.0.0.1 0
-	peer connect 127.0.0.1 "$port" "a thread this time"
-	stop thr
-}
-
-# Lab 18 needs a peer that can vanish: a second namespace (inside this private one) on a veth pair,
-# the peer at 198.51.100.2, the programs here at 198.51.100.1. The peer vanishes when its address is
-# taken away (no FIN, no RST: silence); it reboots when its socket is destroyed (ss -K) meanwhile.
-# Its packets cross the veth, not lo: they are captured on va and shown at the end of the scenario.
-scenario_18-keepalive() {
-	if [[ $INSIDE_NS != 1 ]]; then
-		say "A peer that vanishes needs network namespaces of our own (not available here); on 127.0.0.1"
-		say "only the heartbeat against a peer whose kernel answers but whose program never reads:"
-		peer_bg lsn listen 127.0.0.1 0
-		lab keepalive beat 200 3 127.0.0.1 "$port"
-		stop lsn
-		return 0
-	fi
-	local b f=$TRACE_OUT/holder
-	: >"$f"
-	setsid unshare -n sh -c 'echo held; exec sleep 60' >"$f" 2>&1 </dev/null 3>&- &
-	b=$!
-	pids[holder]=$b kinds[holder]=peer:$TRACE_OUT/holder
-	"$PROBE" await "$f" "$b" 3000 >/dev/null &&
-		ip link add va type veth peer name vb netns "$b" && ip addr add 198.51.100.1/24 dev va && ip link set va up &&
-		nsenter -n -t "$b" sh -c 'ip link set lo up && ip addr add 198.51.100.2/24 dev vb && ip link set vb up' || {
-		say "Could not build the peer's namespace and its veth link here: nothing more to show."
-		return 0
-	}
-	if [[ $TRACE_CAPTURE == tcpdump ]]; then
-		setsid tcpdump -i va -n -U --immediate-mode -w "$TRACE_OUT/veth.pcap" 2>"$TRACE_OUT/veth.err" </dev/null 3>&- &
-		pids[veth_capture]=$! kinds[veth_capture]=peer:$TRACE_OUT/veth
-		"$PROBE" await "$TRACE_OUT/veth.err" "${pids[veth_capture]}" 5000 >/dev/null
-	fi
-	# peer_at NAME: the probe as an echo server in the peer's namespace ($port: its port).
-	peer_at() {
-		local g=$TRACE_OUT/$1
-		: >"$g.out"
-		printf '\n%s$ probe echo 198.51.100.2 0 &%s   %s(the kit'"'"'s probe, in the peer'"'"'s namespace)%s\n' "$bold" "$off" "$dim" "$off"
-		setsid nsenter -n -t "$b" "$PROBE" echo 198.51.100.2 0 >"$g.out" 2>"$g.err" </dev/null 3>&- &
-		pids[$1]=$! kinds[$1]=peer:$g
-		"$PROBE" await "$g.out" "${pids[$1]}" 3000 >/dev/null
-		port=$(awk '{ print $3; exit }' "$g.out")
-		echo "    $(head -n 1 "$g.out")"
-	}
-	on_peer() {
-		printf '\n%s$ (peer side) %s%s\n' "$bold" "$*" "$off"
-		nsenter -n -t "$b" "$@"
-	}
-	say "1. The peer reboots: its socket is destroyed while it has no address (the RST that ss -K sends"
-	say "   goes nowhere), then it is back with the same address. The next ping gets an RST."
-	peer_at peer1
-	lab_bg rb keepalive beat 200 10 198.51.100.2 "$port"
-	wait_text rb "beat 2: answered"
-	on_peer sh -c 'ip addr del 198.51.100.2/24 dev vb && ss -tK dst 198.51.100.1 && ip addr add 198.51.100.2/24 dev vb'
-	wait_end rb
-	say "2. Keepalive: idle 1 s, a probe every 1 s, 2 probes. The peer vanishes right after the connect."
-	peer_at peer2
-	lab_bg ka keepalive wait 1 1 2 198.51.100.2 "$port"
-	on_peer ip addr del 198.51.100.2/24 dev vb
-	wait_end ka
-	say "read() failed with ETIMEDOUT about 3 s after the last segment (1 s idle + 2 probes, 1 s apart)."
-	on_peer ip addr add 198.51.100.2/24 dev vb
-	say "3. TCP_USER_TIMEOUT 300 ms: a line every 100 ms; sends succeed until the kernel gives up."
-	peer_at peer3
-	lab_bg ut keepalive send 300 198.51.100.2 "$port"
-	wait_text ut "sent line 2"
-	on_peer ip addr del 198.51.100.2/24 dev vb
-	wait_end ut
-	on_peer ip addr add 198.51.100.2/24 dev vb
-	say "4. The program's own heartbeat, every 200 ms: 3 unanswered in a row and the peer is dead."
-	peer_at peer4
-	lab_bg hb keepalive beat 200 3 198.51.100.2 "$port"
-	wait_text hb "beat 2: answered"
-	on_peer ip addr del 198.51.100.2/24 dev vb
-	wait_end hb
-	if [[ -n ${pids[veth_capture]:-} ]]; then
-		kill -INT "${pids[veth_capture]}" 2>/dev/null
-		end veth_capture 3000 ""
-		printf '\n%s== the packets on the veth link%s  (tcpdump -r %s)\n' "$bold" "$off" "${TRACE_OUT#"$top"/}/veth.pcap"
-		say "1: the ping after the reboot is answered by [R]. 2: the keepalive probes are empty ACKs"
-		say "(length 0), 1 s apart; unanswered, the kernel gives up and sends a last RST [R.] into the void."
-		say "3 and 4: segments that are not acknowledged are sent again (retransmissions), with growing pauses."
-		tcpdump -n -ttttt -r "$TRACE_OUT/veth.pcap" 2>/dev/null | grep -E ' IP ' | sed 's/^/  /'
-		say "(The capture on lo that follows is empty: every packet of this lab crossed the veth, above.)"
-	fi
-}
-
-# 19-sockopts (one block).
-scenario_19-sockopts() {
-	# The lesson of the first part is in the writes and the read, and in the time between them.
-	local NET=("${STRACE[@]}")
-	if [[ $TRACE_STRACE == 1 ]]; then
-		local STRACE=(strace -f -q -r -e trace=connect,setsockopt,write,read -o)
-		say "(system calls traced for opts_cl nagle: connect, setsockopt, write, read; -r: the time since"
-		say "the previous call)"
-	fi
-	say "Nagle and the delayed ACK: each request goes out in two writes (\"ping \", then \"K\\n\"); the"
-	say "client then reads the reply, which the probe sends only once it has the whole line."
-	peer_bg an opts answer 127.0.0.1 0
-	lab opts_cl nagle 127.0.0.1 "$port" 3
-	wait_end an
-	say "From round 2 on, the 2-byte piece left only after the server's ACK, about 40 ms after the first"
-	say "piece (see the packets): Nagle held it for that ACK, and the server's kernel delayed the ACK."
-	peer_bg an2 opts answer 127.0.0.1 0
-	lab opts_cl nagle -n 127.0.0.1 "$port" 3
-	wait_end an2
-	say "TCP_NODELAY (-n): the second piece goes at once, ACK or not; a round takes microseconds."
-	STRACE=("${NET[@]}")
-	say "A reader with SO_RCVBUF 4096 that reads nothing: its window falls to zero. In the packets, after"
-	say "4096 bytes the writer sends only zero-window probes (lone ACKs), until the reader reads."
-	peer_bg sk opts sink -r 4096 127.0.0.1 0
-	lab opts_cl send -l 1 127.0.0.1 "$port" 200000
-	show_ss "( dport = :${ports[sk]} )"
-	say "close() waited the 1 s of SO_LINGER {1, 1}, returned 0, and the kernel still holds the bytes"
-	say "(FIN-WAIT-1, Send-Q). Now the reader reads: it gets all of them, then the FIN."
-	signal sk USR1
-	wait_end sk
-	say "SO_LINGER {1, 0}: close() sends an RST at once (below); the bytes not yet sent are lost."
-	peer_bg sk2 opts sink -r 4096 127.0.0.1 0
-	lab opts_cl send -l 0 127.0.0.1 "$port" 200000
-	signal sk2 USR1
-	wait_end sk2
-	say "SO_REUSEPORT: two servers listen on one port, and the kernel spreads the connections."
-	lab_bg a opts_sv share 127.0.0.1 0
-	lab_bg b opts_sv share 127.0.0.1 "$port"
-	show_ss "( sport = :${ports[a]} )"
-	peer opts conns 8 127.0.0.1 "${ports[a]}"
-	stop a
-	stop b
-}
+source "$top/tests/lib/spawn.bash"
+scenarios=$top/tools/student/trace
 
 # Labs without a scenario of their own: try each program as a server on 127.0.0.1 (port 0) with a
 # probe as its client; failing that, run each program once with no arguments.
@@ -433,8 +48,8 @@ scenario_generic() {
 		prog=${prog##*/}
 		for args in "-a 127.0.0.1 0" "127.0.0.1 0" "0"; do
 			# shellcheck disable=SC2086 # the words of args are meant to split
-			if lab_bg -q srv "$prog" $args && [[ -n $port ]]; then
-				peer connect 127.0.0.1 "$port" "hello"
+			if lab_bg -q srv "$prog" $args && [[ -n $srv_port ]]; then
+				peer connect 127.0.0.1 "$srv_port" "hello"
 				stop srv
 				return 0
 			fi
@@ -448,11 +63,8 @@ scenario_generic() {
 	return 0
 }
 
-# ---------------------------------------------------------------------------------------------
-# The scenario's machinery (runs inside the namespace when there is one).
-# ---------------------------------------------------------------------------------------------
-declare -A pids=() kinds=() ports=() shown=()
-step=0 port=
+declare -A pids=() kinds=() shown=()
+step=0
 
 quote() { local a s=; for a in "$@"; do [[ $a =~ ^[-A-Za-z0-9_.:/=,]+$ ]] && s+=" $a" || s+=" '$a'"; done; echo "${s# }"; }
 say() { printf '%s# %s%s\n' "$dim" "$*" "$off"; }
@@ -479,10 +91,10 @@ show_calls() { # FILE
 	fi
 }
 
-# fg CMD...: run CMD as if in the foreground, but so that a signal to this script is handled at
-# once (bash runs traps only between commands; `wait` returns early for them). timeout puts CMD in
-# a process group of its own: cleanup() ends that group.
-fg() {
+# foreground CMD...: run CMD as if in the foreground, but so that a signal to this script is handled
+# at once (bash runs traps only between commands; `wait` returns early for them). timeout puts CMD
+# in a process group of its own: cleanup() ends that group.
+foreground() {
 	"$@" <&0 & # (an explicit stdin: bash gives a background command /dev/null otherwise)
 	fg_pid=$!
 	wait "$fg_pid"
@@ -497,7 +109,7 @@ lab() {
 	step=$((step + 1))
 	local f=$TRACE_OUT/$step-$prog
 	printf '\n%s$ %s%s\n' "$bold" "$(quote "$prog" "$@")" "$off"
-	fg timeout -k 1 "${TRACE_PROG_LIMIT:-5}" "${STRACE[@]}" "$f.strace" "$LAUNCH" "$LAB_BIN/$prog" "$@" >"$f.out" 2>&1 \
+	foreground timeout -k 1 "${TRACE_PROG_LIMIT:-5}" "${STRACE[@]}" "$f.strace" "$LAUNCH" "$LAB_BIN/$prog" "$@" >"$f.out" 2>&1 \
 		<"${LAB_STDIN:-/dev/null}"
 	local rc=$?
 	indent "$f.out"
@@ -511,37 +123,35 @@ lab() {
 
 peer() {
 	printf '\n%s$ probe %s%s   %s(the kit'"'"'s probe: the other end)%s\n' "$bold" "$(quote "$@")" "$off" "$dim" "$off"
-	fg timeout -k 1 "${TRACE_PROG_LIMIT:-5}" "$PROBE" "$@" >"$TRACE_OUT/peer.out" 2>&1 </dev/null
+	foreground timeout -k 1 "${TRACE_PROG_LIMIT:-5}" "$PROBE" "$@" >"$TRACE_OUT/peer.out" 2>&1 </dev/null
 	indent "$TRACE_OUT/peer.out"
 }
 
-# start_bg KIND [-q] NAME CMD...: in a session of its own (setsid execs it: its pid leads the group);
-# wait (bounded) for the first line. Status 1 if it printed none.
-start_bg() {
+# start_prog KIND [-q] NAME CMD...: start CMD (lib/spawn.bash: a session of its own, its pid
+# leading the group), wait (bounded) for its first line; NAME_pid, NAME_line, NAME_port as spawn
+# sets them. Status 1 if it printed none.
+start_prog() {
 	local kind=$1 quiet=
 	shift
 	[[ $1 == -q ]] && quiet=1 && shift
 	local name=$1
 	shift
 	step=$((step + 1))
-	local f=$TRACE_OUT/$step-$name
+	local f=$TRACE_OUT/$step-$name heading cmd
 	kinds[$name]=$kind:$f
 	shown[$name]=
-	ports[$name]=
-	: >"$f.out" # before the program starts: probe await watches a file that exists
 	if [[ $kind == lab ]]; then
-		[[ -n $quiet ]] || printf '\n%s$ %s &%s\n' "$bold" "$(quote "$@")" "$off"
-		local prog=$1
-		shift
-		setsid "${STRACE[@]}" "$f.strace" "$LAUNCH" "$LAB_BIN/$prog" "$@" >"$f.out" 2>"$f.err" </dev/null 3>&- &
+		heading=$(printf '\n%s$ %s &%s' "$bold" "$(quote "$@")" "$off")
+		cmd=("${STRACE[@]}" "$f.strace" "$LAUNCH" "$LAB_BIN/$1" "${@:2}")
 	else
-		printf '\n%s$ probe %s &%s   %s(the kit'"'"'s probe)%s\n' "$bold" "$(quote "$@")" "$off" "$dim" "$off"
-		setsid "$PROBE" "$@" >"$f.out" 2>"$f.err" </dev/null 3>&- &
+		heading=$(printf '\n%s$ probe %s &%s   %s(the kit'"'"'s probe)%s' "$bold" "$(quote "$@")" "$off" "$dim" "$off")
+		cmd=("$PROBE" "$@")
 	fi
-	pids[$name]=$!
-	port=
-	local line rc=0
-	line=$("$PROBE" await "$f.out" "${pids[$name]}" 5000) || rc=$?
+	[[ -n $quiet ]] || echo "$heading"
+	spawn "$name" /dev/null "$f.out" "$f.err" "${cmd[@]}"
+	local pidvar=${name}_pid linevar=${name}_line portvar=${name}_port rc=0
+	pids[$name]=${!pidvar}
+	spawn_first "$name" "$f.out" 5000 || rc=$?
 	if ((rc != 0)); then
 		if [[ -z $quiet ]]; then
 			((rc == 3)) && echo "  (it ended without printing a line; its stderr:)" ||
@@ -550,17 +160,15 @@ start_bg() {
 		fi
 		return 1
 	fi
-	[[ -n $quiet ]] && printf '\n%s$ %s &%s\n' "$bold" "$(quote "$prog" "$@")" "$off"
-	echo "    $line"
-	if [[ $line =~ port\ ([0-9]+) || $line =~ \ ([0-9]+)$ ]]; then
-		port=${BASH_REMATCH[1]}
-		ports[$name]=$port
-		[[ $line == *listening* ]] && echo "$port server" >>"$TRACE_OUT/ports"
+	[[ -z $quiet ]] || echo "$heading"
+	echo "    ${!linevar}"
+	if [[ -n ${!portvar} && ${!linevar} == *listening* ]]; then
+		echo "${!portvar} server" >>"$TRACE_OUT/ports"
 	fi
 	return 0
 }
-lab_bg() { start_bg lab "$@"; }
-peer_bg() { start_bg peer "$@"; }
+lab_bg() { start_prog lab "$@"; }
+peer_bg() { start_prog peer "$@"; }
 
 # The process a signal is meant for: the program itself, not the strace in front of it.
 target_pid() {
@@ -578,8 +186,7 @@ signal() { kill -"$2" "$(target_pid "$1")" 2>/dev/null; }
 end() {
 	local name=$1 pid=${pids[$1]:-} f=${kinds[$1]#*:} rc
 	[[ -n $pid ]] || return 0
-	fg "$PROBE" await /dev/null "$pid" "$2" >/dev/null
-	kill -KILL -- "-$pid" 2>/dev/null
+	foreground spawn_reap "$pid" "$2"
 	wait "$pid" 2>/dev/null
 	rc=$?
 	unset "pids[$name]"
@@ -680,8 +287,8 @@ inside() {
 		ip link set lo up || exit 1
 	fi
 	capture_start
-	if declare -F "scenario_$LAB" >/dev/null; then
-		"scenario_$LAB"
+	if [[ -f $scenarios/$LAB.sh ]]; then
+		source "$scenarios/$LAB.sh"
 	else
 		scenario_generic
 	fi
