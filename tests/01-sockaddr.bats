@@ -108,7 +108,8 @@ expect_bytes() {
 	done
 }
 
-# points: 0 (the untouched starter already passes this test)
+# bats test_tags=points:0
+# (the untouched starter already passes this test)
 @test "01-sockaddr: a port that is not 0..65535 (abc, -1, 65536, empty) is a usage error, exit 2" {
 	local p
 	for p in abc -1 65536 "" 80x 99999999999999999999; do
@@ -119,7 +120,8 @@ expect_bytes() {
 	done
 }
 
-# points: 0 (the untouched starter already passes this test)
+# bats test_tags=points:0
+# (the untouched starter already passes this test)
 @test "01-sockaddr: no arguments, or an unknown command, is a usage error, exit 2" {
 	run_prog "$LAB_BIN/sockaddr"
 	assert_usage

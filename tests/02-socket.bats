@@ -230,7 +230,8 @@ expect_fd() {
 	injected getsockopt EBADF "$LAB_BIN/socket" inet stream
 }
 
-# points: 0 (the untouched starter already passes this test)
+# bats test_tags=points:0
+# (the untouched starter already passes this test)
 @test "02-socket: no arguments, an unknown name or a negative number is a usage error, exit 2" {
 	local args
 	for args in "" "inet" "-w" "bogus stream" "INET stream" "inet -1" "inet stream bogus" "inet stream 0 extra" \

@@ -296,7 +296,8 @@ in_trace() {
 	[[ $(counter TcpExt:TCPAbortOnTimeout "$NS_STAT") == 1 ]] || fail "the kernel did not abort the attempt on a timeout"
 }
 
-# points: 0 (the untouched starter already passes this test)
+# bats test_tags=points:0
+# (the untouched starter already passes this test)
 @test "07-connect-errors: no arguments, a bad port or a bad address is a usage error, exit 2" {
 	run_prog "$LAB_BIN/connect_err"
 	assert_usage
@@ -316,7 +317,8 @@ in_trace() {
 	assert_usage
 }
 
-# points: 0 (the untouched starter already passes this test)
+# bats test_tags=points:0
+# (the untouched starter already passes this test)
 @test "07-connect-errors: a bad -s or -t value, or an unknown option, is a usage error, exit 2" {
 	local v
 	for v in 0 abc 256; do

@@ -190,7 +190,8 @@ all_read() {
 	refute_line --partial "read returned 0"
 }
 
-# points: 0 (the untouched starter already passes this test)
+# bats test_tags=points:0
+# (the untouched starter already passes this test)
 @test "08-close: a server that closes first gets the TIME_WAIT, its client sits in CLOSE-WAIT until it closes too" {
 	start_bg sv "$LAB_BIN/close_sv" close 127.0.0.1 0
 	local svport=$port cport
@@ -297,14 +298,16 @@ epipe_against() {
 	refute_state time-wait "$cport" "$svport" "an abortive close leaves no TIME_WAIT"
 }
 
-# points: 0 (the untouched starter already passes this test)
+# bats test_tags=points:0
+# (the untouched starter already passes this test)
 @test "08-close: shutdown on a socket that never connected fails with ENOTCONN" {
 	traced shutdown "$LAB_BIN/close_cl" notconn
 	assert_errno shutdown ENOTCONN
 	assert_traced shutdown ENOTCONN
 }
 
-# points: 0 (the untouched starter already passes this test)
+# bats test_tags=points:0
+# (the untouched starter already passes this test)
 @test "08-close: close_cl without arguments, with an unknown mode, a bad port or a bad address is a usage error, exit 2" {
 	local args
 	for args in "" "bogus 127.0.0.1 80" "half 127.0.0.1 80" "epipe 127.0.0.1 abc" "reset 127.0.0.1 -1" \
@@ -315,7 +318,8 @@ epipe_against() {
 	done
 }
 
-# points: 0 (the untouched starter already passes this test)
+# bats test_tags=points:0
+# (the untouched starter already passes this test)
 @test "08-close: close_sv without arguments, with an unknown mode, a bad port or a bad address is a usage error, exit 2" {
 	local args
 	for args in "" "bogus 127.0.0.1 0" "upper 127.0.0.1" "upper 127.0.0.1 abc" "hold 127.0.0.1 -1" \

@@ -372,7 +372,8 @@ pair_lines() {
 	[[ -z $output ]] || fail "nothing was created: nothing should be printed on stdout (no fork either)"
 }
 
-# points: 0 (the untouched starter already passes this test)
+# bats test_tags=points:0
+# (the untouched starter already passes this test)
 @test "09-local: local_sv or local_cl without a name, with an empty name or a bare @, an unknown option or extra arguments is a usage error, exit 2" {
 	run_prog "$LAB_BIN/local_sv"
 	assert_usage
@@ -395,7 +396,8 @@ pair_lines() {
 	no_socket_file "a usage error must create no file"
 }
 
-# points: 0 (the untouched starter already passes this test)
+# bats test_tags=points:0
+# (the untouched starter already passes this test)
 @test "09-local: local_pair without a message, with an empty one, an unknown option or extra arguments is a usage error, exit 2" {
 	run_prog "$LAB_BIN/local_pair"
 	assert_usage

@@ -76,29 +76,29 @@ valid_xml() {
 	local r=$BATS_TEST_TMPDIR/report
 	run_cmd -t 120 make -s -C "$SOCKLAB_TOP" grade TREE="$WORK/tree" REPORT="$r"
 	assert_failure # points were lost
-	assert_line --regexp 'FAIL  91-bytes .* 1/3 passed, 1 skipped +2\.5/4 points$'
+	assert_line --regexp 'FAIL  91-bytes .* 1/3 passed, 1 skipped +1/4 points$'
 	assert_line --regexp 'FAIL  93-crash .* 0/2 passed +0/3 points$'
-	assert_line --partial "2.5/10 points"
-	# summary.txt: per lab and per test. "# points: 2.5" above the first test of 91; the other two
+	assert_line --partial "1/10 points"
+	# summary.txt: per lab and per test. a points:1 tag above the first test of 91; the other two
 	# share the rest; the lab that does not compile and the one whose bats file crashed keep their
 	# whole maximum.
 	run_prog cat "$r/summary.txt"
-	assert_line --regexp '^91-bytes +2\.5/4 +points'
-	assert_line --regexp '^  pass +2\.5/2\.5 +91-bytes: the program says hello$'
-	assert_line --regexp '^  skip +0/0\.75 +91-bytes: a test this machine cannot run  \(skipped: '
+	assert_line --regexp '^91-bytes +1/4 +points'
+	assert_line --regexp '^  pass +1/1 +91-bytes: the program says hello$'
+	assert_line --regexp '^  skip +0/1\.5 +91-bytes: a test this machine cannot run  \(skipped: '
 	assert_line --regexp '^92-broken +0/3 +points'
 	assert_line --regexp '^93-crash +0/3 +points +0/2 tests'
 	assert_line --regexp '^  FAIL +0/1\.5 +93-crash: a test that would pass  \(did not run\)$'
-	assert_line "total 2.5/10 points, 0/3 labs complete"
+	assert_line "total 1/10 points, 0/3 labs complete"
 	# results.json: valid, Gradescope's fields, the totals; the failing test's report holds what
 	# the program printed: quotes, backslashes and escape bytes kept, invalid UTF-8 as U+FFFD.
 	valid_json "$r/results.json"
 	run_prog jq -r '"\(.score) \(.max_score) \(.tests | length) \([.tests[].max_score] | add | . * 100 | round) \([.tests[].score] | add)"' "$r/results.json"
-	assert_output "2.5 10 8 1000 2.5"
+	assert_output "1 10 8 1000 1"
 	run_prog jq -r '.tests[] | "\(.status) \(.score)/\(.max_score) \(.name)"' "$r/results.json"
-	assert_line --index 0 "passed 2.5/2.5 91-bytes: the program says hello"
-	assert_line --index 1 'failed 0/0.75 91-bytes: a failing test whose report holds "quotes", \backslashes, control bytes and invalid UTF-8'
-	assert_line --index 2 "failed 0/0.75 91-bytes: a test this machine cannot run"
+	assert_line --index 0 "passed 1/1 91-bytes: the program says hello"
+	assert_line --index 1 'failed 0/1.5 91-bytes: a failing test whose report holds "quotes", \backslashes, control bytes and invalid UTF-8'
+	assert_line --index 2 "failed 0/1.5 91-bytes: a test this machine cannot run"
 	assert_line --index 3 "failed 0/1 92-broken: the program runs"
 	run_prog jq -r '.tests[1].output' "$r/results.json"
 	assert_output --partial 'quote " backslash \ tab'
@@ -121,30 +121,36 @@ valid_xml() {
 	local check
 	run_cmd -t 60 make -s -C "$SOCKLAB_TOP" check TREE="$WORK/tree" LAB=91
 	assert_failure # a test failed
-	assert_line --regexp 'FAIL  91-bytes .* 1/3 passed, 1 skipped +2\.5/4 points$'
-	assert_output --partial "1 test(s) skipped: this machine could not run them, and they score 0 (make check and make grade alike): 0.75 points missing."
+	assert_line --regexp 'FAIL  91-bytes .* 1/3 passed, 1 skipped +1/4 points$'
+	assert_output --partial "1 test(s) skipped: this machine could not run them, and they score 0 (make check and make grade alike): 1.5 points missing."
 	assert_output --partial "skipped: a fixture: this test always skips"
 	check=$(grep '91-bytes ' <<<"$output" | head -n 1)
 	run_cmd -t 60 make -s -C "$SOCKLAB_TOP" grade TREE="$WORK/tree" LAB=91 REPORT="$BATS_TEST_TMPDIR/report"
 	assert_failure
 	assert_line "$check"
-	assert_output --partial "0.75 points missing."
+	assert_output --partial "1.5 points missing."
 	assert_output --partial "skipped: a fixture: this test always skips"
 	# Only the skip: no test failed, so make check passes; make grade says points are missing.
 	run_cmd -t 60 make -s -C "$SOCKLAB_TOP" check TREE="$WORK/tree" LAB=91 FILTER='HELLO|cannot run'
 	assert_success
-	assert_line --regexp 'PASS  91-bytes .* 1/2 passed, 1 skipped +2\.5/3\.25 points$'
+	assert_line --regexp 'PASS  91-bytes .* 1/2 passed, 1 skipped +1/2\.5 points$'
 }
 
-@test "grade: \"# points:\" lines that do not fit the manifest's points stop the grader with a plain message" {
+@test "grade: points tags that do not fit the manifest's points stop the grader with a plain message" {
 	local t=$WORK/points
 	rm -rf "$t" && mkdir -p "$t/tests" "$t/tree"
 	printf '%s\n' '99-x  2  a fixture' >"$t/manifest"
-	printf '%s\n' '# points: 3' '@test "99-x: one" {' '}' '@test "99-x: two" {' '}' >"$t/tests/99-x.bats"
+	printf '%s\n' '# bats test_tags=points:3' '@test "99-x: one" {' '}' '@test "99-x: two" {' '}' >"$t/tests/99-x.bats"
 	SOCKLAB_MANIFEST=$t/manifest SOCKLAB_TESTS=$t/tests TREE_DIR=$t/tree \
 		run_cmd "$SOCKLAB_TOP/tests/lib/check.sh" --report "$t/report" --no-run
 	assert_failure 2
-	assert_stderr --partial '99-x.bats: the tests'"'"' "# points:" lines give 3.00 points, but the manifest gives 99-x 2'
+	assert_stderr --partial '99-x.bats: the tests'"'"' points tags give 3 points, but the manifest gives 99-x 2'
+	# The old comment grammar is refused by name, not read as a test worth a share.
+	printf '%s\n' '# points: 1' '@test "99-x: one" {' '}' '@test "99-x: two" {' '}' >"$t/tests/99-x.bats"
+	SOCKLAB_MANIFEST=$t/manifest SOCKLAB_TESTS=$t/tests TREE_DIR=$t/tree \
+		run_cmd "$SOCKLAB_TOP/tests/lib/check.sh" --report "$t/report" --no-run
+	assert_failure 2
+	assert_stderr --partial '99-x.bats:1: points are a bats tag now: write "# bats test_tags=points:N"'
 }
 
 # bats test_tags=slow

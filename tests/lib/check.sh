@@ -22,9 +22,9 @@
 # Points. The maximum is static, read before anything runs: a lab's points in labs/manifest are
 # shared by the tests its bats file declares (its `@test "..." {` lines), in hundredths of a point,
 # the first tests taking the remainder so that they add up exactly. A test may instead declare its
-# own points on the line right above it, `# points: N` (N up to two decimals, then any comment);
+# own points with a bats tag on a line before it, `# bats test_tags=points:N` (N whole points);
 # the lab's other tests then share what is left. A test the untouched starter already passes (a
-# usage error the starter's given code handles) is best declared `# points: 0`: the starters then
+# usage error the starter's given code handles) is best tagged `points:0`: the starters then
 # score 0. A lab whose bats file crashes, or whose program does not compile, keeps
 # its full maximum and scores 0; a lab with no bats file yet is one test worth all its points.
 # SOCKLAB_MANIFEST and SOCKLAB_TESTS point at another manifest and tests folder (the kit's own tests);
@@ -118,52 +118,10 @@ fi
 mkdir -p "$results"
 plan=$results/plan
 
-# plan_lab LAB POINTS: the plan's lines for one lab (see tests/lib/report.c): the lab, then each
-# test declared in its bats file with its points in hundredths. Exit status 3 if the `# points:`
-# declarations do not fit the manifest's points.
+# plan_lab LAB POINTS: the plan's lines for one lab, from its bats file (tests/lib/report.c reads
+# the points tags). Exit status 3 if the tests' points do not fit the manifest's.
 plan_lab() {
-	local lab=$1 points=$2 file=$tests_dir/$1.bats tap=$results/$1.tap err=$results/$1.err
-	printf 'lab\t%s\t%s\t%s\t%s\n' "$lab" "$points" "$tap" "$err"
-	# The same test lines selftest.sh reads; the name unquoted as bash does for bats.
-	LC_ALL=C awk -v total=$((points * 100)) -v lab="$lab" -v file="${file#"$top"/}" '
-	function unquote(s, out, i, c) {
-		out = ""
-		for (i = 1; i <= length(s); i++) {
-			c = substr(s, i, 1)
-			if (c == "\\" && i < length(s) && index("\"\\$`", substr(s, i + 1, 1))) c = substr(s, ++i, 1)
-			out = out c
-		}
-		return out
-	}
-	/^# points: +[0-9]+(\.[0-9][0-9]?)?([ \t].*)?$/ {
-		split($3, p, ".")
-		declared = p[1] * 100 + (length(p[2]) == 1 ? p[2] * 10 : p[2] + 0)
-		next
-	}
-	/^@test ".*" \{$/ {
-		name[n] = unquote(substr($0, 8, length($0) - 10))
-		pts[n++] = declared
-		fixed += declared < 0 ? 0 : declared
-		free += declared < 0 ? 1 : 0
-	}
-	{ declared = -1 }
-	BEGIN { declared = -1; n = 0 }
-	END {
-		if (n == 0) {
-			printf "test\t%d\t%s: its tests (%s has none yet)\n", total, lab, file
-			exit 0
-		}
-		rest = total - fixed
-		if (rest < 0 || (free == 0 && rest != 0)) {
-			printf "%s: the tests'\'' \"# points:\" lines give %.2f points, but the manifest gives %s %d\n", \
-				file, fixed / 100, lab, total / 100 > "/dev/stderr"
-			exit 3
-		}
-		for (i = 0; i < n; i++) {
-			if (pts[i] < 0) { pts[i] = int(rest / free) + (k < rest % free ? 1 : 0); k++ }
-			printf "test\t%d\t%s\n", pts[i], name[i]
-		}
-	}' "$([[ -f $file ]] && echo "$file" || echo /dev/null)"
+	"$reporter" plan "$1" "$2" "$tests_dir/$1.bats" "$results/$1.tap" "$results/$1.err"
 }
 
 # The plan of this run, written before anything runs.
@@ -323,31 +281,19 @@ if [[ -n $run ]] && ((${#labs[@]} > 1 && jobs > 1)); then
 	fi
 fi
 
-# fmt_points HUNDREDTHS: 1500 -> 15, 1714 -> 17.14, 250 -> 2.5
-fmt_points() {
-	local h=$1 s
-	s=$((h / 100))
-	if ((h % 100)); then
-		s+=$(printf '.%02d' $((h % 100)))
-		s=${s%0}
-	fi
-	echo "$s"
-}
-
-all_ok=1 labs_ok=0 labs_n=0 pts=0 pts_max=0 skips=0 skip_pts=0 next= t0=$SECONDS
+all_ok=1 labs_ok=0 labs_n=0 skips=0 next= t0=$SECONDS
 # row LAB: the lab's line of the table, from its TAP output matched to the plan.
 row() {
-	local lab=$1 passed skipped failed total earned earned_skips max mark tests
+	local lab=$1 passed skipped failed total earned earned_skips max earned_text max_text mark tests
 	# passed, skipped, failed, declared tests; points earned (hundredths) without and with the
 	# skipped tests, the maximum. A skipped test scores 0 in make check as in make grade: the
-	# machine could not run it, and the points are missing either way.
-	read -r passed skipped failed total earned earned_skips max < <("$reporter" tally "$plan" "$lab") ||
+	# machine could not run it, and the points are missing either way. Then the two as text.
+	read -r passed skipped failed total earned earned_skips max earned_text max_text < <("$reporter" tally "$plan" "$lab") ||
 		{ echo "check.sh: $reporter failed on $plan" >&2; exit 2; }
 	labs_n=$((labs_n + 1))
-	pts=$((pts + earned)) pts_max=$((pts_max + max))
-	skips=$((skips + skipped)) skip_pts=$((skip_pts + earned_skips - earned))
+	skips=$((skips + skipped))
 	# For make next and the lab list: the tests that did not fail, of how many.
-	[[ -z $report ]] && echo "$((passed + skipped)) $total $((earned / 100)) $((max / 100))" >"$results/$lab.result"
+	[[ -z $report ]] && echo "$((passed + skipped)) $total $earned_text $max_text" >"$results/$lab.result"
 	if ((passed + skipped == total)); then
 		labs_ok=$((labs_ok + 1))
 		mark="${green}PASS${off}"
@@ -361,7 +307,7 @@ row() {
 	tests="$passed/$total passed"
 	((skipped == 0)) || tests+=", $skipped skipped"
 	printf '  %s  %-20s %s %-24s %7s points\n' "$mark" "$lab" "$(bar "$passed" "$total" 10)" "$tests" \
-		"$(fmt_points "$earned")/$(fmt_points "$max")"
+		"$earned_text/$max_text"
 	local verdict
 	verdict=$("$reporter" verdict "$plan" "$lab")
 	[[ -z $verdict ]] || printf '        %s%s%s\n' "$red" "$verdict" "$off"
@@ -420,13 +366,15 @@ if [[ -n $report ]]; then
 	mkdir -p "$report" && "$reporter" grade "$plan" "$report" >"$results/totals" ||
 		{ echo "check.sh: could not write the reports in $report" >&2; exit 2; }
 fi
+# The points of every lab, as the reports count them: earned, maximum, lost to skipped tests.
+read -r pts pts_max skip_pts < <("$reporter" total "$plan") || { echo "check.sh: $reporter failed on $plan" >&2; exit 2; }
 printf '  %s\n  progress %s %d/%d labs, %s/%s points\n' "------------------------------------------------------------" \
-	"$(bar "$labs_ok" "$labs_n" 20)" "$labs_ok" "$labs_n" "$(fmt_points "$pts")" "$(fmt_points "$pts_max")"
+	"$(bar "$labs_ok" "$labs_n" 20)" "$labs_ok" "$labs_n" "$pts" "$pts_max"
 
 # Skipped tests: the same in make check and make grade, and said plainly: they score 0.
 if ((skips > 0)); then
 	printf '\n%s%d test(s) skipped: this machine could not run them, and they score 0 (make check and make grade alike): %s points missing.%s\n' \
-		"$bold" "$skips" "$(fmt_points "$skip_pts")" "$off"
+		"$bold" "$skips" "$skip_pts" "$off"
 	for lab in "${labs[@]}"; do
 		sed -nE 's/^ok [0-9]+ (.*) # skip ?(.*)$/    \1\n      skipped: \2/p' "$results/$lab.tap" 2>/dev/null
 	done | head -n 40

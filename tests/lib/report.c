@@ -78,7 +78,9 @@ static long seconds;
 
 static _Noreturn void usage(void)
 {
-	fputs("usage: report tally PLAN LAB | report grade PLAN OUTDIR\n", stderr);
+	fputs("usage: report plan LAB POINTS BATS TAP ERR | report tally PLAN LAB | report verdict PLAN LAB |\n"
+	      "       report total PLAN | report grade PLAN OUTDIR\n",
+	      stderr);
 	exit(2);
 }
 
@@ -237,6 +239,121 @@ static void read_plan(const char *path)
 	}
 	free(line);
 	fclose(f);
+}
+
+/* ---- the plan of one lab, from its bats file ---- */
+
+/* A test's points are a bats tag, `# bats test_tags=points:N` (N whole points) on a line before its
+ * @test; as bats does, the last test_tags line since the previous test is the one that counts. The
+ * tests that declare none share what the manifest's points leave, in hundredths, the first ones
+ * getting the odd hundredths. */
+static int tag_points(const char *tags)
+{
+	int pts = -1;
+
+	for (const char *p = tags; *p != '\0';) {
+		size_t n;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		n = strcspn(p, ", ");
+		if (n > 7 && strncmp(p, "points:", 7) == 0) {
+			char num[16] = "";
+			char *end;
+			long v;
+
+			if (n - 7 < sizeof num)
+				memcpy(num, p + 7, n - 7);
+			v = strtol(num, &end, 10);
+			pts = (*end == '\0' && end != num && v >= 0 && v <= 1000) ? (int)v * 100 : -2;
+		}
+		p += n;
+	}
+	return pts;
+}
+
+/* The name of `@test "NAME" {`, unquoted as bash reads it; NULL if the line is no test. */
+static char *test_name(const char *line)
+{
+	size_t n = strlen(line);
+	char *name, *o;
+
+	if (n < 11 || strncmp(line, "@test \"", 7) != 0 || strcmp(line + n - 3, "\" {") != 0)
+		return NULL;
+	name = o = xstrdup(line + 7);
+	for (const char *s = line + 7; s < line + n - 3; s++) {
+		if (*s == '\\' && s + 1 < line + n - 3 && strchr("\"\\$`", s[1]))
+			s++;
+		*o++ = *s;
+	}
+	*o = '\0';
+	return name;
+}
+
+/* report plan LAB POINTS BATS TAP ERR: the plan's lines for one lab. Exit status 3 if the points
+ * its tests declare do not fit the manifest's. */
+static int plan(char **argv)
+{
+	const char *lab = argv[0], *file = argv[2];
+	long total = atol(argv[1]) * 100, fixed = 0, rest;
+	FILE *f = fopen(file, "r");
+	char *line = NULL, **name = NULL;
+	long *max = NULL;
+	size_t cap = 0, n = 0, nfree = 0, k = 0;
+	ssize_t len;
+	int declared = -1, lineno = 0;
+
+	printf("lab\t%s\t%s\t%s\t%s\n", lab, argv[1], argv[3], argv[4]);
+	if (f == NULL) {
+		printf("test\t%ld\t%s: its tests (%s has none yet)\n", total, lab, file);
+		return 0;
+	}
+	while ((len = getline(&line, &cap, f)) != -1) {
+		char *t;
+
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		if (strncmp(line, "# points:", 9) == 0)
+			fatal("%s:%d: points are a bats tag now: write \"# bats test_tags=points:N\"", file, lineno);
+		if (strncmp(line, "# bats test_tags=", 17) == 0) {
+			declared = tag_points(line + 17);
+			if (declared == -2)
+				fatal("%s:%d: a points tag is \"points:N\", N whole points from 0 to 1000", file, lineno);
+			continue;
+		}
+		if ((t = test_name(line)) == NULL)
+			continue;
+		name = xrealloc(name, (n + 1) * sizeof *name);
+		max = xrealloc(max, (n + 1) * sizeof *max);
+		name[n] = t;
+		max[n++] = declared;
+		if (declared < 0)
+			nfree++;
+		else
+			fixed += declared;
+		declared = -1;
+	}
+	free(line);
+	fclose(f);
+	if (n == 0) {
+		printf("test\t%ld\t%s: its tests (%s has none yet)\n", total, lab, file);
+		return 0;
+	}
+	rest = total - fixed;
+	if (rest < 0 || (nfree == 0 && rest != 0)) {
+		char a[32], b[32];
+
+		fprintf(stderr, "%s: the tests' points tags give %s points, but the manifest gives %s %s\n", file,
+			pts(fixed, a), lab, pts(total, b));
+		return 3;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (max[i] < 0)
+			max[i] = rest / (long)nfree + ((long)k++ < rest % (long)nfree ? 1 : 0);
+		printf("test\t%ld\t%s\n", max[i], name[i]);
+	}
+	return 0;
 }
 
 /* ---- the TAP output of one lab ---- */
@@ -753,6 +870,24 @@ static void write_reports(const char *dir, long earned, long max)
 
 int main(int argc, char **argv)
 {
+	if (argc == 7 && strcmp(argv[1], "plan") == 0)
+		return plan(argv + 2);
+	if (argc == 3 && strcmp(argv[1], "total") == 0) {
+		long earned = 0, max = 0, missing = 0;
+		char a[32], b[32], c[32];
+
+		read_plan(argv[2]);
+		for (size_t i = 0; i < nlabs; i++) {
+			grade_lab(&lab_list[i]);
+			earned += lab_list[i].earned;
+			max += lab_list[i].points;
+			for (size_t j = 0; j < lab_list[i].n; j++)
+				if (lab_list[i].t[j].st == SKIPPED)
+					missing += lab_list[i].t[j].max;
+		}
+		printf("%s %s %s\n", pts(earned, a), pts(max, b), pts(missing, c));
+		return 0;
+	}
 	if (argc != 4)
 		usage();
 	read_plan(argv[2]);
@@ -767,8 +902,10 @@ int main(int argc, char **argv)
 			for (size_t j = 0; j < l->n; j++)
 				if (l->t[j].st == PASSED || l->t[j].st == SKIPPED)
 					with_skips += l->t[j].max;
-			printf("%d %d %d %zu %ld %ld %ld\n", l->passed, l->skipped, l->failed, l->n, l->earned,
-			       with_skips, l->points);
+			char a[32], b[32];
+
+			printf("%d %d %d %zu %ld %ld %ld %s %s\n", l->passed, l->skipped, l->failed, l->n, l->earned,
+			       with_skips, l->points, pts(l->earned, a), pts(l->points, b));
 			return 0;
 		}
 		fatal("no lab %s in the plan %s", argv[3], argv[2]);

@@ -243,6 +243,8 @@ start_bg() {
 	if [[ $line =~ port\ ([0-9]+) || $line =~ \ ([0-9]+)$ ]]; then
 		port=${BASH_REMATCH[1]} # "... port N", or a probe's "listening ADDR N"
 	fi
+	printf -v "${name}_line" %s "$line"
+	printf -v "${name}_port" %s "$port"
 	return 0
 }
 
