@@ -123,7 +123,7 @@ static int on_readable(struct client *c)
 	 * client. 0 bytes is the client's EOF: set c->eof. Then mark_ready(c). Interrupted by a
 	 * signal (EINTR): nothing read, return 0; any other failure: report_errno naming the call,
 	 * return -1. See read(2), select(2) (BUGS: readiness). */
-	(void)c; report_errno("read", ENOSYS); return -1; // placeholder: replace this line
+	(void)c; (void)mark_ready; report_errno("read", ENOSYS); return -1; // placeholder: replace this line
 	return 0;
 }
 
@@ -231,7 +231,7 @@ static _Noreturn void loop_select(int lfd)
 		 * every client, walking clients[] from the end (drop() moves the last one into the
 		 * hole), telling it whether its descriptor is in each set, and only after that take a
 		 * new client (take_client) if lfd is readable. See select(2), select_tut(2). */
-		(void)rfds; (void)wfds; (void)maxfd; (void)k; errno = ENOSYS; die("select"); // placeholder: replace this line
+		(void)rfds; (void)wfds; (void)maxfd; (void)k; (void)wants_read; (void)wants_write; (void)serve; (void)take_client; errno = ENOSYS; die("select"); // placeholder: replace this line
 	}
 }
 
@@ -250,7 +250,7 @@ static _Noreturn void loop_poll(int lfd)
 		 * revents has POLLIN, POLLHUP or POLLERR (read() then tells what happened); writable
 		 * if it asked for POLLOUT and revents has POLLOUT, POLLHUP or POLLERR. Last, take a new
 		 * client (take_client, use_poll 1) if pfd[0] has POLLIN. See poll(2). */
-		(void)pfd; (void)k; errno = ENOSYS; die("poll"); // placeholder: replace this line
+		(void)lfd; (void)pfd; (void)k; (void)wants_read; (void)wants_write; (void)serve; (void)take_client; errno = ENOSYS; die("poll"); // placeholder: replace this line
 	}
 }
 

@@ -137,7 +137,7 @@ static int on_readable(struct client *c)
 		c->eof = 1;
 	c->len += (size_t)n;
 	mark_ready(c);
-	/* STUB: (void)c; report_errno("read", ENOSYS); return -1; // placeholder: replace this line */
+	/* STUB: (void)c; (void)mark_ready; report_errno("read", ENOSYS); return -1; // placeholder: replace this line */
 	/* END SOLUTION */
 	return 0;
 }
@@ -296,7 +296,7 @@ static _Noreturn void loop_select(int lfd)
 		/* After the clients: a new one's descriptor was not in this round's sets. */
 		if (FD_ISSET(lfd, &rfds))
 			take_client(lfd, 0, &k);
-		/* STUB: (void)rfds; (void)wfds; (void)maxfd; (void)k; errno = ENOSYS; die("select"); // placeholder: replace this line */
+		/* STUB: (void)rfds; (void)wfds; (void)maxfd; (void)k; (void)wants_read; (void)wants_write; (void)serve; (void)take_client; errno = ENOSYS; die("select"); // placeholder: replace this line */
 		/* END SOLUTION */
 	}
 }
@@ -337,7 +337,7 @@ static _Noreturn void loop_poll(int lfd)
 		}
 		if (pfd[0].revents & POLLIN)
 			take_client(lfd, 1, &k);
-		/* STUB: (void)pfd; (void)k; errno = ENOSYS; die("poll"); // placeholder: replace this line */
+		/* STUB: (void)lfd; (void)pfd; (void)k; (void)wants_read; (void)wants_write; (void)serve; (void)take_client; errno = ENOSYS; die("poll"); // placeholder: replace this line */
 		/* END SOLUTION */
 	}
 }

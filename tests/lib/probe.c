@@ -1346,8 +1346,9 @@ static void print_escaped(const char *what, const char *buf, size_t n, const cha
 
 /* split HOST PORT PART...: a client that sends its message in pieces. Connect, send PART 1, print
  * "local ADDR PORT"; at each SIGUSR1 send the next PART (TCP_NODELAY: each leaves at once, a segment
- * of its own); after the last one, half-close, read to EOF and print all that came back on one line:
- * "reply "TEXT" then EOF" (C escapes: \n...); a failed read: "reply "TEXT" then ENAME", exit 1. */
+ * of its own), then "sent part I"; after the last one, half-close, read to EOF and print all that
+ * came back on one line: "reply "TEXT" then EOF" (C escapes: \n...); a failed read: "reply "TEXT"
+ * then ENAME", exit 1. */
 static int cmd_split(int argc, char **argv)
 {
 	static char reply[65536];
@@ -1377,8 +1378,12 @@ static int cmd_split(int argc, char **argv)
 		size_t len = strlen(argv[i]);
 		if (send(fd, argv[i], len, MSG_NOSIGNAL) != (ssize_t)len)
 			die("send");
-		if (i == 3)
+		if (i == 3) {
 			print_name("local", fd, 0);
+		} else {
+			printf("sent part %d\n", i - 2);
+			fflush(stdout);
+		}
 	}
 	if (shutdown(fd, SHUT_WR) == -1)
 		die("shutdown");
