@@ -177,6 +177,11 @@ asleep() {
 		wait_sv "client 1: echoed 20 bytes, then EOF" "EOF and half-close: close after the echo"
 		grep -qF "client 1: fd 4, peer $LO port $asked" "$BATS_TEST_TMPDIR/sv.out" ||
 			sv_fail "expected \"client 1: fd 4, peer $LO port $asked\": the probe's own port"
+		# A last line without a newline: it goes back at the EOF, before the server closes.
+		start_bg last "$PROBE" split "$LO" "$svport" "no newline at the end"
+		wait_exit last
+		[[ ${lines[-1]} == 'reply "no newline at the end" then EOF' ]] ||
+			sv_fail "a client that sent \"no newline at the end\" and half-closed should get it back, then EOF: after the EOF, what is left goes back before the server closes" "EOF and half-close: close after the echo"
 		stop_bg sv
 	done
 }
