@@ -18,7 +18,7 @@
  *        a last line without a newline. Prints "listening on ADDR port N, waiting in select()
  *        (FD_SETSIZE 1024)" (or "in poll()"), then for client K "client K: fd F, peer ADDR port P",
  *        "client K: echoed N bytes, then EOF", "client K: dropped after N bytes" (the error on
- *        stderr as "mux_sv: CALL: ENAME (text)"), or "client K: fd F >= FD_SETSIZE (1024): select()
+ *        stderr as "mux_sv: CALL: ENAME (text)"), or "client K: fd F >= FD_SETSIZE (1024): select
  *        cannot watch it, refused". SIGUSR1 only interrupts select() or poll(); SIGTERM ends the
  *        server with status 0.
  *        e.g. mux_sv 127.0.0.1 0;  mux_sv -p 127.0.0.1 7016 (then: nc 127.0.0.1 7016, several times)
@@ -118,11 +118,11 @@ static int on_readable(struct client *c)
 {
 	/* BEGIN SOLUTION TODO(16.1): c's socket is readable: read ONCE what has arrived, into the free
 	 * end of c->buf (c->len bytes are already there; the rest is free), and count it in c->len.
-	 * Readable means a read() will not block, not that a whole line is there: it may bring a
+	 * Readable means a read will not block, not that a whole line is there: it may bring a
 	 * piece of one, and reading again to wait for the rest would block the server for every
-	 * client. 0 bytes is the client's EOF: set c->eof. Then mark_ready(c). Interrupted by a
-	 * signal (EINTR): nothing read, return 0; any other failure: report_errno naming the call,
-	 * return -1. See read(2), select(2) (BUGS: readiness). */
+	 * client. 0 bytes is the client's EOF: set c->eof. Then let mark_ready mark what may go
+	 * back. Interrupted by a signal (EINTR): nothing read, return 0; any other failure:
+	 * report_errno naming the call, return -1. See read(2), select(2) (BUGS: readiness). */
 	ssize_t n = read(c->fd, c->buf + c->len, BUF_SIZE - c->len);
 	if (n == -1) {
 		if (errno == EINTR)
@@ -175,8 +175,8 @@ static void drop(int i)
 {
 	/* BEGIN SOLUTION TODO(16.3): Client i is finished: close its descriptor (a failure is only
 	 * reported, with report_errno), and take it out of clients[0..nclients), so that no later
-	 * round watches a descriptor that is closed (select() would fail with EBADF, poll() answer
-	 * POLLNVAL at once, for ever) or that accept() has meanwhile given to a new client. The
+	 * round watches a descriptor that is closed (select would fail with EBADF, poll answer
+	 * POLLNVAL at once, for ever) or that accept has meanwhile given to a new client. The
 	 * order of the others does not matter. See close(2). */
 	if (close(clients[i].fd) == -1)
 		report_errno("close", errno);
@@ -222,15 +222,14 @@ static void take_client(int lfd, int use_poll, long *k)
 		die("accept");
 	}
 	long id = ++*k;
-	/* BEGIN SOLUTION TODO(16.4): An fd_set holds descriptors 0 to FD_SETSIZE - 1 only: FD_SET()
+	/* BEGIN SOLUTION TODO(16.4): An fd_set holds descriptors 0 to FD_SETSIZE - 1 only: FD_SET
 	 * with a higher one writes past the end of the set (memory that is not the set's), and
-	 * select() cannot watch it. So, in the select() server (not with use_poll), a client
-	 * whose descriptor cfd is FD_SETSIZE or more is refused: print "client K: fd F >=
-	 * FD_SETSIZE (1024): select() cannot watch it, refused", close it (report a failure) and
+	 * select cannot watch it. So, in the select server (not with use_poll), a client whose
+	 * descriptor cfd is FD_SETSIZE or more is refused: print "client K: fd F >= FD_SETSIZE
+	 * (1024): select cannot watch it, refused", close it (report a failure) and
 	 * return before it joins the table. See select(2) (NOTES, FD_SETSIZE). */
 	if (!use_poll && cfd >= FD_SETSIZE) {
-		printf("client %ld: fd %d >= FD_SETSIZE (%d): select() cannot watch it, refused\n", id, cfd,
-		       FD_SETSIZE);
+		printf("client %ld: fd %d >= FD_SETSIZE (%d): select cannot watch it, refused\n", id, cfd, FD_SETSIZE);
 		if (close(cfd) == -1)
 			report_errno("close", errno);
 		return;
@@ -264,13 +263,13 @@ static _Noreturn void loop_select(int lfd)
 		fd_set rfds, wfds;
 		int maxfd = lfd;
 
-		/* BEGIN SOLUTION TODO(16.5): One round of select(). Arm two sets from scratch: lfd and
-		 * every client that wants_read() to be read, every client that wants_write() to be
-		 * written; select() overwrites them with the descriptors that are ready, so sets kept
+		/* BEGIN SOLUTION TODO(16.5): One round of select. Arm two sets from scratch: lfd and
+		 * every client that wants_read to be read, every client that wants_write to be
+		 * written; select overwrites them with the descriptors that are ready, so sets kept
 		 * from the last round would watch only what was ready then. Wait with no time limit
 		 * (the first argument is one more than the highest descriptor in the sets). EINTR:
-		 * start the round again; any other failure is fatal (die, naming the call). Then serve()
-		 * every client, walking clients[] from the end (drop() moves the last one into the
+		 * start the round again; any other failure is fatal (die, naming the call). Then serve
+		 * every client, walking clients[] from the end (drop moves the last one into the
 		 * hole), telling it whether its descriptor is in each set, and only after that take a
 		 * new client (take_client) if lfd is readable. See select(2), select_tut(2). */
 		FD_ZERO(&rfds);
@@ -308,12 +307,12 @@ static _Noreturn void loop_poll(int lfd)
 	long k = 0;
 
 	for (;;) {
-		/* BEGIN SOLUTION TODO(16.6): One round of poll(). Fill pfd: pfd[0] for lfd (readable),
-		 * pfd[1 + i] for clients[i], its events POLLIN if it wants_read(), POLLOUT if it
-		 * wants_write(). Wait for all 1 + nclients entries with no time limit. EINTR: start
-		 * the round again; any other failure is fatal (die, naming the call). Then serve()
-		 * every client, from the end as with select(): readable if it asked for POLLIN and
-		 * revents has POLLIN, POLLHUP or POLLERR (read() then tells what happened); writable
+		/* BEGIN SOLUTION TODO(16.6): One round of poll. Fill pfd: pfd[0] for lfd (readable),
+		 * pfd[1 + i] for clients[i], its events POLLIN if it wants_read, POLLOUT if it
+		 * wants_write. Wait for all 1 + nclients entries with no time limit. EINTR: start the
+		 * round again; any other failure is fatal (die, naming the call). Then serve every
+		 * client, from the end as with select: readable if it asked for POLLIN and revents
+		 * has POLLIN, POLLHUP or POLLERR (the read then tells what happened); writable
 		 * if it asked for POLLOUT and revents has POLLOUT, POLLHUP or POLLERR. Last, take a new
 		 * client (take_client, use_poll 1) if pfd[0] has POLLIN. See poll(2). */
 		pfd[0].fd = lfd;
