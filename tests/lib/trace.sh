@@ -211,6 +211,31 @@ scenario_12-echo() {
 	stop srv
 }
 
+scenario_16-select() {
+	# This lab's calls are select()/poll() and read(), outside strace's "network" class: add them.
+	[[ $TRACE_STRACE == 1 ]] && STRACE=(strace -f -q -e trace=network,pselect6,select,poll,ppoll,read,close -o)
+	say "One process, many clients: client 1 connects and stays silent, client 2 sends a line in two"
+	say "pieces, client 3 a whole line; the select() server serves each as its bytes come (the calls"
+	say "shown include pselect6, read and close)."
+	lab_bg srv mux_sv 127.0.0.1 0
+	peer_bg idle hold 127.0.0.1 "$port"
+	peer_bg split split 127.0.0.1 "${ports[srv]}" "hel" $'lo\n'
+	peer connect 127.0.0.1 "${ports[srv]}" "meanwhile"
+	say "Client 2's 'hel' waited in the server's buffer while client 3 was served; its second piece"
+	say "completes the line, and its half-close ends it:"
+	signal split USR1
+	wait_end split
+	show_ss "( sport = :${ports[srv]} or dport = :${ports[srv]} )"
+	stop idle
+	stop srv
+	say "The same with poll() (-p): one array of descriptors instead of two sets."
+	lab_bg psrv mux_sv -p 127.0.0.1 0
+	peer_bg idle2 hold 127.0.0.1 "$port"
+	peer connect 127.0.0.1 "${ports[psrv]}" "hello, poll"
+	stop idle2
+	stop psrv
+}
+
 # Labs without a scenario of their own: try each program as a server on 127.0.0.1 (port 0) with a
 # probe as its client; failing that, run each program once with no arguments.
 scenario_generic() {
