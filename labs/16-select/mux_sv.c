@@ -49,8 +49,8 @@
  * waits for one client alone, everything it has read and not yet sent back must be kept here. */
 struct client {
 	int fd;
-	long id; /* K: the client's number, in the order of arrival */
 	int eof; /* read() returned 0: the client half-closed, no more bytes will come */
+	long id; /* K: the client's number, in the order of arrival */
 	size_t len; /* buf[0..len): received, not yet sent back */
 	size_t ready; /* buf[0..ready): whole lines (ready <= len), may go back now */
 	unsigned long long echoed; /* bytes sent back so far */
