@@ -77,13 +77,13 @@ await() {
 	"$@" || sv_fail "$text" "$section"
 }
 
-# ask MSG WHY SECTION: a client (probe connect) sends the line MSG and half-closes; within 2 s it
+# ask MSG WHY SECTION: a client (probe connect) sends the line MSG and half-closes; within 3 s it
 # must get exactly MSG back, then the server's EOF. WHY: what it means if it waits. $asked: its port.
 ask() {
 	local out=$BATS_TEST_TMPDIR/ask.out err=$BATS_TEST_TMPDIR/ask.err rc=0
 	(
 		sl_close_fds
-		exec timeout -k 1 2 "$PROBE" connect "$LO" "$svport" "$1" >"$out" 2>"$err"
+		exec timeout -k 1 3 "$PROBE" connect "$LO" "$svport" "$1" >"$out" 2>"$err"
 	) || rc=$?
 	sl_slurp output "$out"
 	sl_slurp stderr "$err"
@@ -91,7 +91,7 @@ ask() {
 	sl_show_result
 	asked=$(last_word "${lines[0]:-}")
 	if [[ $rc == 124 || $rc == 137 ]]; then
-		sv_fail "a client that sent the line \"$1\" got no echo and no EOF within 2 s: $2" "$3"
+		sv_fail "a client that sent the line \"$1\" got no echo and no EOF within 3 s: $2" "$3"
 	fi
 	alive "$sv_pid" || sv_fail "the $mode server died while a client sent \"$1\"" "$3"
 	[[ $rc == 0 && ${lines[2]:-} == "$1" && ${#lines[@]} == 3 ]] ||
