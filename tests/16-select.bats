@@ -236,17 +236,24 @@ asleep() {
 	done
 }
 
-@test "16-select: a client that reads nothing back does not stall the others: no send() waits (select and poll)" {
-	local m slow sect="Never wait in a round: a send() that does not block" wmem rmem n
-	# probe stream -p sends N bytes and reads nothing until SIGUSR1: the server's echo to it fills
-	# the probe's receive queue and the server's send queue; N is more than both can hold (the
-	# largest send buffer, tcp_wmem's third figure, and a receive buffer's first size, the second),
-	# so that the server stops reading the slow client too, and its Send-Q grows.
+# slow_bytes: $n = how much a client that reads nothing (probe stream -p) sends so that the server
+# stops reading it too: more than the server's send queue and the client's receive queue can hold
+# (the largest send buffer, tcp_wmem's third figure, and a receive buffer's first size, tcp_rmem's
+# second). Skips where that is too much for the time of a test.
+slow_bytes() {
+	local wmem rmem
 	read -r _ _ wmem </proc/sys/net/ipv4/tcp_wmem
 	read -r _ rmem _ </proc/sys/net/ipv4/tcp_rmem
 	n=$((wmem + rmem + 65536))
 	echo "tcp_wmem max $wmem, tcp_rmem default $rmem: the slow client sends $n bytes"
 	((n <= 33554432)) || skip "this machine's TCP buffers are too large to fill in the time of a test (tcp_wmem max $wmem)"
+}
+
+@test "16-select: a client that reads nothing back does not stall the others: no send() waits (select and poll)" {
+	local m slow sect="Never wait in a round: a send() that does not block" n
+	# probe stream -p sends n bytes and reads nothing until SIGUSR1: the server's echo to it fills
+	# the probe's receive queue and the server's send queue, and the server stops reading it.
+	slow_bytes
 	for m in select poll; do
 		server "$m"
 		start_bg slow "$PROBE" stream -p "$LO" "$svport" "$n"
@@ -323,20 +330,34 @@ asleep() {
 }
 
 @test "16-select: a client that resets its connection is reported and dropped, the others are served on (select and poll)" {
-	local m idle
+	local m idle slow n sect="EOF and half-close: close after the echo"
+	slow_bytes
 	for m in select poll; do
 		server "$m"
 		start_bg idle "$PROBE" hold "$LO" "$svport"
 		idle=$idle_port
 		wait_sv "client 1: fd"
+		# Client 2 resets while the server waits to read from it: the reset meets read().
 		run_prog "$PROBE" rst "$LO" "$svport"
 		assert_success
-		wait_sv "client 2: dropped after 0 bytes" "EOF and half-close: close after the echo"
-		ask "after the reset" "the server stopped serving after a client reset" "EOF and half-close: close after the echo"
+		wait_sv "client 2: dropped after 0 bytes" "$sect"
+		# Client 3 reads nothing until the server has stopped reading it (its buffer full of
+		# echo to send), then is killed: its kernel resets the connection (unread bytes), and
+		# the server, which waits to send to it, meets the reset in send().
+		start_bg slow "$PROBE" stream -p "$LO" "$svport" "$n"
+		slow=$slow_port
+		await "the slow client's connection should fill up both ways (Send-Q > 0 at both ends) within $SOCKLAB_TIMEOUT s" "$sect" \
+			both_stuck "$slow" "$svport"
+		kill -KILL "$slow_pid"
+		wait_sv "client 3: dropped after" "$sect"
+		ask "after the resets" "the server stopped serving after a client reset" "$sect"
 		in_state established "$idle" "$svport" || sv_fail "the idle client's connection should still be there, untouched"
 		stop_bg sv
-		[[ $stderr =~ (^|$'\n')mux_sv:\ (read|recv):\ ECONNRESET\ \( ]] ||
-			fail "expected \"mux_sv: read: ECONNRESET (...)\" on the server's stderr: the reset met it in read()"
+		[[ ${#stderr_lines[@]} == 2 && ${stderr_lines[0]} =~ ^mux_sv:\ read:\ ECONNRESET\ \( &&
+			${stderr_lines[1]} =~ ^mux_sv:\ send:\ (ECONNRESET|EPIPE)\ \( ]] ||
+			fail "expected exactly two lines on the server's stderr: \"mux_sv: read: ECONNRESET (...)\" (client 2), then \"mux_sv: send: ECONNRESET (...)\" (client 3): each failure reported once, by the call that met it, and that client dropped at once"
+		[[ $(grep -c '^client 2: ' <<<"$output") == 2 && $(grep -c '^client 3: ' <<<"$output") == 2 ]] ||
+			fail "expected two lines about client 2 and two about client 3 (fd and peer, dropped): a failed call ends that client at once"
 	done
 }
 
@@ -388,7 +409,7 @@ past_fd_setsize() {
 	past_fd_setsize select
 	start_bg over "$PROBE" hold "$LO" "$svport"
 	over=$over_port
-	wait_sv "fd 1024 >= FD_SETSIZE" "$sect"
+	wait_sv "fd 1024 >= FD_SETSIZE (1024)" "$sect"
 	# Refused: closed at once, so the client's socket has the server's FIN (CLOSE-WAIT).
 	await "the refused client's connection should be closed by the server (the client in CLOSE-WAIT)" "$sect" \
 		in_state close-wait "$over" "$svport"
@@ -397,6 +418,8 @@ past_fd_setsize() {
 	kill -USR1 "$many_pid"
 	wait_output many "connections echoed again"
 	alive "$sv_pid" || sv_fail "the server died" "$sect"
+	stop_bg sv
+	[[ -z $stderr ]] || fail "refusing a client is not an error of a call: nothing on stderr"
 }
 
 @test "16-select: poll() has no FD_SETSIZE wall: the poll() server serves a client on descriptor 1024" {
@@ -431,6 +454,16 @@ past_fd_setsize() {
 		! grep -qE "^([0-9]+ +)?$other" "$trace" ||
 			fail "the $m server should not call the other one ($([[ $m == select ]] && echo poll || echo select))"
 	done
+}
+
+@test "16-select: a failure of select() or poll() other than EINTR ends the server, reported (EINVAL injected by strace)" {
+	need_strace
+	run_prog env ASAN_OPTIONS="$(sl_no_lsan)" strace -f -qq -o /dev/null -e trace=select,pselect6 \
+		-e inject=select,pselect6:error=EINVAL "$LAB_BIN/mux_sv" "$LO" 0
+	assert_errno select EINVAL
+	run_prog env ASAN_OPTIONS="$(sl_no_lsan)" strace -f -qq -o /dev/null -e trace=poll,ppoll \
+		-e inject=poll,ppoll:error=EINVAL "$LAB_BIN/mux_sv" -p "$LO" 0
+	assert_errno poll EINVAL
 }
 
 # bats test_tags=points:0

@@ -24,7 +24,7 @@
  *        e.g. mux_sv 127.0.0.1 0;  mux_sv -p 127.0.0.1 7016 (then: nc 127.0.0.1 7016, several times)
  * Calls: select(2) (FD_ZERO, FD_SET, FD_ISSET, FD_SETSIZE), poll(2), socket(2), setsockopt(2),
  *        bind(2), listen(2), accept(2), read(2), send(2) (MSG_DONTWAIT, MSG_NOSIGNAL), close(2),
- *        sigaction(2), select_tut(2)
+ *        sigaction(2), signal(2), select_tut(2)
  * Done when: make check LAB=16 passes.
  */
 #define _GNU_SOURCE
@@ -121,7 +121,7 @@ static int on_readable(struct client *c)
 	 * Readable means a read will not block, not that a whole line is there: it may bring a
 	 * piece of one, and reading again to wait for the rest would block the server for every
 	 * client. 0 bytes is the client's EOF: set c->eof. Then let mark_ready mark what may go
-	 * back. Interrupted by a signal (EINTR): nothing read, return 0; any other failure:
+	 * back. A failure (ECONNRESET: the client reset the connection) ends this client:
 	 * report_errno naming the call, return -1. See read(2), select(2) (BUGS: readiness). */
 	(void)c; (void)mark_ready; report_errno("read", ENOSYS); return -1; // placeholder: replace this line
 	return 0;
@@ -278,6 +278,10 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_usr1; /* sa_flags 0: no SA_RESTART */
 	if (sigaction(SIGUSR1, &sa, NULL) == -1)
 		die("sigaction");
+	/* A client that vanishes must cost its connection only (EPIPE), never the server (lab 12);
+	 * the sends say MSG_NOSIGNAL too. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		die("signal");
 
 	int lfd = socket(AF_INET, SOCK_STREAM, 0);
 	if (lfd == -1)
