@@ -477,7 +477,9 @@ past_fd_setsize() {
 }
 
 # Predictions (labs/16-select/predictions.md): the kit's probe runs each experiment on a loopback
-# connection of its own; the kernel's answer in this run is the truth.
+# connection of its own; the kernel's answer in this run is the truth. A point each: the behaviours
+# of the server share the rest.
+# bats test_tags=points:1
 @test "16-select: prediction P1: what select() reports for a socket whose peer has half-closed" {
 	run_prog "$PROBE" mux halfclose
 	assert_success
@@ -490,6 +492,7 @@ past_fd_setsize() {
 	expect_prediction P1 word "$truth" "${lines[0]}" "$DOC, \"EOF and half-close: close after the echo\" (中文: docs/zh/16-select.md)"
 }
 
+# bats test_tags=points:1
 @test "16-select: prediction P2: what read() returns on that socket" {
 	run_prog "$PROBE" mux halfclose
 	assert_success
@@ -497,6 +500,7 @@ past_fd_setsize() {
 	expect_prediction P2 number "${BASH_REMATCH[1]}" "${lines[2]}" "$DOC, \"EOF and half-close: close after the echo\" (中文: docs/zh/16-select.md)"
 }
 
+# bats test_tags=points:1
 @test "16-select: prediction P3: the revents poll() gives for that socket, events POLLIN" {
 	run_prog "$PROBE" mux halfclose
 	assert_success
@@ -504,6 +508,7 @@ past_fd_setsize() {
 	expect_prediction P3 word "${rev//|/_}" "${lines[1]}" "$DOC, \"poll(): an array instead of sets\" (中文: docs/zh/16-select.md)"
 }
 
+# bats test_tags=points:1
 @test "16-select: prediction P4: what select() does with a closed descriptor in its set" {
 	run_prog "$PROBE" mux closed
 	assert_success
@@ -512,6 +517,7 @@ past_fd_setsize() {
 	expect_prediction P4 "$kind" "$e" "${lines[0]}" "$DOC, \"EOF and half-close: close after the echo\" (中文: docs/zh/16-select.md)"
 }
 
+# bats test_tags=points:1
 @test "16-select: prediction P5: the revents poll() gives for a closed descriptor in its array" {
 	run_prog "$PROBE" mux closed
 	assert_success
