@@ -17,6 +17,9 @@ LABS := $(shell awk '!/^\#/ && NF { print $$1 }' $(MANIFEST))
 CC ?= cc
 CFLAGS ?= -std=c11 -g -O1 -Wall -Wextra -Wpedantic -Werror
 CPPFLAGS += -I$(TOP)/include
+# Lab 15 starts threads: -pthread (harmless for the other labs; glibc >= 2.34 needs it only as a
+# compiler flag, older ones also to link libpthread). The one pattern rule passes LDLIBS.
+LDLIBS += -pthread
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ifeq ($(V),1)
 Q :=
@@ -45,7 +48,7 @@ LAB_NAME := $(if $(LAB),$(or $(filter $(LAB)-% $(LAB),$(LABS)),$(filter 0$(LAB)-
 
 # Every program of the chosen labs: TREE/NN-name/prog.c -> OUT/NN-name/prog
 LAB_PROGS = $(patsubst $(TREE_DIR)/%.c,$(OUT)/%,$(wildcard $(addsuffix /*.c,$(addprefix $(TREE_DIR)/,$(or $(LAB_NAME),$(LABS))))))
-# The test tools' choice (tests/lib/tools.sh): npm's pinned ones, or a system bats.
+# The test tools' choice (tools/testtools.sh): npm's pinned ones, or a system bats.
 TOOLS := $(TOP)/build/tools/choice
 PROBE := $(TOP)/build/probe/probe
 REPORTER := $(TOP)/build/tools/report
@@ -65,39 +68,40 @@ help: ## this help: targets, labs, your progress
 	@printf 'socklab - C exercises on Linux TCP/IP sockets\n\nUsage: make TARGET [LAB=NN] [TREE=labs|solutions|PATH]\n'
 	@awk 'BEGIN { FS = ":.*## " } /^##@/ { printf "\n%s\n", substr($$0, 5) } /^[a-z._-]+:.*## / { printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@printf '\nLabs (edit labs/NN-name/*.c, read docs/NN-name.md):\n'
-	@$(TOP)/tests/lib/check.sh --list
+	@$(TOP)/tools/check.sh --list
 
 .PHONY: check
 check: $(TOOLS) $(PROBE) $(REPORTER) ## build and grade the labs in TREE (default labs/), side by side; LAB=NN for one, FILTER=REGEX for some tests
 	-$(Q)$(MAKE) -k -j$(JOBS) $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
-	@TREE_DIR='$(TREE_DIR)' FILTER='$(FILTER)' $(TOP)/tests/lib/check.sh $(LAB_NAME)
+	@TREE_DIR='$(TREE_DIR)' FILTER='$(FILTER)' $(TOP)/tools/check.sh $(LAB_NAME)
 
-# next, hint, watch, reset: tests/lib/student.sh; trace: tests/lib/trace.sh (the scenarios are there).
+# What students run is in tools/student/, what instructors run in tools/instructor/, the kit's own
+# tools in tools/maint/; the grading engine (check.sh, report.c) and the shared library in tools/.
 .PHONY: next hint watch reset trace
 next: $(TOOLS) ## the first lab not passing: its first failing test, expected vs actual, where to read
-	@TREE_DIR='$(TREE_DIR)' $(TOP)/tests/lib/student.sh next
+	@TREE_DIR='$(TREE_DIR)' $(TOP)/tools/student/next.sh
 
 hint: ## the hints of LAB=NN, one at a time (ALL=1: all; HINT_LANG=zh: 中文, default from LANG)
-	@TREE_DIR='$(TREE_DIR)' ALL='$(ALL)' HINT_LANG='$(HINT_LANG)' $(TOP)/tests/lib/student.sh hint $(LAB_NAME)
+	@TREE_DIR='$(TREE_DIR)' ALL='$(ALL)' HINT_LANG='$(HINT_LANG)' $(TOP)/tools/student/hint.sh $(LAB_NAME)
 
 watch: $(TOOLS) $(PROBE) ## make check LAB=NN again each time a file of the lab changes; Ctrl-C stops
-	@TREE_DIR='$(TREE_DIR)' FILTER='$(FILTER)' $(TOP)/tests/lib/student.sh watch $(LAB_NAME)
+	@TREE_DIR='$(TREE_DIR)' FILTER='$(FILTER)' $(TOP)/tools/student/watch.sh $(LAB_NAME)
 
 reset: ## restore the starter of LAB=NN after asking (YES=1: no question); yours kept as FILE.bak-DATE
-	@TREE_DIR='$(TREE_DIR)' YES='$(YES)' $(TOP)/tests/lib/student.sh reset $(LAB_NAME)
+	@TREE_DIR='$(TREE_DIR)' YES='$(YES)' $(TOP)/tools/student/reset.sh $(LAB_NAME)
 
 trace: $(PROBE) $(LAUNCH) ## LAB=NN's scenario: its system calls (strace) and packets (tcpdump): SYN, SYN-ACK, ACK, FIN
 	@test -n '$(LAB_NAME)' || { echo 'make trace needs LAB=NN, e.g. make trace LAB=06' >&2; exit 2; }
 	$(Q)$(MAKE) $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
-	@TREE_DIR='$(TREE_DIR)' LAB_BIN='$(OUT)/$(LAB_NAME)' $(TOP)/tests/lib/trace.sh $(LAB_NAME)
+	@TREE_DIR='$(TREE_DIR)' LAB_BIN='$(OUT)/$(LAB_NAME)' $(TOP)/tools/student/trace.sh $(LAB_NAME)
 
 .PHONY: doctor
 doctor: ## what this machine has and lacks for the kit, which tests skip here, and the points that costs
-	@$(TOP)/tests/lib/doctor.sh
+	@$(TOP)/tools/doctor.sh
 
 .PHONY: bench
 bench: $(PROBE) $(LAUNCH) ## lab 12's echo server vs socat on loopback: throughput, connections/s (TREE=labs: yours)
-	@TREE_DIR='$(if $(filter command line environment,$(origin TREE)),$(TREE_DIR))' $(TOP)/tests/lib/bench.sh
+	@TREE_DIR='$(if $(filter command line environment,$(origin TREE)),$(TREE_DIR))' $(TOP)/tools/student/bench.sh
 
 # Every lab is compiled again under bear, which records each compiler command (-B: even the ones
 # that are up to date; -k: past a lab that does not compile yet).
@@ -112,48 +116,49 @@ compile_commands.json: ## how each lab is compiled, for your editor (clangd, VS 
 grade: $(TOOLS) $(PROBE) $(REPORTER) ## check + reports in REPORT=dir (build/report): summary.txt, junit.xml, results.json; SUBMISSIONS=dir grades a batch
 ifeq ($(SUBMISSIONS),)
 	-$(Q)$(MAKE) -k -j$(JOBS) $(if $(Q),-s) --no-print-directory -f $(TOP)/Makefile $(LAB_PROGS)
-	@TREE_DIR='$(TREE_DIR)' $(TOP)/tests/lib/check.sh --report '$(REPORT_DIR)' $(LAB_NAME)
+	@TREE_DIR='$(TREE_DIR)' $(TOP)/tools/check.sh --report '$(REPORT_DIR)' $(LAB_NAME)
 else
-	@REPORT_DIR='$(REPORT_DIR)' $(TOP)/tests/lib/grade.sh '$(abspath $(SUBMISSIONS))' $(LAB_NAME)
+	@test -d $(TOP)/tools/instructor || { echo 'make grade SUBMISSIONS=dir: this is the student copy of socklab: batch grading works only in the instructor'"'"'s kit' >&2; exit 2; }
+	@REPORT_DIR='$(REPORT_DIR)' $(TOP)/tools/instructor/grade.sh '$(abspath $(SUBMISSIONS))' $(LAB_NAME)
 endif
 
 .PHONY: gradescope
 gradescope: ## the Gradescope autograder zip in build/gradescope/ (LAB=NN: a bundle for that lab only)
 	$(KIT_ONLY)
-	@$(TOP)/tests/lib/gradescope/build.sh $(LAB_NAME)
+	@$(TOP)/tools/instructor/gradescope/build.sh $(LAB_NAME)
 
 .PHONY: dist
 dist: ## the student handout: build/dist/socklab/ and socklab.tar.gz (no solutions, Classroom workflow)
 	$(KIT_ONLY)
-	@$(TOP)/tests/lib/dist.sh
+	@$(TOP)/tools/instructor/dist.sh
 
 ##@ For maintainers
 .PHONY: test
 test: $(TOOLS) ## the kit's self-test: solutions pass, starters fail, everything in sync
 	$(KIT_ONLY)
-	@$(TOP)/tests/lib/selftest.sh
+	@$(TOP)/tools/maint/selftest.sh
 
 .PHONY: test-full
 test-full: $(TOOLS) ## make test, plus every TODO region undone alone (mutants) and the kit's slow tests
 	$(KIT_ONLY)
-	@SELFTEST_FULL=1 $(TOP)/tests/lib/selftest.sh
+	@SELFTEST_FULL=1 $(TOP)/tools/maint/selftest.sh
 
 .PHONY: bench-kit
 bench-kit: $(TOOLS) $(PROBE) $(REPORTER) ## the kit's own speed: make check per lab alone, all labs, the starters, a batch (RUNS=3, BATCH=6)
 	$(KIT_ONLY)
-	@RUNS='$(RUNS)' BATCH='$(BATCH)' $(TOP)/tests/lib/bench-kit.sh
+	@RUNS='$(RUNS)' BATCH='$(BATCH)' $(TOP)/tools/maint/bench-kit.sh
 
 .PHONY: lint
 lint: ## clang-format, cppcheck, clang-tidy on solutions, starters and the kit's C (make test: clang-format; test-full: all)
 	$(KIT_ONLY)
-	@$(TOP)/tests/lib/lint.sh
+	@$(TOP)/tools/maint/lint.sh
 
 .PHONY: starters
 starters: ## regenerate every labs/NN-name/*.c (and predictions.md, answers blank) from its solution
 	$(KIT_ONLY)
 	$(Q)for f in $(TOP)/solutions/*/*.c; do \
 		rel=$${f#$(TOP)/solutions/}; mkdir -p $(TOP)/labs/$${rel%/*}; \
-		awk -f $(TOP)/tests/lib/mkstarter "$$f" > $(TOP)/labs/$$rel || exit 1; done
+		awk -f $(TOP)/tools/maint/mkstarter "$$f" > $(TOP)/labs/$$rel || exit 1; done
 	$(Q)for f in $(TOP)/solutions/*/predictions.md; do [ -f "$$f" ] || continue; \
 		rel=$${f#$(TOP)/solutions/}; sed -E 's/^(answer:).*/\1/' "$$f" > $(TOP)/labs/$$rel || exit 1; done
 
@@ -193,8 +198,8 @@ $(PROBE): $(TOP)/tests/lib/probe.c $(TOP)/include/socklab.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) -std=c11 -O1 -Wall -Wextra -Wpedantic -Werror -o $@ $<
 
-# The grading reports' writer (tests/lib/report.c); built aside and renamed, as two makes may race.
-$(REPORTER): $(TOP)/tests/lib/report.c $(TOP)/include/socklab.h
+# The grading reports' writer (tools/report.c); built aside and renamed, as two makes may race.
+$(REPORTER): $(TOP)/tools/report.c $(TOP)/include/socklab.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) -std=c11 -O1 -Wall -Wextra -Wpedantic -Werror -o $@.$$$$ $< && mv -f $@.$$$$ $@
 
@@ -206,10 +211,10 @@ $(LAUNCH): $(TOP)/tests/lib/launch.c $(TOP)/include/socklab.h
 # The pinned test tools (package.json, package-lock.json), installed without root on first use by
 # npm, with a short bounded try; else a system bats >= 1.5 with bats-support and bats-assert. The
 # choice is kept in build/tools/choice until the package files change or node_modules/ comes (or
-# goes: FORCE); when nothing is usable, tests/lib/tools.sh says what was found and what is missing.
+# goes: FORCE); when nothing is usable, tools/testtools.sh says what was found and what is missing.
 TOOLS_FORCE := $(if $(wildcard $(TOP)/node_modules/.package-lock.json),,$(if $(wildcard $(TOOLS)),$(if $(filter npm,$(firstword $(file < $(TOOLS)))),FORCE)))
 $(TOOLS): $(TOP)/package.json $(TOP)/package-lock.json $(wildcard $(TOP)/node_modules/.package-lock.json) $(TOOLS_FORCE)
-	@$(TOP)/tests/lib/tools.sh --stamp $@
+	@$(TOP)/tools/testtools.sh --stamp $@
 .PHONY: FORCE tools
 FORCE:
 tools: $(TOOLS)

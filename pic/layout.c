@@ -5,7 +5,7 @@
  *        at the same offset sit on the same row. Every offset and size comes from offsetof() and
  *        sizeof() at compile time: the picture cannot disagree with the compiler that built it.
  * Usage: layout > pic/layout.dot    (`make pics` builds it, runs it and renders the result; the
- *        self-test, tests/docs.bats, compares a fresh run with the committed pic/layout.dot)
+ *        self-test, tests/kit/docs.bats, compares a fresh run with the committed pic/layout.dot)
  * Calls: none but printf: sizeof and offsetof do all the work (see lab 01 and docs/01-sockaddr.md).
  */
 #define _GNU_SOURCE

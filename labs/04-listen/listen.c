@@ -120,9 +120,11 @@ int main(int argc, char **argv)
 	sigset_t term;
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
-	sigprocmask(SIG_BLOCK, &term, NULL); /* delivered only inside ppoll(), see wait_for_client */
+	if (sigprocmask(SIG_BLOCK, &term, NULL) == -1) /* delivered only inside ppoll(), see wait_for_client */
+		die("sigprocmask");
 	struct sigaction sa = { .sa_handler = on_term };
-	sigaction(SIGTERM, &sa, NULL);
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
+		die("sigaction");
 
 	/* TODO(04.1): Get the socket this server needs: an IPv4 stream (TCP) socket,
 	 * or with -u (udp set) an IPv4 datagram (UDP) socket, to see what listen says to a socket
@@ -150,7 +152,8 @@ int main(int argc, char **argv)
 	(void)fd; // placeholder: replace this line
 
 	char host[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &addr.sin_addr, host, sizeof(host));
+	if (inet_ntop(AF_INET, &addr.sin_addr, host, sizeof(host)) == NULL)
+		die("inet_ntop");
 	printf("listening on %s port %u backlog %d\n", host, ntohs(addr.sin_port), backlog);
 
 	if (noaccept) {

@@ -152,8 +152,10 @@ int main(int argc, char **argv)
 	char peer[INET_ADDRSTRLEN], mine[INET_ADDRSTRLEN];
 	if (getsockname(fd, (struct sockaddr *)&me, &len) == -1)
 		die("getsockname");
-	inet_ntop(AF_INET, &sa.sin_addr, peer, sizeof(peer));
-	inet_ntop(AF_INET, &me.sin_addr, mine, sizeof(mine));
+	if (inet_ntop(AF_INET, &sa.sin_addr, peer, sizeof(peer)) == NULL)
+		die("inet_ntop");
+	if (inet_ntop(AF_INET, &me.sin_addr, mine, sizeof(mine)) == NULL)
+		die("inet_ntop");
 	printf("connected to %s port %u from %s port %u\n", peer, port, mine, ntohs(me.sin_port));
 	close(fd);
 	return 0;

@@ -64,8 +64,10 @@ static int connect_to(const struct sockaddr_in *srv)
 		die("connect");
 	if (getsockname(fd, (struct sockaddr *)&me, &len) == -1)
 		die("getsockname");
-	inet_ntop(AF_INET, &me.sin_addr, a, sizeof(a));
-	inet_ntop(AF_INET, &srv->sin_addr, b, sizeof(b));
+	if (inet_ntop(AF_INET, &me.sin_addr, a, sizeof(a)) == NULL)
+		die("inet_ntop");
+	if (inet_ntop(AF_INET, &srv->sin_addr, b, sizeof(b)) == NULL)
+		die("inet_ntop");
 	printf("connected from %s port %u to %s port %u\n", a, ntohs(me.sin_port), b, ntohs(srv->sin_port));
 	return fd;
 }
@@ -159,7 +161,8 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "sigpipe") == 0) {
 		/* An ignored signal stays ignored across exec: restore the default action, so that
 		 * what happens is what happens to a program started from a plain shell. */
-		signal(SIGPIPE, SIG_DFL);
+		if (signal(SIGPIPE, SIG_DFL) == SIG_ERR)
+			die("signal");
 		write_after_close(connect_to(&srv), 0);
 		printf("no error after %d sends\n", MAX_SENDS);
 	} else if (strcmp(mode, "reset") == 0) {

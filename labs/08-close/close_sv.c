@@ -136,13 +136,16 @@ int main(int argc, char **argv)
 	 * one sent early is kept pending instead of being lost. */
 	struct sigaction sa = { .sa_handler = on_term };
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
+		die("sigaction");
 	sa.sa_handler = on_usr1;
-	sigaction(SIGUSR1, &sa, NULL);
+	if (sigaction(SIGUSR1, &sa, NULL) == -1)
+		die("sigaction");
 	sigset_t block, waitmask;
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	if (sigprocmask(SIG_BLOCK, &block, &waitmask) == -1)
+		die("sigprocmask");
 
 	int lfd = socket(AF_INET, SOCK_STREAM, 0);
 	if (lfd == -1)
@@ -170,7 +173,8 @@ int main(int argc, char **argv)
 	if (close(lfd) == -1)
 		die("close");
 	char host[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &peer.sin_addr, host, sizeof(host));
+	if (inet_ntop(AF_INET, &peer.sin_addr, host, sizeof(host)) == NULL)
+		die("inet_ntop");
 	printf("peer %s port %u\n", host, ntohs(peer.sin_port));
 
 	switch (mode) {

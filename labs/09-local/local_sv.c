@@ -136,7 +136,8 @@ int main(int argc, char **argv)
 	sigset_t term, old;
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
-	sigprocmask(SIG_BLOCK, &term, &old);
+	if (sigprocmask(SIG_BLOCK, &term, &old) == -1)
+		die("sigprocmask");
 	struct sigaction sa = { .sa_handler = on_term };
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGTERM, &sa, NULL) == -1)
@@ -170,7 +171,8 @@ int main(int argc, char **argv)
 	if (listen(lfd, 8) == -1)
 		die("listen");
 	printf("listening on %s (addrlen %u)\n", name, (unsigned)len);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
+		die("sigprocmask");
 
 	/* An iterative server, as in lab 05. */
 	for (long k = 1;; k++) {

@@ -139,7 +139,8 @@ int main(int argc, char **argv)
 		 * See accept(2). */
 		cfd = -1; errno = ENOSYS; (void)plen; die("accept"); // placeholder: replace this line
 		char host[INET_ADDRSTRLEN] = "?";
-		inet_ntop(AF_INET, &peer.sin_addr, host, sizeof(host));
+		if (inet_ntop(AF_INET, &peer.sin_addr, host, sizeof(host)) == NULL)
+			die("inet_ntop");
 		printf("client %ld: peer %s port %u\n", k, host, ntohs(peer.sin_port));
 		serve(cfd, k);
 		/* The connected socket goes; the listening one stays for the next client. */

@@ -150,7 +150,8 @@ int main(int argc, char **argv)
 	sigset_t term, old;
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
-	sigprocmask(SIG_BLOCK, &term, &old);
+	if (sigprocmask(SIG_BLOCK, &term, &old) == -1)
+		die("sigprocmask");
 	if (sigaction(SIGTERM, &sa, NULL) == -1)
 		die("sigaction");
 	setvbuf(stdout, NULL, _IOLBF, 0); /* the first line must leave at once: the tests wait for it */

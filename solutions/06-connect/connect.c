@@ -43,11 +43,13 @@ static void print_addr(const char *what, const struct sockaddr_storage *ss)
 
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host)) == NULL)
+			die("inet_ntop");
 		port = ntohs(in->sin_port);
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		if (inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host)) == NULL)
+			die("inet_ntop");
 		port = ntohs(in6->sin6_port);
 	}
 	printf("%s %s port %u\n", what, host, port);

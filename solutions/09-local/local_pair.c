@@ -100,7 +100,8 @@ int main(int argc, char **argv)
 	sigset_t term, old;
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
-	sigprocmask(SIG_BLOCK, &term, &old);
+	if (sigprocmask(SIG_BLOCK, &term, &old) == -1)
+		die("sigprocmask");
 	struct sigaction sa = { .sa_handler = on_term };
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGTERM, &sa, NULL) == -1)
@@ -125,7 +126,8 @@ int main(int argc, char **argv)
 		die("fork");
 	if (child == 0) {
 		/* The child ends when the parent closes its end, not on SIGTERM. */
-		signal(SIGTERM, SIG_IGN);
+		if (signal(SIGTERM, SIG_IGN) == SIG_ERR)
+			die("signal");
 		char line[256];
 		/* BEGIN SOLUTION TODO(09.9): The child keeps sv[1]: close the end it does not use,
 		 * read the parent's line from sv[1] with read_line (a read error is fatal: die,

@@ -13,7 +13,7 @@
  * fcntl() and read() would take the failures a test injects into the program's).
  *  - every descriptor above 2 is closed: bats' result stream (fd 3) and whatever else the harness
  *    holds never reach the program, so nothing it writes can be read as a test result;
- *  - as .run-uUID/NAME (the batch sandbox, tests/lib/grade.sh, where the tests run as root of a user
+ *  - as .run-uUID/NAME (the batch sandbox, tools/instructor/grade.sh, where the tests run as root of a user
  *    namespace): the program runs as UID instead, with no supplementary groups and no way to gain
  *    privileges (no_new_privs), keeping only CAP_NET_BIND_SERVICE and CAP_NET_RAW as ambient
  *    capabilities, so that it meets the network as root would (ports below 1024, raw sockets: what

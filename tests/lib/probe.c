@@ -73,6 +73,19 @@
  *        probe rst HOST PORT           connect, print "local ADDR PORT", reset the connection at once
  *        probe send [-R] ADDR PORT TEXT  accept one client, send TEXT (PROBE_PIECES applies), close: "sent N
  *                                      bytes, then FIN"; -R: close with SO_LINGER {1, 0} ("then RST")
+ *        probe udp echo|send|flood|reserve|try ...  UDP datagrams for lab 13 (see cmd_udp at the end)
+ *        probe framed send|serve|reads|bytes ...   lab 14's messages on a byte stream: sends messages cut
+ *                                      into write()s at chosen places, each write read by the peer before
+ *                                      the next (the kernel says so: sock_diag), checks the answers; or
+ *                                      serves a client, showing its bytes on the wire (see the block at
+ *                                      the end of this file)
+ *        probe fork share|leak N|zombie|burst N|accept [-r]
+ *                                      lab 15's experiments with fork() and SIGCHLD (see cmd_fork at the end)
+ *        probe idle [-k IDLE,INTVL,CNT] HOST PORT
+ *                                      connect, print "local ADDR PORT", then wait (ppoll) reading; with -k
+ *                                      keepalive on (TCP_KEEPIDLE/INTVL/CNT); on SIGUSR1 send "ping\n". Ends
+ *                                      with "read: 0 (EOF) after T ms", "read: ENAME after T ms" or "send:
+ *                                      ENAME after T ms", T counted from the connect, exit 0 (lab 18)
  *        probe split HOST PORT PART...  (lab 16) send PART 1, "local ADDR PORT"; each SIGUSR1 sends the next
  *                                      PART; after the last, half-close, read to EOF: "reply "TEXT" then EOF"
  *        probe many HOST PORT N        (lab 16) N connections at once (RLIMIT_NOFILE raised), each echoes
@@ -87,7 +100,12 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -104,6 +122,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,6 +139,11 @@ static _Noreturn void usage(void)
 	      "       | try EXPERIMENT ... (see the header of tests/lib/probe.c)\n"
 	      "       | afterclose [-k] HOST PORT | pieces N | eintr [-r] [poll]\n"
 	      "       | reset ADDR PORT | rst HOST PORT | send [-R] ADDR PORT TEXT\n"
+	      "       | udp echo|send|flood|reserve|try ... (lab 13: see cmd_udp at the end)\n"
+	      "       | framed send [-l] [-x SPLIT] [-k] [-t MS] HOST PORT ITEM... | framed reads | framed bytes\n"
+	      "       | framed serve [-l] [-x SPLIT] [-a HEX] ADDR PORT\n"
+	      "       | fork share | fork leak N | fork zombie | fork burst N | fork accept [-r]\n"
+	      "       | idle [-k IDLE,INTVL,CNT] HOST PORT (lab 18: see cmd_idle at the end)\n"
 	      "       | split HOST PORT PART... | many HOST PORT N | mux halfclose|closed\n",
 	      stderr);
 	exit(2);
@@ -157,11 +181,13 @@ static const char *show(const struct sockaddr_storage *ss)
 
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host)) == NULL)
+			die("inet_ntop");
 		port = ntohs(in->sin_port);
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		if (inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host)) == NULL)
+			die("inet_ntop");
 		port = ntohs(in6->sin6_port);
 	}
 	snprintf(buf, sizeof(buf), "%s %u", host, port);
@@ -355,7 +381,8 @@ static void wait_for_term(void)
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	if (sigprocmask(SIG_BLOCK, &block, &old) == -1)
+		die("sigprocmask");
 	while (!stop)
 		sigsuspend(&old);
 }
@@ -543,7 +570,8 @@ static int cmd_finrst(int argc, char **argv)
 	sigset_t usr1;
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	if (sigprocmask(SIG_BLOCK, &usr1, NULL) == -1)
+		die("sigprocmask");
 	int lfd, cfd = accept_one(argv[1], argv[2], &lfd);
 	int sig, e = sigwait(&usr1, &sig);
 	if (e != 0) {
@@ -759,11 +787,13 @@ static int cmd_stream(int argc, char **argv)
 	memcpy(pat + PAT_PERIOD, pat, PAT_CHUNK);
 	/* SIGUSR1 (for -p) is blocked but while waiting for it, so that an early one is not lost. */
 	struct sigaction sa = { .sa_handler = on_usr1 };
-	sigaction(SIGUSR1, &sa, NULL);
+	if (sigaction(SIGUSR1, &sa, NULL) == -1)
+		die("sigaction");
 	sigset_t block, old;
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	if (sigprocmask(SIG_BLOCK, &block, &old) == -1)
+		die("sigprocmask");
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	unsigned long long total = 0;
@@ -1079,7 +1109,8 @@ static int cmd_unix(int argc, char **argv)
 	sigset_t block, old;
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	if (sigprocmask(SIG_BLOCK, &block, &old) == -1)
+		die("sigprocmask");
 	print_unix("listening", fd, 0);
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int n;
@@ -1236,7 +1267,8 @@ static int cmd_afterclose(int argc, char **argv)
 
 	if (argc != 3 && !keep)
 		usage();
-	signal(SIGPIPE, keep ? SIG_DFL : SIG_IGN);
+	if (signal(SIGPIPE, keep ? SIG_DFL : SIG_IGN) == SIG_ERR)
+		die("signal");
 	int fd = connected_socket(argv[argc - 2], argv[argc - 1]);
 	print_name("local", fd, 0);
 	while ((r = read(fd, buf, sizeof(buf))) > 0)
@@ -1306,7 +1338,8 @@ static int cmd_eintr(int argc, char **argv)
 		usage();
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
 		die("socketpair");
-	sigaction(SIGALRM, &sa, NULL);
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
+		die("sigaction");
 	setitimer(ITIMER_REAL, &it, NULL);
 	if (use_poll) {
 		struct pollfd p = { .fd = sv[0], .events = POLLIN };
@@ -1572,82 +1605,119 @@ static int cmd_mux(int argc, char **argv)
 }
 
 static int cmd_send(int argc, char **argv); /* at the end of this file */
+static int cmd_udp(int argc, char **argv); /* lab 13, at the end of this file */
+static int cmd_framed(int argc, char **argv); /* lab 14's, at the very end */
+static int cmd_fork(int argc, char **argv); /* lab 15, at the end of this file */
+static int cmd_idle(int argc, char **argv); /* lab 18, at the end of this file */
+
+/* The modes whose handler takes fixed arguments, adapted to the table's one form. */
+static int mode_layout(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		usage();
+	return cmd_layout();
+}
+
+static int mode_families(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		usage();
+	return cmd_families();
+}
+
+static int mode_in(int argc, char **argv)
+{
+	if (argc != 3)
+		usage();
+	return cmd_bytes(strcmp(argv[0], "in6") == 0 ? AF_INET6 : AF_INET, argv[1], argv[2]);
+}
+
+static int mode_bind(int argc, char **argv)
+{
+	int reuse = argc == 4 && strcmp(argv[1], "-r") == 0;
+
+	if ((argc != 3 && argc != 4) || (argc == 4 && !reuse))
+		usage();
+	print_name("bound", bound_socket(reuse, argv[argc - 2], argv[argc - 1]), 0);
+	return 0;
+}
+
+static int mode_one(int argc, char **argv)
+{
+	return cmd_one(strcmp(argv[0], "drain") == 0, argc, argv);
+}
+
+static int mode_sockinfo(int argc, char **argv)
+{
+	if (argc != 3)
+		usage();
+	return cmd_sockinfo(argv[1], argv[2]);
+}
+
+static int mode_pieces(int argc, char **argv)
+{
+	if (argc != 2)
+		usage();
+	return cmd_pieces(argv[1]);
+}
+
+/* Every mode of the probe: its name on the command line, and the function that runs it with the
+ * mode's arguments (argv[0] is the mode's name). */
+static const struct mode {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} modes[] = {
+	{ "layout", mode_layout },
+	{ "families", mode_families },
+	{ "in", mode_in },
+	{ "in6", mode_in },
+	{ "bind", mode_bind },
+	{ "listen", cmd_listen },
+	{ "serve", cmd_serve },
+	{ "connect", cmd_connect },
+	{ "hold", cmd_hold },
+	{ "drain", mode_one },
+	{ "close", mode_one },
+	{ "finrst", cmd_finrst },
+	{ "nbconnect", cmd_nbconnect },
+	{ "reserve", cmd_reserve },
+	{ "timewait", cmd_timewait },
+	{ "stream", cmd_stream },
+	{ "echo", cmd_echo },
+	{ "reset", cmd_reset },
+	{ "rst", cmd_reset },
+	{ "await", cmd_await },
+	{ "sockinfo", mode_sockinfo },
+	{ "gai", cmd_gai },
+	{ "unix", cmd_unix },
+	{ "try", cmd_try },
+	{ "afterclose", cmd_afterclose },
+	{ "pieces", mode_pieces },
+	{ "eintr", cmd_eintr },
+	{ "send", cmd_send },
+	{ "udp", cmd_udp },
+	{ "framed", cmd_framed },
+	{ "fork", cmd_fork },
+	{ "idle", cmd_idle },
+	{ "split", cmd_split },
+	{ "many", cmd_many },
+	{ "mux", cmd_mux },
+};
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_term };
 
-	sigaction(SIGTERM, &sa, NULL);
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
+		die("sigaction");
 	if (argc < 2)
 		usage();
 	pieces_init();
-	const char *cmd = argv[1];
-	argc--;
-	argv++;
-	if (strcmp(cmd, "layout") == 0 && argc == 1)
-		return cmd_layout();
-	if (strcmp(cmd, "families") == 0 && argc == 1)
-		return cmd_families();
-	if (strcmp(cmd, "in") == 0 && argc == 3)
-		return cmd_bytes(AF_INET, argv[1], argv[2]);
-	if (strcmp(cmd, "in6") == 0 && argc == 3)
-		return cmd_bytes(AF_INET6, argv[1], argv[2]);
-	if (strcmp(cmd, "bind") == 0 && (argc == 3 || argc == 4)) {
-		int reuse = argc == 4 && strcmp(argv[1], "-r") == 0;
-		if (argc == 4 && !reuse)
-			usage();
-		int fd = bound_socket(reuse, argv[argc - 2], argv[argc - 1]);
-		print_name("bound", fd, 0);
-		return 0;
-	}
-	if (strcmp(cmd, "listen") == 0)
-		return cmd_listen(argc, argv);
-	if (strcmp(cmd, "serve") == 0)
-		return cmd_serve(argc, argv);
-	if (strcmp(cmd, "connect") == 0)
-		return cmd_connect(argc, argv);
-	if (strcmp(cmd, "hold") == 0)
-		return cmd_hold(argc, argv);
-	if (strcmp(cmd, "drain") == 0 || strcmp(cmd, "close") == 0)
-		return cmd_one(strcmp(cmd, "drain") == 0, argc, argv);
-	if (strcmp(cmd, "finrst") == 0)
-		return cmd_finrst(argc, argv);
-	if (strcmp(cmd, "nbconnect") == 0)
-		return cmd_nbconnect(argc, argv);
-	if (strcmp(cmd, "reserve") == 0)
-		return cmd_reserve(argc, argv);
-	if (strcmp(cmd, "timewait") == 0)
-		return cmd_timewait(argc, argv);
-	if (strcmp(cmd, "stream") == 0)
-		return cmd_stream(argc, argv);
-	if (strcmp(cmd, "echo") == 0)
-		return cmd_echo(argc, argv);
-	if (strcmp(cmd, "reset") == 0 || strcmp(cmd, "rst") == 0)
-		return cmd_reset(argc, argv);
-	if (strcmp(cmd, "await") == 0)
-		return cmd_await(argc, argv);
-	if (strcmp(cmd, "sockinfo") == 0 && argc == 3)
-		return cmd_sockinfo(argv[1], argv[2]);
-	if (strcmp(cmd, "gai") == 0)
-		return cmd_gai(argc, argv);
-	if (strcmp(cmd, "unix") == 0)
-		return cmd_unix(argc, argv);
-	if (strcmp(cmd, "try") == 0)
-		return cmd_try(argc, argv);
-	if (strcmp(cmd, "afterclose") == 0)
-		return cmd_afterclose(argc, argv);
-	if (strcmp(cmd, "pieces") == 0 && argc == 2)
-		return cmd_pieces(argv[1]);
-	if (strcmp(cmd, "eintr") == 0)
-		return cmd_eintr(argc, argv);
-	if (strcmp(cmd, "send") == 0)
-		return cmd_send(argc, argv);
-	if (strcmp(cmd, "split") == 0)
-		return cmd_split(argc, argv);
-	if (strcmp(cmd, "many") == 0)
-		return cmd_many(argc, argv);
-	if (strcmp(cmd, "mux") == 0)
-		return cmd_mux(argc, argv);
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+		if (strcmp(argv[1], modes[i].name) == 0)
+			return modes[i].run(argc - 1, argv + 1);
 	usage();
 }
 
@@ -1673,4 +1743,1202 @@ static int cmd_send(int argc, char **argv)
 	close(lfd);
 	printf("sent %zu bytes, then %s\n", strlen(text), rst ? "RST" : "FIN");
 	return 0;
+}
+
+/* probe udp ... (lab 13): UDP datagrams. Every sub-command takes numeric addresses (IPv4 or IPv6).
+ *   echo [-o] ADDR PORT      bind, print "listening ADDR PORT"; for each datagram print "got N bytes
+ *                            from ADDR PORT" and send it back to its sender; -o: the replies leave from
+ *                            a second socket (printed second: "replies from ADDR PORT"), as a reply from
+ *                            a stranger would. Until SIGTERM.
+ *   send [-w MS] HOST PORT DGRAM...  from one unconnected socket (printed first: "local ADDR PORT"),
+ *                            send each DGRAM as one datagram ("@N": N filler bytes, "" an empty one):
+ *                            "sent N bytes"; with -w, then print each reply ("reply N bytes from ADDR
+ *                            PORT: TEXT", TEXT shown up to 64 bytes, dots for unprintable bytes) until
+ *                            there is one per datagram sent, or none came for MS ms
+ *   flood HOST PORT COUNT SIZE  send COUNT datagrams of SIZE bytes (>= 16) as fast as it can, each
+ *                            starting "seq K " (K = 1..COUNT): "sent COUNT datagrams of SIZE bytes"
+ *   reserve ADDR PORT        hold a UDP port where nobody listens: bind, then connect to itself, so that
+ *                            no datagram from anyone else matches (the kernel answers those with ICMP
+ *                            port unreachable): "reserved ADDR PORT", until SIGTERM
+ *   try three                3 sendto of 4 bytes to a socket of its own, then recvfrom (MSG_DONTWAIT)
+ *                            until EAGAIN: "3 sendto of 4 bytes, then R recvfrom returned data: 4 4 4"
+ *   try trunc                a 100-byte datagram, then recvfrom with a 10-byte buffer and MSG_TRUNC:
+ *                            "recvfrom returned R", then "next recvfrom: ENAME" or "next recvfrom: N"
+ *   try big N                sendto of one N-byte datagram to a socket of its own: "sent N bytes"
+ *   try listen | try accept  listen() / accept() on a bound UDP socket: "listen returned R"
+ *   try refused [-u] HOST PORT  send 5 bytes to HOST PORT (a reserved port) from a connected socket,
+ *                            wait up to 1 s for an error to be queued (poll), send again:
+ *                            "send 1: 5 bytes", "send 2: ...". -u: unconnected, sendto twice with 100
+ *                            ms between, then recvfrom with SO_RCVTIMEO 200 ms.
+ *   try rcvbuf N             "SO_RCVBUF N gives M" (setsockopt, then getsockopt)
+ * Errors end the probe like everywhere: "probe: CALL: ENAME (text)", exit 1. */
+static void udp_text(const char *buf, size_t n, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < size - 1; i++)
+		out[i] = buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i] : '.';
+	out[i] = '\0';
+}
+
+/* One datagram's bytes from its argument: "@N" is N filler bytes (a..z again and again). */
+static size_t udp_payload(const char *arg, char *buf, size_t size)
+{
+	if (arg[0] != '@') {
+		size_t n = strlen(arg);
+		memcpy(buf, arg, n < size ? n : size);
+		return n < size ? n : size;
+	}
+	char *end;
+	unsigned long n = strtoul(arg + 1, &end, 10);
+	if (arg[1] == '\0' || *end != '\0' || n > size)
+		usage();
+	for (unsigned long i = 0; i < n; i++)
+		buf[i] = (char)('a' + i % 26);
+	return n;
+}
+
+static int udp_socket(const char *host, const char *port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	*len = make_addr(host, port, ss);
+	int fd = socket(ss->ss_family, SOCK_DGRAM, 0);
+	if (fd == -1)
+		die("socket");
+	return fd;
+}
+
+/* A UDP socket bound to the wildcard of HOST's family, port 0. */
+static int udp_any(const char *host)
+{
+	struct sockaddr_storage ss, any;
+	socklen_t len;
+	int fd = udp_socket(host, "0", &ss, &len);
+
+	memset(&any, 0, sizeof(any));
+	any.ss_family = ss.ss_family;
+	if (bind(fd, (struct sockaddr *)&any, len) == -1)
+		die("bind");
+	return fd;
+}
+
+static int cmd_udp_try(int argc, char **argv)
+{
+	static char buf[70000];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *what = argc > 1 ? argv[1] : "";
+	ssize_t r;
+
+	if (strcmp(what, "refused") == 0 && (argc == 4 || (argc == 5 && strcmp(argv[2], "-u") == 0))) {
+		int unconn = argc == 5;
+		int fd = udp_socket(argv[argc - 2], argv[argc - 1], &ss, &len);
+		if (!unconn && connect(fd, (struct sockaddr *)&ss, len) == -1)
+			die("connect");
+		for (int i = 1; i <= 2; i++) {
+			r = unconn ? sendto(fd, "hello", 5, 0, (struct sockaddr *)&ss, len) : send(fd, "hello", 5, 0);
+			if (r == -1)
+				die(unconn ? "sendto" : "send");
+			printf("send %d: %zd bytes\n", i, r);
+			fflush(stdout);
+			/* The ICMP error, if any comes, shows as POLLERR; an unconnected socket gets none. */
+			struct pollfd p = { .fd = fd, .events = 0 };
+			if (i == 1 && poll(&p, 1, unconn ? 100 : 1000) == -1)
+				die("poll");
+		}
+		struct timeval tv = { .tv_usec = 200000 };
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+			die("setsockopt");
+		if (recvfrom(fd, buf, sizeof(buf), 0, NULL, NULL) == -1)
+			die("recvfrom");
+		puts("recvfrom: a datagram");
+		return 0;
+	}
+	if (strcmp(what, "rcvbuf") == 0 && argc == 3) {
+		int want = atoi(argv[2]), got;
+		socklen_t glen = sizeof(got);
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fd == -1)
+			die("socket");
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)) == -1)
+			die("setsockopt");
+		if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &glen) == -1)
+			die("getsockopt");
+		printf("SO_RCVBUF %d gives %d\n", want, got);
+		return 0;
+	}
+	/* The other experiments: a socket on 127.0.0.1 that sends to itself. */
+	int fd = udp_socket("127.0.0.1", "0", &ss, &len);
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+		die("bind");
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		die("getsockname");
+	if (strcmp(what, "three") == 0 && argc == 2) {
+		char got[64] = "";
+		int k = 0;
+		for (int i = 0; i < 3; i++)
+			if (sendto(fd, "abcd", 4, 0, (struct sockaddr *)&ss, len) == -1)
+				die("sendto");
+		while (k < 10 && (r = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL)) >= 0) {
+			k++;
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), " %zd", r);
+		}
+		if (errno != EAGAIN)
+			die("recvfrom");
+		printf("3 sendto of 4 bytes, then %d recvfrom returned data:%s\n", k, got);
+	} else if (strcmp(what, "trunc") == 0 && argc == 2) {
+		memset(buf, 'x', 100);
+		if (sendto(fd, buf, 100, 0, (struct sockaddr *)&ss, len) == -1)
+			die("sendto");
+		if ((r = recvfrom(fd, buf, 10, MSG_TRUNC, NULL, NULL)) == -1)
+			die("recvfrom");
+		printf("recvfrom returned %zd\n", r);
+		r = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL);
+		if (r == -1)
+			printf("next recvfrom: %s\n", strerrorname_np(errno));
+		else
+			printf("next recvfrom: %zd\n", r);
+	} else if (strcmp(what, "big") == 0 && argc == 3) {
+		long n = atol(argv[2]);
+		if (n < 0 || n > (long)sizeof(buf))
+			usage();
+		if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&ss, len) == -1)
+			die("sendto");
+		printf("sent %ld bytes\n", n);
+	} else if (strcmp(what, "listen") == 0 && argc == 2) {
+		if (listen(fd, 1) == -1)
+			die("listen");
+		puts("listen returned 0");
+	} else if (strcmp(what, "accept") == 0 && argc == 2) {
+		if (accept(fd, NULL, NULL) == -1)
+			die("accept");
+		puts("accept returned a descriptor");
+	} else {
+		usage();
+	}
+	return 0;
+}
+
+static int cmd_udp(int argc, char **argv)
+{
+	static char buf[70000];
+	struct sockaddr_storage ss, peer;
+	socklen_t len, plen;
+	char text[65];
+	ssize_t r;
+	const char *sub = argc > 1 ? argv[1] : "";
+
+	argc--;
+	argv++;
+	if (strcmp(sub, "try") == 0)
+		return cmd_udp_try(argc, argv);
+	if (strcmp(sub, "echo") == 0 && (argc == 3 || (argc == 4 && strcmp(argv[1], "-o") == 0))) {
+		int fd = udp_socket(argv[argc - 2], argv[argc - 1], &ss, &len), out = fd;
+		if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+			die("bind");
+		print_name("listening", fd, 0);
+		if (argc == 4) {
+			out = udp_socket(argv[argc - 2], "0", &ss, &len);
+			if (bind(out, (struct sockaddr *)&ss, len) == -1)
+				die("bind");
+			print_name("replies from", out, 0);
+		}
+		while (!stop) {
+			plen = sizeof(peer);
+			r = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen);
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r == -1)
+				die("recvfrom");
+			printf("got %zd bytes from %s\n", r, show(&peer));
+			fflush(stdout);
+			if (sendto(out, buf, (size_t)r, 0, (struct sockaddr *)&peer, plen) == -1)
+				die("sendto");
+		}
+		return 0;
+	}
+	if (strcmp(sub, "send") == 0 && argc >= 3) {
+		long wait_ms = -1;
+		int a = 1;
+		if (strcmp(argv[1], "-w") == 0 && argc >= 5) {
+			wait_ms = atol(argv[2]);
+			a = 3;
+		}
+		if (argc - a < 3)
+			usage();
+		int fd = udp_any(argv[a]);
+		len = make_addr(argv[a], argv[a + 1], &ss);
+		print_name("local", fd, 0);
+		for (int i = a + 2; i < argc; i++) {
+			size_t n = udp_payload(argv[i], buf, sizeof(buf));
+			if (sendto(fd, buf, n, 0, (struct sockaddr *)&ss, len) == -1)
+				die("sendto");
+			printf("sent %zu bytes\n", n);
+			fflush(stdout);
+		}
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		for (int replies = 0; wait_ms >= 0 && !stop && replies < argc - a - 2; replies++) {
+			int n = poll(&p, 1, (int)wait_ms);
+			if (n == -1)
+				die("poll"); /* SIGTERM: EINTR, and the probe ends */
+			if (n == 0)
+				break;
+			plen = sizeof(peer);
+			if ((r = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen)) == -1)
+				die("recvfrom");
+			udp_text(buf, (size_t)r, text, sizeof(text));
+			printf("reply %zd bytes from %s: %s\n", r, show(&peer), text);
+			fflush(stdout);
+		}
+		return 0;
+	}
+	if (strcmp(sub, "flood") == 0 && argc == 5) {
+		long count = atol(argv[3]), size = atol(argv[4]);
+		if (count < 1 || count > 100000 || size < 16 || size > 65507)
+			usage();
+		int fd = udp_any(argv[1]);
+		len = make_addr(argv[1], argv[2], &ss);
+		memset(buf, '.', (size_t)size);
+		for (long k = 1; k <= count; k++) {
+			int h = snprintf(buf, 16, "seq %ld ", k);
+			buf[h] = '.'; /* snprintf's NUL: filler again */
+			if (sendto(fd, buf, (size_t)size, 0, (struct sockaddr *)&ss, len) == -1)
+				die("sendto");
+		}
+		printf("sent %ld datagrams of %ld bytes\n", count, size);
+		return 0;
+	}
+	if (strcmp(sub, "reserve") == 0 && argc == 3) {
+		int fd = udp_socket(argv[1], argv[2], &ss, &len);
+		if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+			die("bind");
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+			die("getsockname");
+		if (connect(fd, (struct sockaddr *)&ss, len) == -1)
+			die("connect");
+		print_name("reserved", fd, 0);
+		wait_for_term();
+		return 0;
+	}
+	usage();
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * probe framed: lab 14's peer for messages on a byte stream (length-prefixed: a 4-byte length in
+ * network order, then the payload; or lines with -l). Everything it needs is in this block.
+ *   framed send [-l] [-x SPLIT] [-k] [-t MS] HOST PORT ITEM...
+ *       connect; send the ITEMs as one byte stream: TEXT is a message (framed, or TEXT and a newline
+ *       with -l), %N a message of N pattern bytes, @HEX raw bytes as they are (a bad length, half a
+ *       message). SPLIT says where the stream is cut into write()s: by default one write per ITEM;
+ *       "all": one write for everything (coalesced); "N[,M...]": writes of N bytes, then M..., the
+ *       last size repeating ("1": a write per byte). After every write but the last, the probe waits
+ *       until the kernel says the peer has received it AND read it all (sock_diag, as ss -ti: its
+ *       bytes_received and an empty receive queue): so each write meets the peer's reader on its
+ *       own, and a split is a split in the peer's read() calls too. Then it half-closes (not with
+ *       -k), reads the answers until EOF (at most MS ms, default 3000) and checks each against its
+ *       message reversed: "sent B bytes in W writes, each read by the peer before the next",
+ *       "reply K: N bytes, message K reversed" (or "..., NOT message K reversed: HEX"), "R replies,
+ *       then EOF" (or "then ECONNRESET", "then EOF inside a reply, after B bytes", "then nothing
+ *       for MS ms"). Exit 1 if a reply is wrong or the peer did not read a write within MS ms.
+ *   framed serve [-l] [-x SPLIT] [-a HEX] ADDR PORT
+ *       accept one client; for each of its messages print "message K: HEX" (its bytes as they came
+ *       on the wire: the length and the first payload bytes) and answer it with its payload
+ *       reversed, cut by SPLIT as above (the waits are for the client's reads); -a HEX: answer the
+ *       first message with these raw bytes instead ("" for none) and close. "N messages, then EOF".
+ *   framed reads     the predictions' experiment on read() calls (a frame one byte per write; three
+ *                    frames in one write, read with and without a buffer)
+ *   framed bytes     the predictions' experiment on byte order and padding, through a connection
+ * --------------------------------------------------------------------------------------------- */
+struct fr_buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static void fr_put(struct fr_buf *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		unsigned char *q = realloc(b->p, cap);
+		if (q == NULL)
+			die("realloc");
+		b->p = q;
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+/* The payload of %N: letters that read differently backwards. */
+static void fr_pattern(struct fr_buf *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)('a' + i % 23);
+		fr_put(b, &c, 1);
+	}
+}
+
+static void fr_hex(const char *s, struct fr_buf *b)
+{
+	for (; s[0] && s[1]; s += 2) {
+		unsigned v;
+		char two[3] = { s[0], s[1], 0 };
+		if (sscanf(two, "%2x", &v) != 1 || !isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
+			usage();
+		unsigned char c = (unsigned char)v;
+		fr_put(b, &c, 1);
+	}
+	if (*s)
+		usage();
+}
+
+/* Print up to max bytes of p as hex, then "... (N bytes)" if there were more. */
+static void fr_show(const unsigned char *p, size_t n, size_t max)
+{
+	for (size_t i = 0; i < n && i < max; i++)
+		printf("%s%02x", i ? " " : "", p[i]);
+	if (n > max)
+		printf(" ... (%zu bytes)", n);
+}
+
+/* SPLIT: all (0 sizes, all = 1), or up to 64 sizes, the last repeating. */
+struct fr_split {
+	int all, n;
+	size_t size[64];
+};
+
+static void fr_split_parse(const char *s, struct fr_split *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	if (strcmp(s, "all") == 0) {
+		sp->all = 1;
+		return;
+	}
+	while (*s && sp->n < 64) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end == s || v < 1 || v > 1 << 24 || (*end != ',' && *end != '\0'))
+			usage();
+		sp->size[sp->n++] = (size_t)v;
+		s = *end ? end + 1 : end;
+	}
+	if (*s || sp->n == 0)
+		usage();
+}
+
+/* The peer's end of connection fd, asked of the kernel by sock_diag (the same question ss -ti asks):
+ * its TCP state, how many bytes it has received in all, how many of them wait unread in its receive
+ * queue. 0, or -1 if the kernel knows no such socket (gone). */
+static int fr_peer(int fd, unsigned *state, unsigned long long *received, unsigned *rqueue)
+{
+	static int nl = -1;
+	struct sockaddr_storage me, peer;
+	socklen_t ml = sizeof(me), pl = sizeof(peer);
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req;
+
+	if (nl == -1 && (nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)) == -1)
+		die("socket(AF_NETLINK)");
+	if (getsockname(fd, (struct sockaddr *)&me, &ml) == -1 || getpeername(fd, (struct sockaddr *)&peer, &pl) == -1)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = sizeof(req);
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST;
+	req.r.sdiag_family = (unsigned char)me.ss_family;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+	req.r.idiag_states = ~0U;
+	/* The peer's socket: its source is our destination and the other way round. */
+	if (me.ss_family == AF_INET) {
+		struct sockaddr_in *m = (struct sockaddr_in *)&me, *p = (struct sockaddr_in *)&peer;
+		req.r.id.idiag_sport = p->sin_port;
+		req.r.id.idiag_dport = m->sin_port;
+		memcpy(req.r.id.idiag_src, &p->sin_addr, 4);
+		memcpy(req.r.id.idiag_dst, &m->sin_addr, 4);
+	} else {
+		struct sockaddr_in6 *m = (struct sockaddr_in6 *)&me, *p = (struct sockaddr_in6 *)&peer;
+		req.r.id.idiag_sport = p->sin6_port;
+		req.r.id.idiag_dport = m->sin6_port;
+		memcpy(req.r.id.idiag_src, &p->sin6_addr, 16);
+		memcpy(req.r.id.idiag_dst, &m->sin6_addr, 16);
+	}
+	req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (send(nl, &req, sizeof(req), 0) == -1)
+		die("send(sock_diag)");
+	long buf[2048];
+	ssize_t n = recv(nl, buf, sizeof(buf), 0);
+	if (n == -1)
+		die("recv(sock_diag)");
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	if (!NLMSG_OK(h, (size_t)n) || h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+		return -1; /* NLMSG_ERROR: ENOENT, no such socket */
+	struct inet_diag_msg *m = NLMSG_DATA(h);
+	*state = m->idiag_state;
+	*rqueue = m->idiag_rqueue;
+	*received = 0;
+	/* The attributes after it: INET_DIAG_INFO holds the kernel's struct tcp_info, which goes on
+	 * past glibc's copy of it (that stops at tcpi_total_retrans); tcpi_bytes_received comes after
+	 * tcpi_pacing_rate, tcpi_max_pacing_rate and tcpi_bytes_acked (three 64-bit fields): the
+	 * kernel only ever appends to this structure (linux/tcp.h). */
+	size_t off = offsetof(struct tcp_info, tcpi_total_retrans) + 4 + 3 * 8;
+	int rem = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+	struct nlattr *a = (struct nlattr *)(m + 1);
+	while (rem >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) && a->nla_len <= rem) {
+		if ((a->nla_type & NLA_TYPE_MASK) == INET_DIAG_INFO && a->nla_len >= NLA_HDRLEN + off + 8)
+			memcpy(received, (char *)a + NLA_HDRLEN + off, 8);
+		rem -= NLA_ALIGN(a->nla_len);
+		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+	}
+	return 0;
+}
+
+/* Take what has come on fd without waiting: into in; *end = 1 at EOF, or the errno of a failed read. */
+static void fr_drain(int fd, struct fr_buf *in, int *end)
+{
+	unsigned char buf[65536];
+
+	while (!*end) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0) {
+			fr_put(in, buf, (size_t)n);
+			continue;
+		}
+		if (n == 0)
+			*end = 1;
+		else if (errno != EAGAIN && errno != EINTR)
+			*end = errno;
+		return;
+	}
+}
+
+/* Wait until the peer has received all `sent` bytes and read them (its receive queue empty), taking
+ * what it sends meanwhile into in. 0: done; 1: not within ms; -1: the peer's socket is closed. */
+static int fr_wait_read(int fd, unsigned long long sent, struct fr_buf *in, int *end, long ms)
+{
+	long until = now_ms() + ms;
+
+	for (;;) {
+		unsigned state, rq;
+		unsigned long long got;
+		if (fr_peer(fd, &state, &got, &rq) == -1 || (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT))
+			return -1;
+		if (got >= sent && rq == 0)
+			return 0;
+		fr_drain(fd, in, end);
+		if (now_ms() > until)
+			return 1;
+		/* A pause of 0.1 ms, or less if the peer sends something. */
+		struct pollfd p = { .fd = fd, .events = *end ? 0 : POLLIN };
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 100000 };
+		if (ppoll(&p, 1, &ts, NULL) == -1 && errno != EINTR)
+			die("ppoll");
+	}
+}
+
+/* Write stream[0..len) to fd cut as sp says (cuts: the item boundaries for the default), waiting
+ * after each write but the last until the peer has read it. Returns the number of writes, or minus
+ * that number if the peer did not read one in time or closed (a message says which). */
+static int fr_write_split(int fd, const struct fr_buf *stream, const struct fr_split *sp, const size_t *cuts, int ncuts,
+			  struct fr_buf *in, int *end, long ms, unsigned long long *total)
+{
+	size_t off = 0;
+	int w = 0, ci = 0;
+
+	while (off < stream->len) {
+		size_t n = stream->len - off;
+		if (!sp->all && sp->n)
+			n = sp->size[w < sp->n ? w : sp->n - 1];
+		else if (!sp->all && ci < ncuts)
+			n = cuts[ci++] - off;
+		if (n > stream->len - off)
+			n = stream->len - off;
+		if (n == 0)
+			continue;
+		for (size_t done = 0; done < n;) {
+			ssize_t k = send(fd, stream->p + off + done, n - done, MSG_NOSIGNAL);
+			if (k == -1) {
+				if (errno == EINTR)
+					continue;
+				die("send");
+			}
+			done += (size_t)k;
+		}
+		off += n;
+		*total += n;
+		w++;
+		if (off < stream->len) {
+			int r = fr_wait_read(fd, *total, in, end, ms);
+			if (r != 0) {
+				printf("the peer %s write %d (%llu bytes sent so far)\n",
+				       r == 1 ? "did not read all of" : "closed the connection after", w, *total);
+				return -w;
+			}
+		}
+	}
+	return w;
+}
+
+/* Message k of in (from *pos): framed or a line. Returns 1 and its payload [*p, *p + *n), 0 if in
+ * ends before it is whole (*n: how many bytes of it there are), -1 if its length is over max. */
+static int fr_next(const struct fr_buf *in, size_t *pos, int lines, const unsigned char **p, size_t *n)
+{
+	size_t left = in->len - *pos;
+	const unsigned char *at = in->p + *pos;
+
+	if (lines) {
+		const unsigned char *nl = memchr(at, '\n', left);
+		if (nl == NULL) {
+			*n = left;
+			return 0;
+		}
+		*p = at;
+		*n = (size_t)(nl - at);
+		*pos += *n + 1;
+		return 1;
+	}
+	if (left < 4) {
+		*n = left;
+		return 0;
+	}
+	uint32_t len;
+	memcpy(&len, at, 4);
+	len = ntohl(len);
+	if (len > (1u << 24)) {
+		*n = len;
+		return -1;
+	}
+	if (left - 4 < len) {
+		*n = left;
+		return 0;
+	}
+	*p = at + 4;
+	*n = len;
+	*pos += 4 + len;
+	return 1;
+}
+
+/* Append message payload p[0..n) to b as the protocol has it: framed, or a line. */
+static void fr_message(struct fr_buf *b, const void *p, size_t n, int lines)
+{
+	if (!lines) {
+		uint32_t be = htonl((uint32_t)n);
+		fr_put(b, &be, 4);
+	}
+	fr_put(b, p, n);
+	if (lines)
+		fr_put(b, "\n", 1);
+}
+
+static int fr_send(int argc, char **argv)
+{
+	int lines = 0, keep = 0, opt;
+	long ms = 3000;
+	struct fr_split sp = { 0 };
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+lkx:t:")) != -1) {
+		switch (opt) {
+		case 'l': lines = 1; break;
+		case 'k': keep = 1; break;
+		case 'x': fr_split_parse(optarg, &sp); break;
+		case 't': ms = atol(optarg); break;
+		default: usage();
+		}
+	}
+	if (argc - optind < 3 || ms < 1 || ms > 20000)
+		usage();
+	int fd = connected_socket(argv[optind], argv[optind + 1]);
+	int one = 1;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+		die("setsockopt");
+	/* The stream, the item boundaries, and each message's expected answer (its payload reversed). */
+	struct fr_buf stream = { 0 }, want = { 0 }, in = { 0 };
+	int nitems = argc - optind - 2, nmsg = 0;
+	size_t *cuts = calloc((size_t)nitems, sizeof(size_t)), *wlen = calloc((size_t)nitems, sizeof(size_t));
+	if (cuts == NULL || wlen == NULL)
+		die("calloc");
+	for (int i = 0; i < nitems; i++) {
+		const char *it = argv[optind + 2 + i];
+		struct fr_buf pay = { 0 };
+		if (it[0] == '@') {
+			fr_hex(it + 1, &stream);
+		} else {
+			if (it[0] == '%')
+				fr_pattern(&pay, (size_t)atol(it + 1));
+			else
+				fr_put(&pay, it, strlen(it));
+			if (lines && pay.len && memchr(pay.p, '\n', pay.len))
+				usage();
+			fr_message(&stream, pay.p, pay.len, lines);
+			for (size_t j = 0; j < pay.len; j++)
+				fr_put(&want, &pay.p[pay.len - 1 - j], 1);
+			wlen[nmsg++] = pay.len;
+			free(pay.p);
+		}
+		cuts[i] = stream.len;
+	}
+	int end = 0, bad = 0;
+	unsigned long long total = 0;
+	int w = fr_write_split(fd, &stream, &sp, cuts, nitems, &in, &end, ms, &total);
+	if (w < 0) {
+		bad = 1;
+		keep = 1;
+	} else if (w > 1) {
+		printf("sent %llu bytes in %d writes, each read by the peer before the next\n", total, w);
+	} else {
+		printf("sent %llu bytes in %d write\n", total, w);
+	}
+	fflush(stdout);
+	if (!keep && shutdown(fd, SHUT_WR) == -1)
+		die("shutdown");
+	/* The answers, until the peer's EOF (or a reset), at most ms. */
+	long until = now_ms() + ms;
+	while (!end) {
+		long left = until - now_ms();
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (left <= 0)
+			break;
+		int r = poll(&p, 1, (int)left);
+		if (r == -1 && errno != EINTR)
+			die("poll");
+		if (r > 0)
+			fr_drain(fd, &in, &end);
+	}
+	size_t pos = 0, wpos = 0, n = 0;
+	const unsigned char *pl = NULL;
+	int k = 0, r;
+	while ((r = fr_next(&in, &pos, lines, &pl, &n)) == 1) {
+		k++;
+		printf("reply %d: %zu bytes, ", k, n);
+		if (k > nmsg) {
+			printf("but only %d messages were sent\n", nmsg);
+			bad = 1;
+		} else if (n == wlen[k - 1] && memcmp(pl, want.p + wpos, n) == 0) {
+			printf("message %d reversed\n", k);
+		} else {
+			printf("NOT message %d reversed: ", k);
+			fr_show(pl, n, 16);
+			printf("\n");
+			bad = 1;
+		}
+		if (k <= nmsg)
+			wpos += wlen[k - 1];
+	}
+	printf("%d replies, then ", k);
+	if (r == -1)
+		printf("a reply that announces %zu bytes\n", n);
+	else if (n > 0)
+		printf("%s inside a %s, after %zu bytes\n", end == 1 ? "EOF" : "the end", lines ? "line" : "reply", n);
+	else if (end == 1)
+		printf("EOF\n");
+	else if (end > 1)
+		printf("%s\n", strerrorname_np(end));
+	else
+		printf("nothing for %ld ms\n", ms);
+	free(stream.p);
+	free(want.p);
+	free(in.p);
+	free(cuts);
+	free(wlen);
+	close(fd);
+	return bad;
+}
+
+static int fr_serve(int argc, char **argv)
+{
+	int lines = 0, opt;
+	const char *answer = NULL;
+	struct fr_split sp = { 0 };
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+lx:a:")) != -1) {
+		switch (opt) {
+		case 'l': lines = 1; break;
+		case 'x': fr_split_parse(optarg, &sp); break;
+		case 'a': answer = optarg; break;
+		default: usage();
+		}
+	}
+	if (argc - optind != 2)
+		usage();
+	int lfd, fd = accept_one(argv[optind], argv[optind + 1], &lfd);
+	int one = 1;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+		die("setsockopt");
+	struct fr_buf in = { 0 };
+	size_t pos = 0;
+	int k = 0, end = 0;
+	unsigned long long total = 0;
+	for (;;) {
+		const unsigned char *pl = NULL;
+		size_t n = 0, start = pos;
+		int r = fr_next(&in, &pos, lines, &pl, &n);
+		if (r == -1) {
+			printf("message %d announces %zu bytes: too many for the probe\n", k + 1, n);
+			return 1;
+		}
+		if (r == 0) {
+			if (end) {
+				if (n)
+					printf("EOF inside message %d, after %zu bytes\n", k + 1, n);
+				else
+					printf("%d messages, then %s\n", k, end == 1 ? "EOF" : strerrorname_np(end));
+				break;
+			}
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			if (poll(&p, 1, -1) == -1 && errno != EINTR)
+				die("poll");
+			if (stop)
+				break;
+			fr_drain(fd, &in, &end);
+			continue;
+		}
+		k++;
+		printf("message %d: ", k);
+		fr_show(in.p + start, pos - start, 16);
+		printf("\n");
+		fflush(stdout);
+		struct fr_buf out = { 0 };
+		if (answer != NULL) {
+			fr_hex(answer, &out);
+		} else {
+			struct fr_buf rev = { 0 };
+			for (size_t j = 0; j < n; j++)
+				fr_put(&rev, &pl[n - 1 - j], 1);
+			fr_message(&out, rev.p, rev.len, lines);
+			free(rev.p);
+		}
+		size_t cut = out.len;
+		if (out.len && fr_write_split(fd, &out, &sp, &cut, 1, &in, &end, 3000, &total) < 0)
+			return 1;
+		free(out.p);
+		if (answer != NULL) {
+			printf("answered message 1 with %zu raw bytes, then closed\n", strlen(answer) / 2);
+			break;
+		}
+	}
+	free(in.p);
+	close(fd);
+	close(lfd);
+	return 0;
+}
+
+/* The predictions' experiments, on a loopback connection of the probe's own (TCP_NODELAY: each
+ * write() leaves at once as a segment of its own). */
+static int fr_reads(void)
+{
+	int lfd = bound_socket(0, "127.0.0.1", "0"), one = 1;
+	if (listen(lfd, 1) == -1)
+		die("listen");
+	int wfd = client_of(lfd), rfd = accept(lfd, NULL, NULL);
+	if (rfd == -1)
+		die("accept");
+	if (setsockopt(wfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+		die("setsockopt");
+	unsigned char frame[10] = { 0, 0, 0, 6, 'f', 'r', 'a', 'm', 'e', 's' }, got[30];
+	/* One byte per write, each only once the reader's read() before it has returned (one process:
+	 * the write comes after the read, so one byte at most is ever on its way). */
+	int reads = 0;
+	for (size_t have = 0; have < sizeof(frame); reads++) {
+		if (write(wfd, frame + have, 1) != 1)
+			die("write");
+		ssize_t r = read(rfd, got + have, sizeof(frame) - have);
+		if (r <= 0)
+			die("read");
+		have += (size_t)r;
+	}
+	printf("split: a 10-byte frame in 10 writes of 1 byte, each after the reader's last read() returned:"
+	       " readn made %d read() calls\n",
+	       reads);
+	/* Three frames in one write; once all 30 bytes have arrived, read them as a reader would. */
+	unsigned char three[30];
+	for (int i = 0; i < 3; i++)
+		memcpy(three + 10 * i, frame, 10);
+	for (int pass = 0; pass < 2; pass++) {
+		if (write(wfd, three, sizeof(three)) != (ssize_t)sizeof(three))
+			die("write");
+		int avail = 0;
+		for (long until = now_ms() + 2000; avail < 30 && now_ms() < until;)
+			if (ioctl(rfd, FIONREAD, &avail) == -1)
+				die("ioctl");
+		reads = 0;
+		if (pass == 0) {
+			/* Unbuffered readn: exactly the 4 bytes of a length, then exactly its payload. */
+			for (int f = 0; f < 3; f++) {
+				for (size_t want = 4, part = 0; part < 2; part++, want = 6)
+					for (size_t have = 0; have < want; reads++) {
+						ssize_t r = read(rfd, got + have, want - have);
+						if (r <= 0)
+							die("read");
+						have += (size_t)r;
+					}
+			}
+			printf("coalesced: 3 frames of 10 bytes in one write: unbuffered readn made %d read() calls\n",
+			       reads);
+		} else {
+			/* A buffered reader: one read() of up to 4096 bytes, then frames from the buffer. */
+			unsigned char buf[4096];
+			size_t have = 0;
+			while (have < 30) {
+				ssize_t r = read(rfd, buf + have, sizeof(buf) - have);
+				if (r <= 0)
+					die("read");
+				have += (size_t)r;
+				reads++;
+			}
+			printf("coalesced: 3 frames of 10 bytes in one write: a buffered reader (4096 bytes) made %d "
+			       "%s\n",
+			       reads, reads == 1 ? "read() call" : "read() calls");
+		}
+	}
+	return 0;
+}
+
+static int fr_bytes(void)
+{
+	int lfd = bound_socket(0, "127.0.0.1", "0");
+	if (listen(lfd, 1) == -1)
+		die("listen");
+	int wfd = client_of(lfd), rfd = accept(lfd, NULL, NULL);
+	if (rfd == -1)
+		die("accept");
+	uint32_t host = 258, net = htonl(258);
+	/* The struct a program might be tempted to send as it is: padding after type (for len's
+	 * alignment) and after flags (for the array of them), len in the host's byte order. Its memory
+	 * is filled with 0xaa first, so that the padding shows what was there. */
+	struct raw {
+		uint8_t type;
+		uint32_t len;
+		uint16_t flags;
+	} s;
+	memset(&s, 0xaa, sizeof(s));
+	s.type = 1;
+	s.len = 258;
+	s.flags = 7;
+	unsigned char got[64];
+	const struct {
+		const char *what;
+		const void *p;
+		size_t n;
+	} rows[] = {
+		{ "length 258 with htonl", &net, 4 },
+		{ "length 258 without htonl", &host, 4 },
+		{ "struct { uint8_t type; uint32_t len; uint16_t flags; } sent raw", &s, sizeof(s) },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (write(wfd, rows[i].p, rows[i].n) != (ssize_t)rows[i].n)
+			die("write");
+		size_t have = 0;
+		while (have < rows[i].n) {
+			ssize_t r = read(rfd, got + have, rows[i].n - have);
+			if (r <= 0)
+				die("read");
+			have += (size_t)r;
+		}
+		printf("%s: %zu bytes on the wire: ", rows[i].what, have);
+		fr_show(got, have, 64);
+		uint32_t be;
+		memcpy(&be, i == 2 ? got + 4 : got, 4);
+		printf(" (read in network order: %" PRIu32 ")\n", ntohl(be));
+	}
+	return 0;
+}
+
+static int cmd_framed(int argc, char **argv)
+{
+	if (argc < 2)
+		usage();
+	if (strcmp(argv[1], "send") == 0)
+		return fr_send(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0)
+		return fr_serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "reads") == 0 && argc == 2)
+		return fr_reads();
+	if (strcmp(argv[1], "bytes") == 0 && argc == 2)
+		return fr_bytes();
+	usage();
+}
+
+/* probe fork EXPERIMENT: lab 15's questions to the kernel about processes and their sockets.
+ *   share        a connection accepted, then fork(): "after fork, N descriptors refer to the connection"
+ *                (the parent's and the child's, counted in /proc/PID/fd by the socket's inode)
+ *   leak N       a forking server whose parent never closes the connected socket serves N clients that
+ *                all leave; each child closes both sockets: "after N clients the parent holds S sockets"
+ *   zombie       a child that has exited, not waited for: "a child ended, not waited for: state C"
+ *                (the state letter of /proc/PID/stat)
+ *   burst N      N children exit while SIGCHLD is blocked, then it is unblocked: "N children exited while
+ *                SIGCHLD was blocked: the handler ran H time(s)"
+ *   accept [-r]  the parent waits in accept(); a child exits then (SIGCHLD, handler without SA_RESTART; -r:
+ *                with it), and 0.1 s after that exit another child connects: "accept: -1 EINTR" or
+ *                "accept: a connection"
+ * Every child is collected before the probe exits. */
+static volatile sig_atomic_t fork_chld;
+static void fork_on_chld(int sig)
+{
+	(void)sig;
+	fork_chld++;
+}
+
+/* How many of process pid's descriptors are the socket with inode ino. */
+static int fork_count(pid_t pid, ino_t ino)
+{
+	char path[64], link[64], want[64];
+	int n = 0;
+
+	snprintf(want, sizeof(want), "socket:[%lu]", (unsigned long)ino);
+	for (int fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+		ssize_t r = readlink(path, link, sizeof(link) - 1);
+		if (r <= 0)
+			continue;
+		link[r] = '\0';
+		if (ino == 0 ? strncmp(link, "socket:", 7) == 0 : strcmp(link, want) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* A child that exits at once, or that does nothing until it is killed (at most 10 s). */
+static pid_t fork_child(int exit_at_once)
+{
+	pid_t pid = fork();
+
+	if (pid == -1)
+		die("fork");
+	if (pid == 0) {
+		if (exit_at_once)
+			_exit(0);
+		for (int i = 0; i < 100; i++) /* at most 10 s */
+			poll(NULL, 0, 100);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Wait until child pid has exited, without collecting it (it stays a zombie). */
+static void fork_exited(pid_t pid)
+{
+	siginfo_t si;
+
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == -1)
+		if (errno != EINTR)
+			die("waitid");
+}
+
+static void fork_reap_all(void)
+{
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		continue;
+}
+
+/* Wait (at most 2 s, 1 ms at a time) until process pid is in one of the states (x: gone); with
+ * in_accept, also until its wait channel names accept, where /proc shows it. */
+static void fork_await(pid_t pid, const char *states, int in_accept)
+{
+	char path[64], buf[128];
+
+	for (int i = 0; i < 2000; i++, poll(NULL, 0, 1)) {
+		char st = 'x';
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		FILE *f = fopen(path, "r");
+		if (f != NULL) {
+			if (fscanf(f, "%*d (%*[^)]) %c", &st) != 1)
+				st = '?';
+			fclose(f);
+		}
+		if (strchr(states, st) == NULL)
+			continue;
+		if (!in_accept)
+			return;
+		snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+		f = fopen(path, "r");
+		buf[0] = '\0';
+		if (f != NULL) {
+			if (fgets(buf, sizeof(buf), f) == NULL)
+				buf[0] = '\0';
+			fclose(f);
+		}
+		if (buf[0] == '\0' || strcmp(buf, "0") == 0 || strstr(buf, "accept") != NULL)
+			return;
+	}
+}
+
+static int cmd_fork(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	int lfd = bound_socket(0, "127.0.0.1", "0");
+	struct stat st;
+
+	if (listen(lfd, 64) == -1)
+		die("listen");
+	if (strcmp(what, "share") == 0 && argc == 2) {
+		int cl = client_of(lfd), cfd = accept(lfd, NULL, NULL);
+		if (cfd == -1)
+			die("accept");
+		if (fstat(cfd, &st) == -1)
+			die("fstat");
+		pid_t pid = fork_child(0);
+		int mine = fork_count(getpid(), st.st_ino), its = fork_count(pid, st.st_ino);
+		printf("after fork, %d descriptors refer to the connection (parent %d, child %d)\n", mine + its, mine,
+		       its);
+		kill(pid, SIGKILL);
+		fork_reap_all();
+		close(cl);
+		return 0;
+	}
+	if (strcmp(what, "leak") == 0 && argc == 3) {
+		int n = atoi(argv[2]);
+		if (n < 1 || n > 50)
+			usage();
+		for (int i = 0; i < n; i++) {
+			int cl = client_of(lfd), cfd = accept(lfd, NULL, NULL);
+			if (cfd == -1)
+				die("accept");
+			pid_t pid = fork();
+			if (pid == -1)
+				die("fork");
+			if (pid == 0) {
+				close(lfd);
+				close(cfd);
+				_exit(0);
+			}
+			close(cl); /* the client leaves; the parent forgets close(cfd) */
+		}
+		fork_reap_all();
+		printf("after %d clients the parent holds %d sockets\n", n, fork_count(getpid(), 0));
+		return 0;
+	}
+	if (strcmp(what, "zombie") == 0 && argc == 2) {
+		pid_t pid = fork_child(1);
+		char path[64], state = '?';
+		fork_exited(pid);
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		FILE *f = fopen(path, "r");
+		if (f == NULL || fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+			die("fopen /proc/PID/stat");
+		fclose(f);
+		printf("a child ended, not waited for: state %c\n", state);
+		fork_reap_all();
+		return 0;
+	}
+	if (strcmp(what, "burst") == 0 && argc == 3) {
+		int n = atoi(argv[2]);
+		pid_t pids[50];
+		sigset_t set;
+		struct sigaction sa = { .sa_handler = fork_on_chld };
+		if (n < 1 || n > 50)
+			usage();
+		sigemptyset(&set);
+		sigaddset(&set, SIGCHLD);
+		if (sigaction(SIGCHLD, &sa, NULL) == -1)
+			die("sigaction");
+		if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+			die("sigprocmask");
+		for (int i = 0; i < n; i++)
+			pids[i] = fork_child(1);
+		for (int i = 0; i < n; i++)
+			fork_exited(pids[i]);
+		if (sigprocmask(SIG_UNBLOCK, &set, NULL) == -1) /* the pending signal is handled here */
+			die("sigprocmask");
+		printf("%d children exited while SIGCHLD was blocked: the handler ran %d time(s)\n", n, (int)fork_chld);
+		fork_reap_all();
+		return 0;
+	}
+	if (strcmp(what, "accept") == 0 && (argc == 2 || (argc == 3 && strcmp(argv[2], "-r") == 0))) {
+		struct sigaction sa = { .sa_handler = fork_on_chld, .sa_flags = argc == 3 ? SA_RESTART : 0 };
+		if (sigaction(SIGCHLD, &sa, NULL) == -1)
+			die("sigaction");
+		pid_t parent = getpid(), early = fork();
+		if (early == 0) { /* exits once the parent waits in accept() */
+			fork_await(parent, "S", 1);
+			_exit(0);
+		}
+		pid_t late = fork();
+		if (late == 0) { /* connects once the early child has ended and the handler has run */
+			fork_await(early, "Zx", 0);
+			poll(NULL, 0, 100);
+			int fd = client_of(lfd);
+			for (int i = 0; i < 100; i++) /* and no second SIGCHLD until it is killed */
+				poll(NULL, 0, 100);
+			close(fd);
+			_exit(0);
+		}
+		if (early == -1 || late == -1)
+			die("fork");
+		int cfd = accept(lfd, NULL, NULL);
+		if (cfd == -1)
+			printf("accept: -1 %s (SIGCHLD handled %d time(s))\n", strerrorname_np(errno), (int)fork_chld);
+		else
+			printf("accept: a connection (SIGCHLD handled %d time(s) while it waited)\n", (int)fork_chld);
+		kill(late, SIGKILL);
+		fork_reap_all();
+		return 0;
+	}
+	usage();
+}
+
+/* probe idle [-k IDLE,INTVL,CNT] HOST PORT (lab 18): an idle client, for the experiments on dead
+ * peers. Connect ("local ADDR PORT"), with -k turn keepalive on with those timers, then wait for the
+ * peer reading whatever it sends. SIGUSR1 makes it send "ping\n" (to reach a peer that rebooted).
+ * The end, T ms after the connect: "read: 0 (EOF) after T ms", "read: ENAME after T ms" (ETIMEDOUT
+ * when keepalive gave up, ECONNRESET from a peer that forgot us), or "send: ENAME after T ms". */
+static volatile sig_atomic_t idle_ping;
+static void idle_on_usr1(int sig)
+{
+	(void)sig;
+	idle_ping = 1;
+}
+
+static int cmd_idle(int argc, char **argv)
+{
+	int ka[3], k = argc == 5 && strcmp(argv[1], "-k") == 0;
+	struct sigaction sa = { .sa_handler = idle_on_usr1 };
+	sigset_t block, during;
+	char buf[4096];
+
+	if (argc != 3 + 2 * k || (k && sscanf(argv[2], "%d,%d,%d", &ka[0], &ka[1], &ka[2]) != 3))
+		usage();
+	/* SIGUSR1 is let in only while waiting in ppoll(): one that comes early is not lost. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &block, &during) == -1 || sigaction(SIGUSR1, &sa, NULL) == -1)
+		die("sigaction");
+	sigdelset(&during, SIGUSR1);
+	int fd = connected_socket(argv[argc - 2], argv[argc - 1]);
+	long t0 = now_ms();
+	if (k) {
+		int on = 1;
+		if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1 ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &ka[0], sizeof(int)) == -1 ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &ka[1], sizeof(int)) == -1 ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &ka[2], sizeof(int)) == -1)
+			die("setsockopt");
+	}
+	print_name("local", fd, 0);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = ppoll(&p, 1, NULL, &during);
+		if (r == -1 && errno != EINTR)
+			die("ppoll");
+		if (idle_ping) {
+			idle_ping = 0;
+			if (send(fd, "ping\n", 5, MSG_NOSIGNAL) == -1) {
+				printf("send: %s after %ld ms\n", strerrorname_np(errno), now_ms() - t0);
+				return 0;
+			}
+		}
+		if (r <= 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n == 0 || n == -1) {
+			printf("read: %s after %ld ms\n", n == 0 ? "0 (EOF)" : strerrorname_np(errno), now_ms() - t0);
+			return 0;
+		}
+	}
 }
