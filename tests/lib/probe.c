@@ -86,6 +86,12 @@
  *                                      keepalive on (TCP_KEEPIDLE/INTVL/CNT); on SIGUSR1 send "ping\n". Ends
  *                                      with "read: 0 (EOF) after T ms", "read: ENAME after T ms" or "send:
  *                                      ENAME after T ms", T counted from the connect, exit 0 (lab 18)
+ *        probe split HOST PORT PART...  (lab 16) send PART 1, "local ADDR PORT"; each SIGUSR1 sends the next
+ *                                      PART; after the last, half-close, read to EOF: "reply "TEXT" then EOF"
+ *        probe many HOST PORT N        (lab 16) N connections at once (RLIMIT_NOFILE raised), each echoes
+ *                                      "ping I": "N connections, each echoed a line"; SIGUSR1: all again
+ *        probe mux halfclose|closed    (lab 16) select(), poll() and read() on a half-closed connection, or
+ *                                      select() and poll() given a closed descriptor
  *        probe evloop idle|slow|drip|burst|try ...
  *                                      lab 17's peers (idle connections, a slow reader, a slowloris, a
  *                                      burst in one send) and epoll experiments (see cmd_evloop at the end)
@@ -117,6 +123,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -144,6 +151,7 @@ static _Noreturn void usage(void)
 	      "       | framed serve [-l] [-x SPLIT] [-a HEX] ADDR PORT\n"
 	      "       | fork share | fork leak N | fork zombie | fork burst N | fork accept [-r]\n"
 	      "       | idle [-k IDLE,INTVL,CNT] HOST PORT (lab 18: see cmd_idle at the end)\n"
+	      "       | split HOST PORT PART... | many HOST PORT N | mux halfclose|closed\n"
 	      "       | evloop idle|slow|drip|burst|try ... (lab 17: see cmd_evloop at the end)\n"
 	      "       | opts answer|sink|write|conns|blocked|try ... (lab 19: see cmd_opts at the end)\n",
 	      stderr);
@@ -1355,6 +1363,256 @@ static int cmd_eintr(int argc, char **argv)
 	return 0;
 }
 
+/* Lab 16 (I/O multiplexing): split, many and mux. */
+
+/* "text" of buf[0..n) on one line, C-escaped: \n, \t, \\, \" and \xHH for other bytes. */
+static void print_escaped(const char *what, const char *buf, size_t n, const char *after)
+{
+	printf("%s \"", what);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (c == '\n')
+			fputs("\\n", stdout);
+		else if (c == '\t')
+			fputs("\\t", stdout);
+		else if (c == '\\' || c == '"')
+			printf("\\%c", c);
+		else if (c < 32 || c > 126)
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
+	printf("\" %s\n", after);
+	fflush(stdout);
+}
+
+/* split HOST PORT PART...: a client that sends its message in pieces. Connect, send PART 1, print
+ * "local ADDR PORT"; at each SIGUSR1 send the next PART (TCP_NODELAY: each leaves at once, a segment
+ * of its own), then "sent part I"; after the last one, half-close, read to EOF and print all that
+ * came back on one line: "reply "TEXT" then EOF" (C escapes: \n...); a failed read: "reply "TEXT"
+ * then ENAME", exit 1. */
+static int cmd_split(int argc, char **argv)
+{
+	static char reply[65536];
+	size_t got = 0;
+	int one = 1;
+
+	if (argc < 4)
+		usage();
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	sigaction(SIGUSR1, &sa, NULL);
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	int fd = connected_socket(argv[1], argv[2]);
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+		die("setsockopt");
+	for (int i = 3; i < argc; i++) {
+		if (i > 3) {
+			while (!usr1 && !stop)
+				sigsuspend(&old);
+			if (stop)
+				return 1;
+			usr1 = 0;
+		}
+		size_t len = strlen(argv[i]);
+		if (send(fd, argv[i], len, MSG_NOSIGNAL) != (ssize_t)len)
+			die("send");
+		if (i == 3) {
+			print_name("local", fd, 0);
+		} else {
+			printf("sent part %d\n", i - 2);
+			fflush(stdout);
+		}
+	}
+	if (shutdown(fd, SHUT_WR) == -1)
+		die("shutdown");
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	for (;;) {
+		ssize_t r = read(fd, reply + got, sizeof(reply) - got);
+		if (r == -1 && errno == EINTR && !stop)
+			continue;
+		if (r == -1) {
+			print_escaped("reply", reply, got, strerrorname_np(errno));
+			return 1;
+		}
+		if (r == 0 || (got += (size_t)r) == sizeof(reply))
+			break;
+	}
+	print_escaped("reply", reply, got, "then EOF");
+	close(fd);
+	return 0;
+}
+
+/* many HOST PORT N: N connections open at once, to push a server's descriptors past FD_SETSIZE.
+ * The soft RLIMIT_NOFILE is raised as far as needed (within the hard limit: else "probe: setrlimit:
+ * ..."). The connections open 32 at a time (fewer than a listen backlog of 64: no SYN is dropped);
+ * each sends "ping I\n" and reads it back before the next 32 open. Then "N connections, each echoed
+ * a line". At each SIGUSR1 every connection sends its line again and reads it back: "N connections
+ * echoed again". SIGTERM closes them all. A read waits 3 s at most (SO_RCVTIMEO): "probe: read:
+ * EAGAIN (...)", or "probe: connection I: ..." for an EOF or a wrong echo, exit 1. */
+static void many_round(const int *fds, long from, long to)
+{
+	char want[32], buf[32];
+
+	for (long i = from; i < to; i++) {
+		int n = snprintf(want, sizeof(want), "ping %ld\n", i);
+		if (send(fds[i], want, (size_t)n, MSG_NOSIGNAL) != n)
+			die("send");
+	}
+	for (long i = from; i < to; i++) {
+		int n = snprintf(want, sizeof(want), "ping %ld\n", i);
+		for (int got = 0; got < n;) {
+			ssize_t r = read(fds[i], buf + got, (size_t)(n - got));
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r == -1)
+				die("read");
+			if (r == 0) {
+				fprintf(stderr, "probe: connection %ld: EOF instead of its echo\n", i);
+				exit(1);
+			}
+			got += (int)r;
+		}
+		if (memcmp(buf, want, (size_t)n) != 0) {
+			fprintf(stderr, "probe: connection %ld: a wrong echo\n", i);
+			exit(1);
+		}
+	}
+}
+
+static int cmd_many(int argc, char **argv)
+{
+	char *end;
+	long n = argc == 4 ? strtol(argv[3], &end, 10) : 0;
+
+	if (argc != 4 || *end != '\0' || n < 1 || n > 100000)
+		usage();
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		die("getrlimit");
+	if (rl.rlim_cur < (rlim_t)n + 16) {
+		rl.rlim_cur = (rlim_t)n + 16;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			die("setrlimit");
+	}
+	int *fds = calloc((size_t)n, sizeof(int));
+	if (fds == NULL)
+		die("calloc");
+	struct timeval tv = { .tv_sec = 3 };
+	for (long i = 0; i < n; i += 32) {
+		long to = i + 32 < n ? i + 32 : n;
+		for (long j = i; j < to; j++) {
+			fds[j] = connected_socket(argv[1], argv[2]);
+			if (setsockopt(fds[j], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+				die("setsockopt");
+		}
+		many_round(fds, i, to);
+	}
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	sigaction(SIGUSR1, &sa, NULL);
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	printf("%ld connections, each echoed a line\n", n);
+	fflush(stdout);
+	while (!stop) {
+		sigsuspend(&old);
+		if (usr1 && !stop) {
+			usr1 = 0;
+			many_round(fds, 0, n);
+			printf("%ld connections echoed again\n", n);
+			fflush(stdout);
+		}
+	}
+	for (long i = 0; i < n; i++)
+		close(fds[i]);
+	return 0;
+}
+
+/* The names of the bits of a poll() revents, "POLLIN|POLLHUP" ("0" for none). */
+static const char *poll_bits(short r)
+{
+	static const struct {
+		short bit;
+		const char *name;
+	} bits[] = { { POLLIN, "POLLIN" },       { POLLPRI, "POLLPRI" },       { POLLOUT, "POLLOUT" },
+		     { POLLERR, "POLLERR" },     { POLLHUP, "POLLHUP" },       { POLLNVAL, "POLLNVAL" },
+		     { POLLRDHUP, "POLLRDHUP" }, { POLLRDNORM, "POLLRDNORM" }, { POLLWRNORM, "POLLWRNORM" } };
+	static char s[128];
+
+	s[0] = '\0';
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		if (r & bits[i].bit) {
+			if (s[0])
+				strcat(s, "|");
+			strcat(s, bits[i].name);
+		}
+	}
+	return s[0] ? s : "0";
+}
+
+/* mux halfclose | closed: lab 16's questions to select() and poll(), on a loopback connection of the
+ * probe's own.
+ *   halfclose: the client end half-closes (shutdown SHUT_WR) and sends nothing. Then, on the server
+ *     end: select() with it in readfds and exceptfds, 1 s at most: "select: N, readable" (or
+ *     "exceptional", "readable exceptional", or "select: 0, nothing"); poll() with events POLLIN:
+ *     "poll: N, revents POLLIN"; read() of 100 bytes: "read returned R".
+ *   closed: a socket closed, its descriptor number then given to select() in readfds ("select: -1
+ *     EBADF", or "select: N"), and to poll() with events POLLIN ("poll: N, revents NAMES"). */
+static int cmd_mux(int argc, char **argv)
+{
+	char buf[100];
+
+	if (argc != 2 || (strcmp(argv[1], "halfclose") != 0 && strcmp(argv[1], "closed") != 0))
+		usage();
+	int lfd = bound_socket(0, "127.0.0.1", "0");
+	if (listen(lfd, 1) == -1)
+		die("listen");
+	int cfd = client_of(lfd);
+	int sfd = accept(lfd, NULL, NULL);
+	if (sfd == -1)
+		die("accept");
+	if (strcmp(argv[1], "closed") == 0) {
+		if (close(sfd) == -1)
+			die("close");
+	} else if (shutdown(cfd, SHUT_WR) == -1) {
+		die("shutdown");
+	}
+	fd_set r, e;
+	FD_ZERO(&r);
+	FD_ZERO(&e);
+	FD_SET(sfd, &r);
+	FD_SET(sfd, &e);
+	struct timeval tv = { .tv_sec = 1 };
+	int n = select(sfd + 1, &r, NULL, strcmp(argv[1], "closed") == 0 ? NULL : &e, &tv);
+	if (n == -1)
+		printf("select: -1 %s\n", strerrorname_np(errno));
+	else
+		printf("select: %d, %s%s%s\n", n, FD_ISSET(sfd, &r) ? "readable" : "",
+		       FD_ISSET(sfd, &r) && FD_ISSET(sfd, &e) ? " " : "",
+		       FD_ISSET(sfd, &e) ? "exceptional"
+		       : n               ? ""
+					 : "nothing");
+	struct pollfd p = { .fd = sfd, .events = POLLIN };
+	n = poll(&p, 1, 1000);
+	if (n == -1)
+		printf("poll: -1 %s\n", strerrorname_np(errno));
+	else
+		printf("poll: %d, revents %s\n", n, poll_bits(p.revents));
+	if (strcmp(argv[1], "halfclose") == 0) {
+		ssize_t rd = read(sfd, buf, sizeof(buf));
+		if (rd == -1)
+			die("read");
+		printf("read returned %zd\n", rd);
+	}
+	return 0;
+}
+
 static int cmd_send(int argc, char **argv); /* at the end of this file */
 static int cmd_udp(int argc, char **argv); /* lab 13, at the end of this file */
 static int cmd_framed(int argc, char **argv); /* lab 14's, at the very end */
@@ -1454,6 +1712,9 @@ static const struct mode {
 	{ "framed", cmd_framed },
 	{ "fork", cmd_fork },
 	{ "idle", cmd_idle },
+	{ "split", cmd_split },
+	{ "many", cmd_many },
+	{ "mux", cmd_mux },
 	{ "evloop", cmd_evloop },
 	{ "opts", cmd_opts },
 };
